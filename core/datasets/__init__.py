@@ -1,0 +1,32 @@
+"""Built-in sequence tasks and the user's own CSV and text files."""
+
+from __future__ import annotations
+
+from core.datasets.base import (  # noqa: F401
+    CLASSIFICATION,
+    REGRESSION,
+    DataInfo,
+    ParamSpec,
+    SequenceData,
+    Task,
+    get_task,
+    list_tasks,
+    register_task,
+)
+
+# Each module registers its tasks on import; the order here is the order users see.
+# (filled in by the task modules: cooking, gym, weather, sine, adding, sentiment, echo, text, csv)
+
+
+def build_dataset(spec, io_mode: str | None = None) -> SequenceData:
+    """Arrays for a DatasetSpec in the given I/O mode (the task's natural mode if None)."""
+    from core.errors import SpecError
+    from core.specs import IO_MODE_TITLES
+
+    task = get_task(spec.task)
+    mode = io_mode or task.natural_mode
+    if mode not in task.supported_modes:
+        modes = ", ".join(IO_MODE_TITLES[m] for m in task.supported_modes)
+        raise SpecError("model.io_mode", mode, f"a mode the {task.title} task supports ({modes})")
+    params = task.validate_params(spec.params)
+    return task.build(params, mode, spec.validation_split, spec.seed)

@@ -1,0 +1,310 @@
+"""What every sequence task provides, and the registry the tasks put themselves in.
+
+A task is a class registered by name with ``@register_task``. It declares its parameters
+(``ParamSpec``: type, default, range, help text), the I/O modes it supports and its natural one,
+and builds ``SequenceData`` for a ``DatasetSpec`` and an I/O mode.
+
+Array shapes are a contract shared with the model builder (``core.models``):
+
+================  =======================  ==========================================
+io_mode           x                        y (classification / regression)
+================  =======================  ==========================================
+one_to_one        (N, 1, F) or tokens (N, 1)   (N,) int / (N, K)
+many_to_one       (N, T, F) or tokens (N, T)   (N,) int / (N, K)
+many_to_many      (N, T, F) or tokens (N, T)   (N, T) int / (N, T, K)
+one_to_many       (N, F)                        (N, T_out) int / (N, T_out, K)
+encoder_decoder   (N, T_in, F) or (N, T_in)     (N, T_out) int / (N, T_out, K)
+================  =======================  ==========================================
+
+Real inputs are float32; token inputs are int32 ids into ``DataInfo.vocabulary``. Class targets
+are int32 ids into ``DataInfo.class_names``; regression targets are float32 (normalised where
+``DataInfo.normalization`` says so).
+
+``DataInfo`` is everything needed to decode and encode samples once the arrays are gone: it is
+stored in model bundles so a reopened model can show "rainy, sunny -> pizza" without the data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Mapping, Sequence
+
+import numpy as np
+
+from core.errors import DatasetError, SpecError
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One task parameter, as the window's form and the validator see it."""
+
+    name: str
+    kind: str  # "int", "float", "choice", "bool", "path", "str", "columns"
+    default: Any
+    label: str
+    help: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    # Only shown/used for these I/O modes (empty: all modes).
+    modes: tuple[str, ...] = ()
+
+    def check(self, task: str, value: Any) -> Any:
+        where = f"dataset.params.{self.name}"
+        if self.kind == "int":
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise SpecError(where, value, "a whole number")
+        elif self.kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+                raise SpecError(where, value, "a finite number")
+            value = float(value)
+        elif self.kind == "bool":
+            if not isinstance(value, bool):
+                raise SpecError(where, value, "true or false")
+        elif self.kind == "choice":
+            if value not in self.choices:
+                raise SpecError(where, value, "one of " + ", ".join(self.choices))
+        elif self.kind in ("path", "str"):
+            if not isinstance(value, str):
+                raise SpecError(where, value, "text")
+        elif self.kind == "columns":
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, int)) for v in value):
+                raise SpecError(where, value, "a list of column names")
+            value = list(value)
+        if self.kind in ("int", "float"):
+            if self.minimum is not None and value < self.minimum:
+                raise SpecError(where, value, f"a number >= {self.minimum:g}")
+            if self.maximum is not None and value > self.maximum:
+                raise SpecError(where, value, f"a number <= {self.maximum:g}")
+        return value
+
+
+@dataclass
+class DataInfo:
+    """Metadata of a built dataset: enough to build a model, decode outputs and encode input."""
+
+    task: str
+    io_mode: str
+    kind: str  # CLASSIFICATION or REGRESSION
+    input_kind: str  # "real" or "tokens"
+    input_shape: tuple[int, ...]  # without the batch axis, e.g. (T, F) or (T,) for tokens
+    output_shape: tuple[int, ...]  # without the batch axis, e.g. () for one class id, (T,), (K,)
+    class_names: list[str] = field(default_factory=list)  # output classes (classification)
+    vocabulary: list[str] = field(default_factory=list)  # input tokens (token inputs)
+    feature_names: list[str] = field(default_factory=list)  # input features (real inputs)
+    target_names: list[str] = field(default_factory=list)  # regression outputs
+    # {"x_mean": [...], "x_std": [...], "y_mean": [...], "y_std": [...]} fitted on training rows.
+    normalization: dict[str, list[float]] | None = None
+    description: str = ""
+    # Task-specific facts needed for decoding/generation (separator, delay, step size, ...).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocabulary)
+
+    @property
+    def output_dim(self) -> int:
+        """Width of the model's head: classes for classification, targets for regression."""
+        return self.num_classes if self.kind == CLASSIFICATION else max(1, len(self.target_names))
+
+    @property
+    def seq_len_in(self) -> int:
+        return self.input_shape[0] if self.io_mode != "one_to_many" else 1
+
+    @property
+    def seq_len_out(self) -> int:
+        """Steps in the output sequence (1 for many-to-one and one-to-one)."""
+        if self.io_mode in ("many_to_one", "one_to_one"):
+            return 1
+        return self.output_shape[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["input_shape"] = list(self.input_shape)
+        data["output_shape"] = list(self.output_shape)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "DataInfo":
+        values = dict(data)
+        values["input_shape"] = tuple(values["input_shape"])
+        values["output_shape"] = tuple(values["output_shape"])
+        return cls(**values)
+
+    # Decoding and encoding are the task's business; the task is found by name so this works
+    # for an info reloaded from a bundle.
+    def decode_input(self, x: np.ndarray) -> str:
+        return get_task(self.task).decode_input(self, x)
+
+    def decode_output(self, y: np.ndarray) -> str:
+        """Decode one target or one prediction (class ids, probabilities or values)."""
+        return get_task(self.task).decode_output(self, y)
+
+    def describe_sample(self, x: np.ndarray, y: np.ndarray | None = None) -> str:
+        text = self.decode_input(x)
+        if y is not None:
+            text += " -> " + self.decode_output(y)
+        return text
+
+    def encode_input(self, text: str) -> np.ndarray:
+        """Parse a sequence the user typed into one model input (no batch axis)."""
+        return get_task(self.task).encode_input(self, text)
+
+    def denormalize_y(self, y: np.ndarray) -> np.ndarray:
+        if self.kind != REGRESSION or not self.normalization or "y_mean" not in self.normalization:
+            return np.asarray(y)
+        mean = np.asarray(self.normalization["y_mean"], dtype=np.float32)
+        std = np.asarray(self.normalization["y_std"], dtype=np.float32)
+        return np.asarray(y) * std + mean
+
+
+@dataclass
+class SequenceData:
+    """Arrays for training and validation, split in order (the validation part comes last)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    info: DataInfo
+
+    @property
+    def num_train(self) -> int:
+        return len(self.x_train)
+
+    @property
+    def num_val(self) -> int:
+        return len(self.x_val)
+
+    def sample(self, index: int, split: str = "val") -> tuple[np.ndarray, np.ndarray]:
+        x, y = (self.x_val, self.y_val) if split == "val" else (self.x_train, self.y_train)
+        if not 0 <= index < len(x):
+            raise DatasetError(f"Sample {index} does not exist: the {split} set has {len(x)} samples (0 to {len(x) - 1}).")
+        return x[index], y[index]
+
+    def describe_sample(self, index: int, split: str = "val") -> str:
+        x, y = self.sample(index, split)
+        return self.info.describe_sample(x, y)
+
+
+def split_in_order(x: np.ndarray, y: np.ndarray, validation_split: float) -> tuple[np.ndarray, ...]:
+    """Split keeping order: the last ``validation_split`` of the rows become validation."""
+    n = len(x)
+    n_val = int(round(n * validation_split))
+    if validation_split > 0 and n_val == 0 and n >= 2:
+        n_val = 1
+    n_train = n - n_val
+    if n_train < 1:
+        raise DatasetError(
+            f"Only {n} samples: nothing left to train on after the validation split of {validation_split:g}."
+        )
+    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+
+
+class Task:
+    """Base class of a registered sequence task. Subclasses set the class attributes and build()."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    description: ClassVar[str] = ""  # plain language, shown in the dataset panel
+    lecture_note: ClassVar[str] = ""  # which idea of the lecture this shows
+    kind: ClassVar[str] = CLASSIFICATION
+    natural_mode: ClassVar[str] = "many_to_one"
+    supported_modes: ClassVar[tuple[str, ...]] = ("many_to_one",)
+    params: ClassVar[tuple[ParamSpec, ...]] = ()
+    # Whether inference can generate a continuation autoregressively ("text", "series" or "").
+    generation: ClassVar[str] = ""
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def validate_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the full parameter dict (defaults filled in) or raise SpecError naming the field."""
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            names = ", ".join(known) or "none"
+            raise SpecError(f"dataset.params.{unknown[0]}", params[unknown[0]],
+                            f"a parameter of the {self.title} task ({names})")
+        values = self.defaults()
+        for key, value in params.items():
+            values[key] = known[key].check(self.name, value)
+        return values
+
+    def build(self, params: dict[str, Any], io_mode: str, validation_split: float, seed: int) -> SequenceData:
+        raise NotImplementedError
+
+    # Defaults that suit most tasks; tasks override where words read better.
+    def decode_input(self, info: DataInfo, x: np.ndarray) -> str:
+        x = np.asarray(x)
+        if info.input_kind == "tokens":
+            sep = info.extra.get("token_separator", " ")
+            return sep.join(info.vocabulary[int(t)] for t in x.reshape(-1))
+        return _format_values(x)
+
+    def decode_output(self, info: DataInfo, y: np.ndarray) -> str:
+        y = np.asarray(y)
+        if info.kind == CLASSIFICATION:
+            ids = class_ids(info, y)
+            sep = info.extra.get("token_separator", ", ")
+            return sep.join(info.class_names[int(i)] for i in np.atleast_1d(ids))
+        return _format_values(info.denormalize_y(y))
+
+    def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
+        raise DatasetError(f"The {self.title} task does not take typed input.")
+
+
+def class_ids(info: DataInfo, y: np.ndarray) -> np.ndarray:
+    """Class ids from either ids or per-class probabilities (a trailing axis of num_classes)."""
+    y = np.asarray(y)
+    target_ndim = len(info.output_shape)
+    if y.ndim > target_ndim:
+        return np.argmax(y, axis=-1)
+    return y.astype(int)
+
+
+def _format_values(values: np.ndarray) -> str:
+    flat = np.asarray(values, dtype=float).reshape(-1)
+    shown = ", ".join(f"{v:.3g}" for v in flat[:12])
+    return f"[{shown}{', ...' if flat.size > 12 else ''}]"
+
+
+_TASKS: dict[str, Task] = {}
+
+
+def register_task(cls: type[Task]) -> type[Task]:
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    _TASKS[cls.name] = cls()
+    return cls
+
+
+def get_task(name: str) -> Task:
+    _ensure_loaded()
+    try:
+        return _TASKS[name]
+    except KeyError:
+        raise SpecError("dataset.task", name, "one of " + ", ".join(sorted(_TASKS))) from None
+
+
+def list_tasks() -> list[Task]:
+    _ensure_loaded()
+    return list(_TASKS.values())
+
+
+def _ensure_loaded() -> None:
+    # Importing the package registers the built-in tasks.
+    import core.datasets  # noqa: F401
