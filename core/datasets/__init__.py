@@ -15,18 +15,26 @@ from core.datasets.base import (  # noqa: F401
 )
 
 # Each module registers its tasks on import; the order here is the order users see.
-# (filled in by the task modules: cooking, gym, weather, sine, adding, sentiment, echo, text, csv)
+from core.datasets import cooking  # noqa: E402,F401  isort: skip
+from core.datasets import gym  # noqa: E402,F401  isort: skip
+from core.datasets import weather  # noqa: E402,F401  isort: skip
+from core.datasets import sine  # noqa: E402,F401  isort: skip
+from core.datasets import adding  # noqa: E402,F401  isort: skip
+from core.datasets import sentiment  # noqa: E402,F401  isort: skip
+from core.datasets import echo  # noqa: E402,F401  isort: skip
+from core.datasets import text  # noqa: E402,F401  isort: skip
+from core.datasets import csv_series  # noqa: E402,F401  isort: skip
 
 
 def build_dataset(spec, io_mode: str | None = None) -> SequenceData:
-    """Arrays for a DatasetSpec in the given I/O mode (the task's natural mode if None)."""
+    """Arrays for a DatasetSpec in the given I/O mode (the task's natural mode for its parameters if None)."""
     from core.errors import SpecError
     from core.specs import IO_MODE_TITLES
 
     task = get_task(spec.task)
-    mode = io_mode or task.natural_mode
+    params = task.validate_params(spec.params)
+    mode = io_mode or task.natural_mode_for(params)
     if mode not in task.supported_modes:
         modes = ", ".join(IO_MODE_TITLES[m] for m in task.supported_modes)
         raise SpecError("model.io_mode", mode, f"a mode the {task.title} task supports ({modes})")
-    params = task.validate_params(spec.params)
     return task.build(params, mode, spec.validation_split, spec.seed)

@@ -1,0 +1,215 @@
+"""Character-level next-character prediction on a built-in text or the user's .txt file.
+
+The vocabulary is the sorted set of characters of the text. A text with very many different
+characters is capped at ``max_vocabulary``: the rarest characters all become one replacement
+character (U+FFFD, shown as a diamond with a question mark) so the output layer stays small.
+The text is split in order (its last part for validation) before it is cut into windows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from core.datasets.base import (
+    CLASSIFICATION,
+    DataInfo,
+    ParamSpec,
+    SequenceData,
+    Task,
+    register_task,
+    series_windows,
+)
+from core.errors import DatasetError, SpecError
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+TEXTS = RESOURCES / "texts"
+BUILTIN = "builtin:"
+REPLACEMENT = "\ufffd"
+
+
+def builtin_texts() -> list[str]:
+    return sorted(p.stem for p in TEXTS.glob("*.txt"))
+
+
+def resolve_path(value: str, field: str, folder: Path, suffix: str, kind: str) -> Path:
+    """A "builtin:NAME" value names a file shipped in ``folder``; anything else is a path.
+
+    Relative paths are tried against the working directory, then against the project folder
+    (so example projects can say "resources/data/x.csv" from anywhere).
+    """
+    value = (value or "").strip()
+    if not value:
+        raise SpecError(field, value, f"a {kind} path or builtin:NAME")
+    if value.startswith(BUILTIN):
+        name = value[len(BUILTIN):].strip()
+        path = folder / f"{name}{suffix}"
+        if not path.is_file():
+            names = sorted(p.stem for p in folder.glob(f"*{suffix}"))
+            raise SpecError(field, value, "one of " + ", ".join(BUILTIN + n for n in names) + " or a file path")
+        return path
+    path = Path(value).expanduser()
+    if not path.is_absolute() and not path.exists():
+        shipped = RESOURCES.parent / path
+        if shipped.exists():
+            return shipped
+    return path
+
+
+def read_user_text(path: Path, kind: str = "text file") -> str:
+    """Decode a user's file as UTF-8 or raise a DatasetError saying why it is not usable text."""
+    if not path.exists():
+        raise DatasetError(f"The {kind} {path} does not exist.")
+    if path.is_dir():
+        raise DatasetError(f"{path} is a folder, not a {kind}.")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"Cannot read the {kind} {path}: {exc.strerror or exc}.") from None
+    if not data.strip():
+        raise DatasetError(f"The {kind} {path.name} is empty.")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(data):
+        raise DatasetError(
+            f"{path.name} is UTF-16 encoded; RNN Lab reads UTF-8. Save it again as UTF-8 "
+            f"(in most editors: Save As, encoding UTF-8)."
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise DatasetError(
+            f"{path.name} looks like a binary file, not a {kind} (it contains a NUL byte at position {nul})."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise DatasetError(
+            f"{path.name} is not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} cannot be decoded. "
+            f"It may be Latin-1 or Windows-1252; save it again as UTF-8."
+        ) from None
+    controls = sum(1 for ch in text if ch not in "\n\r\t\f" and unicodedata.category(ch) == "Cc")
+    if controls > max(2, len(text) // 100):
+        raise DatasetError(
+            f"{path.name} looks like a binary file, not a {kind}: {controls} of its {len(text)} characters "
+            f"are control characters."
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _looks_utf16(data: bytes) -> bool:
+    # UTF-16 without a BOM: mostly-ASCII text has a NUL in every other byte.
+    sample = data[:4000]
+    if len(sample) < 8:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return max(even.count(0), odd.count(0)) > 0.4 * len(odd) and min(even.count(0), odd.count(0)) < 0.05 * len(odd)
+
+
+def build_vocabulary(text: str, max_vocabulary: int) -> list[str]:
+    counts = Counter(text)
+    if len(counts) <= max_vocabulary:
+        return sorted(counts)
+    kept = sorted(counts, key=lambda ch: (-counts[ch], ch))[:max_vocabulary - 1]
+    return sorted(kept + [REPLACEMENT])
+
+
+@register_task
+class TextTask(Task):
+    name = "text"
+    title = "Character-level text"
+    description = (
+        "Read a stretch of text one character at a time and predict the next character. The "
+        "built-in texts were written for RNN Lab; you can also open any UTF-8 .txt file. After "
+        "training, the model can write: it predicts a character, appends it, and goes on (the "
+        "temperature sets how adventurous it is)."
+    )
+    lecture_note = (
+        "The lecture's 'reading a book': each page needs the pages before it. Text generation is one "
+        "of the listed RNN applications; the output at each step is fed back as the next input."
+    )
+    kind = CLASSIFICATION
+    natural_mode = "many_to_one"
+    supported_modes = ("many_to_one", "many_to_many")
+    generation = "text"
+    params = (
+        ParamSpec("source", "path", "builtin:recurrence", "Text",
+                  "builtin:recurrence or builtin:seasons (texts shipped with RNN Lab), or the path of "
+                  "a UTF-8 .txt file."),
+        ParamSpec("window", "int", 40, "Characters seen",
+                  "How many characters the net reads before predicting the next one.",
+                  minimum=2, maximum=2000),
+        ParamSpec("stride", "int", 3, "Stride",
+                  "Characters between the starts of two windows (1 uses every position; larger is "
+                  "smaller and faster).", minimum=1, maximum=1000),
+        ParamSpec("lowercase", "bool", False, "Lowercase",
+                  "Lower-case the text first (a smaller vocabulary)."),
+        ParamSpec("max_vocabulary", "int", 100, "Largest vocabulary",
+                  "At most this many different characters; rarer ones become one replacement "
+                  "character.", minimum=10, maximum=2000),
+    )
+
+    def load(self, params) -> tuple[str, str]:
+        path = resolve_path(params["source"], "dataset.params.source", TEXTS, ".txt", "text file")
+        text = read_user_text(path, "text file")
+        if params["lowercase"]:
+            text = text.lower()
+        return text, path.name
+
+    def build(self, params, io_mode, validation_split, seed) -> SequenceData:
+        text, name = self.load(params)
+        window = params["window"]
+        if len(text) < window + 1:
+            raise DatasetError(
+                f"{name} has {len(text)} characters; a window of {window} needs at least {window + 1} "
+                f"(the window plus the character to predict). Use a shorter window or a longer text."
+            )
+        vocab = build_vocabulary(text, params["max_vocabulary"])
+        index = {ch: i for i, ch in enumerate(vocab)}
+        fallback = index.get(REPLACEMENT)
+        ids = np.fromiter((index.get(ch, fallback) for ch in text), dtype=np.int32, count=len(text))
+        x_tr, y_tr, x_va, y_va, n_train = series_windows(
+            ids, ids, window=window, horizon=1, stride=params["stride"], validation_split=validation_split,
+            io_mode=io_mode, source=name, unit="characters")
+        replaced = 0 if fallback is None else sum(1 for ch in text if ch not in index)
+        info = DataInfo(
+            task=self.name, io_mode=io_mode, kind=CLASSIFICATION, input_kind="tokens",
+            input_shape=(window,), output_shape=(window,) if io_mode == "many_to_many" else (),
+            class_names=list(vocab), vocabulary=list(vocab), description=self.description,
+            extra={"token_separator": "", "window": window, "source": name,
+                   "characters": len(text), "train_characters": n_train,
+                   "replacement": REPLACEMENT if fallback is not None else "", "replaced": replaced,
+                   "lowercase": params["lowercase"], "input_example": text[:window]},
+        )
+        return SequenceData(x_tr, y_tr, x_va, y_va, info)
+
+    def decode_output(self, info: DataInfo, y: np.ndarray) -> str:
+        text = super().decode_output(info, y)
+        # One character alone is unreadable when it is a space or a newline: quote it.
+        return repr(text) if len(text) == 1 else text
+
+    def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
+        """The last `window` characters of the typed text; shorter text is padded with spaces on the left."""
+        text = (text or "").replace("\r\n", "\n")
+        if info.extra.get("lowercase"):
+            text = text.lower()
+        index = {ch: i for i, ch in enumerate(info.vocabulary)}
+        replacement = info.extra.get("replacement") or None
+        unknown = sorted({ch for ch in text if ch not in index})
+        if unknown and replacement is None:
+            shown = "".join(ch for ch in info.vocabulary if ch.isprintable() and ch != " ")
+            raise DatasetError(
+                f"Characters not in the vocabulary: {', '.join(repr(ch) for ch in unknown[:10])}. "
+                f"The model knows: {shown!r} plus spaces/newlines it saw."
+            )
+        window = info.input_shape[0]
+        if not text:
+            raise DatasetError("Type some text to start from.")
+        if len(text) < window:
+            if " " not in index:
+                raise DatasetError(f"Type at least {window} characters (typed {len(text)}).")
+            text = " " * (window - len(text)) + text
+        text = text[-window:]
+        return np.array([index.get(ch, index.get(replacement)) for ch in text], dtype=np.int32)
