@@ -75,6 +75,11 @@ class DatasetSpec:
     validation_split: float = 0.2
     seed: int = 0
 
+    def __hash__(self) -> int:
+        # params is a plain dict (it round-trips through JSON); hash its canonical JSON instead.
+        return hash((self.task, json.dumps(dict(self.params), sort_keys=True, default=str),
+                     self.validation_split, self.seed))
+
     def validate(self) -> None:
         if not isinstance(self.task, str) or not self.task:
             raise SpecError("dataset.task", self.task, "the name of a dataset task")
