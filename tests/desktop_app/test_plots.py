@@ -1,0 +1,283 @@
+"""The live training plots, fed with the engine's real event dataclasses.
+
+Every check reads what a user would see: the data held by the drawn curves, the legend, the axis
+labels, the hover read-out and the exported files.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from core.training import BatchEnd, EpochEnd, History, RunStarted
+from desktop_app.plots import LOG_FLOOR, TrainingPlots
+
+LAYERS = ["rnn_1", "head"]
+WEIGHTS = {"rnn_1": ["w_i", "w_R", "bias"], "head": ["kernel", "bias"]}
+EPOCHS, BATCHES, STEPS = 3, 4, 6
+
+
+def _layer_norm(epoch: int, batch: int, layer_index: int) -> float:
+    return 10.0 ** (-1 - layer_index) * (1 + 0.1 * batch) / epoch
+
+
+def _profile(epoch: int) -> np.ndarray:
+    # Decays over time steps less with every epoch: the vanishing gradient "opening up".
+    return np.logspace(-9 + 2 * epoch, 0, STEPS)
+
+
+def _logs(epoch: int, offset: float = 0.0) -> dict[str, float]:
+    return {"loss": 1.0 / epoch + offset, "val_loss": 1.2 / epoch + offset,
+            "accuracy": 0.3 + 0.2 * epoch, "val_accuracy": 0.25 + 0.2 * epoch}
+
+
+def feed_run(plots: TrainingPlots, run_id: str, label: str, offset: float = 0.0, zero_at=None) -> dict:
+    """Send one run's events as core.training does (epochs and batches count from 1)."""
+    sent = {"batch_loss": [], "layer": {name: [] for name in LAYERS},
+            "weight": {f"{l}/{w}": [] for l in LAYERS for w in WEIGHTS[l]}, "epochs": [], "flow": []}
+    plots.begin_run(run_id, label, RunStarted(EPOCHS, BATCHES, "CPU", list(LAYERS), dict(WEIGHTS)),
+                    "classification")
+    global_batch = 0
+    for epoch in range(1, EPOCHS + 1):
+        for batch in range(1, BATCHES + 1):
+            global_batch += 1
+            layer_norms = {name: _layer_norm(epoch, batch, i) for i, name in enumerate(LAYERS)}
+            if zero_at == (epoch, batch):
+                layer_norms["rnn_1"] = 0.0
+            weight_norms = {l: {w: layer_norms[l] * (j + 1) / 4 for j, w in enumerate(WEIGHTS[l])} for l in LAYERS}
+            loss = 2.0 / (global_batch + offset + 1)
+            plots.add_batch(run_id, BatchEnd(epoch, batch, global_batch, BATCHES, loss, layer_norms, weight_norms))
+            sent["batch_loss"].append(loss)
+            for name in LAYERS:
+                sent["layer"][name].append(layer_norms[name])
+                for w in WEIGHTS[name]:
+                    sent["weight"][f"{name}/{w}"].append(weight_norms[name][w])
+        logs = _logs(epoch, offset)
+        plots.add_epoch(run_id, EpochEnd(epoch, EPOCHS, logs, _profile(epoch), 0.1 * epoch))
+        sent["epochs"].append(logs)
+        sent["flow"].append(_profile(epoch).tolist())
+    return sent
+
+
+@pytest.fixture
+def plots(qtbot):
+    widget = TrainingPlots()
+    qtbot.addWidget(widget)
+    widget.resize(720, 520)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def show_tab(plots: TrainingPlots, title: str) -> None:
+    tabs = plots.findChild(QtWidgets.QTabWidget)
+    for index in range(tabs.count()):
+        if tabs.tabText(index) == title:
+            tabs.setCurrentIndex(index)
+            return
+    raise AssertionError(f"no tab {title!r}")
+
+
+def curves(plots: TrainingPlots, name: str) -> dict[str, object]:
+    """Drawn curves of a plot by legend name (batch-loss included), in drawing order."""
+    item = plots.plot_items()[name].getPlotItem()
+    legend = {label.text: sample.item for sample, label in item.legend.items}
+    by_item = {id(curve): text for text, curve in legend.items()}
+    return {by_item.get(id(c), f"unnamed {i}"): c for i, c in enumerate(item.listDataItems())}
+
+
+def wait_curves(plots: TrainingPlots, qtbot, name: str, *names: str, points: int | None = None) -> dict:
+    """The plot's curves once the redraw timer has drawn these (with this many points)."""
+    def ready() -> bool:
+        shown = curves(plots, name)
+        return all(n in shown and (points is None or len(data(shown[n])[0]) == points) for n in names)
+
+    qtbot.waitUntil(ready, timeout=2000)
+    return curves(plots, name)
+
+
+def data(curve) -> tuple[np.ndarray, np.ndarray]:
+    x, y = curve.getOriginalDataset()
+    return (np.array([]), np.array([])) if x is None else (np.asarray(x), np.asarray(y))
+
+
+def test_events_reach_every_curve_on_the_redraw_timer(plots, qtbot):
+    sent = feed_run(plots, "r1", "#1 LSTM")
+    # Events only fill buffers: nothing is drawn before the 15 Hz timer fires.
+    assert len(data(curves(plots, "loss")["batch loss"])[0]) == 0
+
+    loss = wait_curves(plots, qtbot, "loss", "batch loss", points=EPOCHS * BATCHES)
+    loss = wait_curves(plots, qtbot, "loss", "train loss", "val loss", points=EPOCHS)
+    x, y = data(loss["batch loss"])
+    # Batch b of epoch e sits at e - 1 + b / batches: the last batch of an epoch on its marker.
+    np.testing.assert_allclose(x, np.arange(1, EPOCHS * BATCHES + 1) / BATCHES)
+    np.testing.assert_allclose(y, sent["batch_loss"])
+    np.testing.assert_allclose(data(loss["train loss"])[0], [1, 2, 3])
+    np.testing.assert_allclose(data(loss["train loss"])[1], [logs["loss"] for logs in sent["epochs"]])
+    np.testing.assert_allclose(data(loss["val loss"])[1], [logs["val_loss"] for logs in sent["epochs"]])
+    metric = wait_curves(plots, qtbot, "metric", "train accuracy", "val accuracy", points=EPOCHS)
+    np.testing.assert_allclose(data(metric["train accuracy"])[1], [logs["accuracy"] for logs in sent["epochs"]])
+    np.testing.assert_allclose(data(metric["val accuracy"])[1], [logs["val_accuracy"] for logs in sent["epochs"]])
+    assert "accuracy" in plots.plot_items()["metric"].getPlotItem().getAxis("left").labelText
+
+    show_tab(plots, "Gradient norms")
+    grads = wait_curves(plots, qtbot, "gradients", *LAYERS, points=EPOCHS * BATCHES)
+    assert sorted(grads) == sorted(LAYERS)
+    for name in LAYERS:
+        np.testing.assert_allclose(data(grads[name])[1], sent["layer"][name])
+    axis = plots.plot_items()["gradients"].getPlotItem().getAxis("left")
+    assert axis.logMode and "log" in axis.labelText and "1e-12" in axis.labelText
+    view = plots.plot_items()["gradients"].getPlotItem().getViewBox()
+    zones = {line.label.format: line.value() for line in view.allChildren()
+             if isinstance(line, pg.InfiniteLine) and getattr(line, "label", None) is not None}
+    assert zones == {"vanishing zone (< 1e-6)": -6, "exploding zone (> 1e3)": 3}  # log10 units
+
+    show_tab(plots, "Gradient flow")
+    flow = wait_curves(plots, qtbot, "flow", "epoch 3")
+    assert list(flow) == ["epoch 1", "epoch 2", "epoch 3"]
+    for epoch in (1, 2, 3):
+        x, y = data(flow[f"epoch {epoch}"])
+        np.testing.assert_allclose(x, np.arange(1, STEPS + 1))
+        np.testing.assert_allclose(y, _profile(epoch))
+    widths = [flow[f"epoch {e}"].opts["pen"].widthF() for e in (1, 2, 3)]
+    assert widths[-1] > widths[0], "the latest epoch is drawn bold"
+    ratio = plots.flow_ratio_label.text()
+    first_over_last = _profile(3)[0] / _profile(3)[-1]
+    assert "Epoch 3" in ratio and "t=1" in ratio and f"t={STEPS}" in ratio
+    assert f"{first_over_last:.2g}".replace("e-0", "e-") in ratio and "vanishing" in ratio
+
+
+def test_zero_gradients_sit_on_the_log_floor_and_export_unclamped(plots, qtbot, tmp_path):
+    feed_run(plots, "r1", "#1 SimpleRNN", zero_at=(2, 3))
+    show_tab(plots, "Gradient norms")
+    curve = wait_curves(plots, qtbot, "gradients", "rnn_1", points=EPOCHS * BATCHES)["rnn_1"]
+    index = BATCHES + 2  # epoch 2, batch 3
+    assert data(curve)[1][index] == LOG_FLOOR
+    shown_x, shown_y = curve.getData()  # what is drawn, in log10 units
+    assert shown_y[list(shown_x).index(data(curve)[0][index])] == pytest.approx(math.log10(LOG_FLOOR))
+
+    path = tmp_path / "gradients.csv"
+    plots.export_csv("gradients", str(path))
+    rows = list(csv.DictReader(path.open()))
+    rnn = [r for r in rows if r["series"] == "rnn_1"]
+    assert float(rnn[index]["gradient_norm"]) == 0.0
+
+
+def test_per_weight_toggle_swaps_the_curves(plots, qtbot):
+    sent = feed_run(plots, "r1", "#1 LSTM")
+    show_tab(plots, "Gradient norms")
+    box = next(b for b in plots.findChildren(QtWidgets.QCheckBox) if b.text().startswith("Per weight"))
+    assert "w_i" in box.text() and "w_R" in box.text() and "bias" in box.text()
+
+    box.click()
+    weights = wait_curves(plots, qtbot, "gradients", *sent["weight"], points=EPOCHS * BATCHES)
+    assert sorted(weights) == sorted(sent["weight"])
+    np.testing.assert_allclose(data(weights["rnn_1/w_R"])[1], sent["weight"]["rnn_1/w_R"])
+    # The three weights of a layer share its colour and differ by line style.
+    styles = {weights[f"rnn_1/{w}"].opts["pen"].style() for w in WEIGHTS["rnn_1"]}
+    assert len(styles) == 3
+
+    box.click()
+    assert sorted(curves(plots, "gradients")) == sorted(LAYERS)
+
+
+def test_overlay_draws_each_run_in_its_own_colour(plots, qtbot):
+    labels = {"r1": "#1 SimpleRNN", "r2": "#2 LSTM", "r3": "#3 GRU"}
+    for offset, (run_id, label) in enumerate(labels.items()):
+        feed_run(plots, run_id, label, offset=offset)
+    assert plots.shown_runs() == ["r3"], "a new run is shown alone"
+
+    plots.show_runs(list(labels))
+    loss_item = plots.plot_items()["loss"].getPlotItem()
+    # Colour names the run, line style the series: the legend lists both once.
+    legend_names = [label.text for _sample, label in loss_item.legend.items]
+    assert legend_names == [*labels.values(), "training", "validation"]
+    # Three runs x (batch loss, train loss, val loss).
+    assert len(loss_item.listDataItems()) == 9
+    train_curves = [c for c in loss_item.listDataItems() if c.opts["symbol"] == "o"]
+    assert len({c.opts["pen"].color().name() for c in train_curves}) == 3
+    qtbot.waitUntil(lambda: all(len(data(c)[0]) == EPOCHS for c in train_curves), timeout=2000)
+    assert sorted(round(data(c)[1][0], 6) for c in train_curves) == [1.0, 2.0, 3.0]
+
+    show_tab(plots, "Gradient norms")
+    assert len(plots.plot_items()["gradients"].getPlotItem().listDataItems()) == 3 * len(LAYERS)
+    show_tab(plots, "Gradient flow")
+    flow = wait_curves(plots, qtbot, "flow", f"#1 SimpleRNN · epoch {EPOCHS}")
+    assert sorted(flow) == sorted(f"{label} · epoch {EPOCHS}" for label in labels.values())
+    assert plots.flow_ratio_label.text().count("\n") == 2
+
+    plots.show_runs(["r1"])
+    assert len(loss_item.listDataItems()) == 3
+    plots.clear()
+    assert plots.run_ids() == [] and loss_item.listDataItems() == []
+
+
+def test_export_buttons_write_png_and_csv_equal_to_the_curves(plots, qtbot, tmp_path, monkeypatch):
+    feed_run(plots, "r1", "#1 LSTM")
+    loss = wait_curves(plots, qtbot, "loss", "batch loss", "train loss", points=None)
+    qtbot.waitUntil(lambda: len(data(loss["batch loss"])[0]) == EPOCHS * BATCHES, timeout=2000)
+    targets = iter([str(tmp_path / "loss.csv"), str(tmp_path / "loss.png")])
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (next(targets), ""))
+    buttons = {b.text(): b for b in plots.findChildren(QtWidgets.QPushButton) if b.isVisible()}
+
+    qtbot.mouseClick(buttons["Export CSV…"], QtCore.Qt.MouseButton.LeftButton)
+    with (tmp_path / "loss.csv").open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["run", "series", "epoch", "value"]
+    for name, curve in loss.items():
+        x, y = data(curve)
+        exported = [(float(r[2]), float(r[3])) for r in rows[1:] if r[1] == name]
+        assert exported == list(zip(x.tolist(), y.tolist())), name
+        assert all(r[0] == "#1 LSTM" for r in rows[1:] if r[1] == name)
+    assert any(r[1] == "val accuracy" for r in rows[1:])
+
+    qtbot.mouseClick(buttons["Export PNG…"], QtCore.Qt.MouseButton.LeftButton)
+    image = QtGui.QImage(str(tmp_path / "loss.png"))
+    assert not image.isNull() and image.width() >= 320
+    # Not a blank canvas: the curves' blue is in it.
+    pixels = {image.pixelColor(x, y).name() for x in range(0, image.width(), 3) for y in range(0, image.height(), 3)}
+    assert len(pixels) > 20
+    assert "Saved" in plots.findChild(QtWidgets.QLabel, "exportStatus_loss").text()
+
+
+def test_a_history_restores_the_same_plots(plots, qtbot):
+    sent = feed_run(plots, "live", "#1 LSTM")
+    history = History(epochs=sent["epochs"], batch_loss=sent["batch_loss"], layer_norms=sent["layer"],
+                      weight_norms=sent["weight"], gradient_flow=sent["flow"])
+    history = History.from_dict(history.to_dict())  # as read back from a bundle
+
+    def snapshot() -> dict:
+        shot = {}
+        for tab, name in (("Loss", "loss"), ("Loss", "metric"), ("Gradient norms", "gradients"),
+                          ("Gradient flow", "flow")):
+            show_tab(plots, tab)
+            plots.redraw_now()
+            shot[name] = {k: tuple(map(tuple, data(c))) for k, c in curves(plots, name).items()}
+        shot["ratio"] = plots.flow_ratio_label.text()
+        return shot
+
+    live = snapshot()
+    plots.load_history("reopened", "#1 LSTM", history, "classification")
+    assert plots.shown_runs() == ["reopened"]
+    assert snapshot() == live
+
+
+def test_hover_shows_the_value_of_the_nearest_point(plots, qtbot):
+    sent = feed_run(plots, "r1", "#1 LSTM")
+    widget = plots.plot_items()["loss"]
+    wait_curves(plots, qtbot, "loss", "train loss", points=EPOCHS)
+    widget.getPlotItem().getViewBox().autoRange()
+    qtbot.wait(50)
+    view = widget.getPlotItem().getViewBox()
+    scene_point = view.mapViewToScene(QtCore.QPointF(2.0, sent["epochs"][1]["loss"]))
+    # Two pixels off the point, as a hand would be.
+    pos = widget.mapFromScene(scene_point) + QtCore.QPoint(2, 2)
+    qtbot.mouseMove(widget.viewport(), pos)
+    qtbot.waitUntil(lambda: "train loss" in plots.hover_text("loss"), timeout=2000)
+    hover = plots.hover_text("loss")
+    assert "epoch = 2" in hover and f"loss = {sent['epochs'][1]['loss']:.3g}" in hover
