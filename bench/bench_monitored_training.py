@@ -1,0 +1,174 @@
+"""Cost of monitoring: plain ``model.fit`` against ``core.training.train`` on the same model and data.
+
+Both sides build the same 2-layer RNN (64 units; T=50 steps of 8 features; batch 64; Adam) from
+the same seed and train it on the same arrays with the same validation set, for each cell
+(LSTM, GRU, SimpleRNN). The monitored side also returns the batch loss and the gradient norm of
+every weight from each step, checks for NaN, keeps the weights of the previous step on the device
+and computes the gradient-flow profile at every epoch end.
+
+The two sides alternate epoch by epoch (monitored, plain, monitored, ...: the monitored run's
+epoch-end listener trains the plain model for one epoch), because this machine's speed drifts
+from minute to minute and other processes share it. Time per epoch is estimated robustly: the
+median time between consecutive batch ends times the number of batches, plus the median time from
+an epoch's last batch to its end (validation, and for the monitored side the gradient-flow
+probe). Each side's first epoch, which traces the graphs, is not counted. The ratio is taken per
+round; the median over rounds is reported per cell, and the last line gives the MINIMUM of those
+per-cell medians.
+
+Usage: python bench/bench_monitored_training.py [--rounds 3] [--epochs 4] [--samples 2048]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from core.datasets.base import REGRESSION, DataInfo, SequenceData  # noqa: E402
+from core.models import build_model, loss_and_metrics  # noqa: E402
+from core.specs import ModelSpec, Project, TrainingSpec  # noqa: E402
+from core.training import TrainingListener, make_optimizer, train  # noqa: E402
+
+GOAL = 0.95
+STEPS, FEATURES, UNITS, LAYERS, BATCH = 50, 8, 64, 2, 64
+CELLS = ("LSTM", "GRU", "SimpleRNN")
+
+
+def make_data(samples: int) -> SequenceData:
+    rng = np.random.default_rng(0)
+    n_val = samples // 8
+    n = samples + n_val
+    x = rng.normal(size=(n, STEPS, FEATURES)).astype(np.float32)
+    # A target that needs memory: a weighted sum of the first feature over time.
+    weights = np.linspace(1.0, 0.0, STEPS, dtype=np.float32)
+    y = (x[:, :, 0] @ weights)[:, None].astype(np.float32) / np.sqrt(STEPS)
+    info = DataInfo(task="bench", io_mode="many_to_one", kind=REGRESSION, input_kind="real",
+                    input_shape=(STEPS, FEATURES), output_shape=(1,), target_names=["y"])
+    return SequenceData(x[:samples], y[:samples], x[samples:], y[samples:], info)
+
+
+def device() -> str:
+    """Both sides train on the same device: the first GPU if there is one."""
+    import tensorflow as tf
+
+    return "gpu:0" if tf.config.list_physical_devices("GPU") else "cpu"
+
+
+def project(cell: str, epochs: int) -> Project:
+    return Project(
+        model=ModelSpec(cell=cell, io_mode="many_to_one", layers=LAYERS, units=UNITS),
+        training=TrainingSpec(epochs=epochs, batch_size=BATCH, learning_rate=1e-3, seed=1, device=device()),
+    )
+
+
+class Clock:
+    """Start, batch ends and end of each epoch."""
+
+    def __init__(self) -> None:
+        self.epochs: list[dict] = []
+
+    def start(self) -> None:
+        self.epochs.append({"start": time.perf_counter(), "batches": [], "end": None})
+
+    def batch(self) -> None:
+        self.epochs[-1]["batches"].append(time.perf_counter())
+
+    def end(self) -> None:
+        self.epochs[-1]["end"] = time.perf_counter()
+
+    def throughput(self, samples: int) -> float:
+        """Samples per second: median step x steps + median epoch-end work, first epoch left out."""
+        steps, tails = [], []
+        timed = self.epochs[1:]
+        for epoch in timed:
+            steps.extend(np.diff([epoch["start"], *epoch["batches"]]))
+            tails.append(epoch["end"] - epoch["batches"][-1])
+        epoch_s = float(np.median(steps)) * len(timed[0]["batches"]) + float(np.median(tails))
+        return samples / epoch_s
+
+
+def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, float]:
+    """(plain, monitored) samples/s, their epochs alternating: M, P, M, P, ..."""
+    import tensorflow as tf
+
+    spec = project(cell, epochs)
+    keras.utils.set_random_seed(spec.training.seed)
+    plain = build_model(spec.model, data.info)
+    loss, metrics = loss_and_metrics(data.info)
+    plain.compile(optimizer=make_optimizer(spec.training), loss=loss, metrics=metrics)
+    plain_clock, monitored_clock = Clock(), Clock()
+
+    class PlainClock(keras.callbacks.Callback):
+        # Keras converts every batch's logs to Python numbers whether or not a callback wants
+        # them, so this adds only the cost of a timestamp.
+        def on_train_batch_end(self, batch, logs=None):
+            plain_clock.batch()
+
+        def on_epoch_end(self, epoch, logs=None):
+            plain_clock.end()
+
+    class Interleave(TrainingListener):
+        def on_run_started(self, event):
+            monitored_clock.start()
+
+        def on_batch_end(self, event):
+            monitored_clock.batch()
+
+        def on_epoch_end(self, event):
+            monitored_clock.end()
+            # One epoch of the plain model, then the monitored run's next epoch starts.
+            plain_clock.start()
+            with tf.device("/GPU:0" if spec.training.device == "gpu:0" else "/CPU:0"):
+                plain.fit(data.x_train, data.y_train, batch_size=BATCH, epochs=1, shuffle=True, verbose=0,
+                          validation_data=(data.x_val, data.y_val), callbacks=[PlainClock()])
+            monitored_clock.start()
+
+    result = train(spec, data, listener=Interleave())
+    assert result.stop_reason == "completed", result.message
+    assert len(result.history.batch_loss) == epochs * -(-data.num_train // BATCH)
+    monitored_clock.epochs.pop()  # started after the last epoch; never ran
+    return plain_clock.throughput(data.num_train), monitored_clock.throughput(data.num_train)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=4, help="per side and round; the first is not timed")
+    parser.add_argument("--samples", type=int, default=2048, help="training samples")
+    parser.add_argument("--cells", default=",".join(CELLS))
+    args = parser.parse_args(argv)
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2 (the first epoch is not timed)")
+    cells = [c.strip() for c in args.cells.split(",") if c.strip()]
+    data = make_data(args.samples)
+    print(f"{LAYERS}-layer RNN x {UNITS} units, T={STEPS}, {FEATURES} features, batch {BATCH}, "
+          f"{data.num_train} training + {data.num_val} validation samples, {args.epochs} epochs "
+          f"(first not timed), {args.rounds} rounds, device {device()}")
+    ratios: dict[str, list[float]] = {cell: [] for cell in cells}
+    for r in range(args.rounds):
+        for cell in cells:
+            plain, monitored = run_interleaved(cell, data, args.epochs)
+            ratio = monitored / plain
+            ratios[cell].append(ratio)
+            print(f"round {r + 1} {cell:9s} plain {plain:8.0f} samples/s   "
+                  f"monitored {monitored:8.0f} samples/s   ratio {ratio:.3f}", flush=True)
+    medians = {cell: statistics.median(values) for cell, values in ratios.items()}
+    for cell, value in medians.items():
+        print(f"{cell:9s} median ratio over {args.rounds} rounds: {value:.3f}")
+    worst = min(medians.values())
+    print("(the value below is the minimum over cells of the per-cell median ratio)")
+    print(f"monitored/plain throughput: {worst:.2f} (goal >= {GOAL:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
