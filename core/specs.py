@@ -47,7 +47,7 @@ def _check_int(name: str, value: Any, low: int, high: int | None = None) -> None
 
 def _check_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False,
                  high_open: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
         raise SpecError(name, value, "a finite number")
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
@@ -55,6 +55,13 @@ def _check_float(name: str, value: Any, low: float, high: float, *, low_open: bo
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
         raise SpecError(name, value, f"a number in {left}{low:g}, {high:g}{right}")
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the float range, e.g. 1 followed by 400 zeros
+        return False
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -227,6 +234,11 @@ class Project:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SpecError("project", f"line {exc.lineno} column {exc.colno}", f"valid JSON ({exc.msg})") from None
+        except ValueError as exc:  # not a JSONDecodeError: a number of more than 4300 digits
+            raise SpecError("project", "a number with too many digits",
+                            f"valid JSON ({str(exc).split(';')[0]})") from None
+        except RecursionError:
+            raise SpecError("project", "JSON nested too deeply", "a project object") from None
         return cls.from_dict(data)
 
     # --- overrides --------------------------------------------------------------------------
@@ -261,7 +273,7 @@ def parse_value(raw: str) -> Any:
         return lowered == "true"
     try:
         return json.loads(raw)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON (or a number too long to read): keep the text
         return raw
 
 
@@ -276,7 +288,7 @@ def _section(spec_cls: type, name: str, data: Any):
     # JSON has one number type: accept 3.0 where a whole number is meant, and 3 where a float is.
     for key, value in list(values.items()):
         default = fields[key].default
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool) and _finite(value):
             values[key] = float(value)
         if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float) and value.is_integer():
             values[key] = int(value)

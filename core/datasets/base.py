@@ -27,6 +27,7 @@ stored in model bundles so a reopened model can show "rainy, sunny -> pizza" wit
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping, Sequence
@@ -62,9 +63,14 @@ class ParamSpec:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SpecError(where, value, "a whole number")
         elif self.kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise SpecError(where, value, "a finite number")
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an int beyond the float range
+                raise SpecError(where, value, "a finite number") from None
+            if not np.isfinite(value):
+                raise SpecError(where, value, "a finite number")
         elif self.kind == "bool":
             if not isinstance(value, bool):
                 raise SpecError(where, value, "true or false")
@@ -140,9 +146,33 @@ class DataInfo:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "DataInfo":
+        """The inverse of to_dict. Raises KeyError for a missing field and TypeError/ValueError
+        naming a field that holds the wrong kind of value (data read back from a file)."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected an object of dataset facts, received {type(data).__name__}")
         values = dict(data)
-        values["input_shape"] = tuple(values["input_shape"])
-        values["output_shape"] = tuple(values["output_shape"])
+        for key in ("input_shape", "output_shape"):
+            shape = values[key]
+            if not isinstance(shape, (list, tuple)) or not all(
+                    isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0 for d in shape):
+                raise ValueError(f"{key}: expected a list of whole numbers >= 0, received {shape!r:.80}")
+            values[key] = tuple(int(d) for d in shape)
+        for key, choices in (("kind", (CLASSIFICATION, REGRESSION)), ("input_kind", ("real", "tokens"))):
+            if values.get(key) not in choices:
+                raise ValueError(f"{key}: expected one of {', '.join(choices)}, received {values.get(key)!r:.80}")
+        for key in ("task", "io_mode", "description"):
+            if key in values and not isinstance(values[key], str):
+                raise ValueError(f"{key}: expected text, received {values[key]!r:.80}")
+        for key in ("class_names", "vocabulary", "feature_names", "target_names"):
+            names = values.get(key, [])
+            if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+                raise ValueError(f"{key}: expected a list of names, received {names!r:.80}")
+        norm = values.get("normalization")
+        if norm is not None and not (isinstance(norm, Mapping) and all(
+                isinstance(v, (list, tuple)) and all(_finite_number(x) for x in v) for v in norm.values())):
+            raise ValueError(f"normalization: expected lists of finite numbers, received {norm!r:.80}")
+        if not isinstance(values.get("extra", {}), Mapping):
+            raise ValueError(f"extra: expected an object, received {values['extra']!r:.80}")
         return cls(**values)
 
     # Decoding and encoding are the task's business; the task is found by name so this works
@@ -170,6 +200,15 @@ class DataInfo:
         mean = np.asarray(self.normalization["y_mean"], dtype=np.float32)
         std = np.asarray(self.normalization["y_std"], dtype=np.float32)
         return np.asarray(y) * std + mean
+
+
+def _finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        return False
 
 
 @dataclass
@@ -301,7 +340,7 @@ def get_task(name: str) -> Task:
     _ensure_loaded()
     try:
         return _TASKS[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable name (a list or object from a file)
         raise SpecError("dataset.task", name, "one of " + ", ".join(sorted(_TASKS))) from None
 
 

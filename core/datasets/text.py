@@ -72,9 +72,12 @@ def read_user_text(path: Path, kind: str = "text file") -> str:
         raise DatasetError(f"Cannot read the {kind} {path}: {exc.strerror or exc}.") from None
     if not data.strip():
         raise DatasetError(f"The {kind} {path.name} is empty.")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(data):
+    utf32 = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+    if data.startswith(utf32 + (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(data):
+        # The UTF-32 little-endian mark starts with the UTF-16 one: tell them apart by name.
+        encoding = "UTF-32" if data.startswith(utf32) else "UTF-16"
         raise DatasetError(
-            f"{path.name} is UTF-16 encoded; RNN Lab reads UTF-8. Save it again as UTF-8 "
+            f"{path.name} is {encoding} encoded; RNN Lab reads UTF-8. Save it again as UTF-8 "
             f"(in most editors: Save As, encoding UTF-8)."
         )
     nul = data.find(b"\x00")
