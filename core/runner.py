@@ -1,0 +1,758 @@
+"""Training in a long-lived child process that is replaced every few runs.
+
+Why: every newly built and fitted Keras RNN leaves 11-17 MB resident in the process that trained it
+(TensorFlow keeps its traced graphs alive from C++; ``clear_session``, ``gc`` and ``malloc_trim``
+do not give it back). So the window trains through ``ProcessTrainer``: a child process imports
+TensorFlow once, serves runs, and is thrown away after ``recycle_after_runs`` runs or once it holds
+more than ``recycle_above_mb``; its memory goes back to the system with it. bench/bench_memory.py
+(20 runs, the architecture changing every run, 2 cores): in one process +383 MB; through this class
++28 MB for the calling process and +165 MB for it and its child together. The price is a second
+TensorFlow in memory (~600 MB for the child) and a ~4 s import in the background after each recycle.
+
+``ProcessTrainer.train`` is a drop-in for ``core.training.train``: it blocks the calling thread,
+calls the listener's methods in that thread and in the same order, honours the same
+``TrainingControl`` and returns a ``TrainingResult`` whose model is a plain Keras model built
+here from the trained weights (and optimizer state), equal to the one an in-process run returns.
+
+Protocol (one duplex pipe; every message is a tuple):
+    parent -> child  ("train", job_id, job) | ("quit",)
+    child -> parent  ("ready", pid) | ("fatal", traceback) | ("event", job_id, name, event)
+                     | ("done", job_id, payload) | ("error", job_id, payload)
+Stop and pause travel through two ``multiprocessing.Event``s that the child's control reads after
+every batch; the parent copies the caller's ``TrainingControl`` into them every ~20 ms and right
+after each listener call. Events are sent without waiting for the parent (a per-batch round trip
+would tie the training speed to the GUI thread's hold on the GIL), so the child may be one batch
+ahead of the listener: a stop requested from ``on_batch_end(k)`` ends the run after batch k+1 at
+the latest (the batch in flight), where in-process it ends after batch k.
+
+Devices: TensorFlow is imported once per child, so per-run ``CUDA_VISIBLE_DEVICES`` is not
+possible; ``training.device`` is handled by ``core.training`` (``tf.device`` / mirrored
+strategy) as in-process. ``env`` sets variables (``CUDA_VISIBLE_DEVICES``, thread counts) before
+the child imports TensorFlow. The child turns on GPU memory growth so that it and the parent
+(which holds the trained models for prediction) can share a GPU; TensorFlow otherwise maps
+nearly all GPU memory into the first process that touches it.
+
+The child is started with multiprocessing's "spawn" method, which re-imports the main script of
+the program in the child: a script that uses ``ProcessTrainer`` needs the usual
+``if __name__ == "__main__":`` guard (``main.py`` and pytest have it).
+
+Failures: an ``RNNLabError`` raised in the child is raised here with the same class and message.
+Any other exception becomes a ``TrainingError`` naming the exception and where it was raised,
+with the child's traceback as its ``__cause__``. A child that dies (killed, crashed, out of
+memory) gives a ``TrainingError`` naming the exit code, and a fresh child is started at once.
+As in ``core.training``, ``listener.on_failed`` is called only for failures after
+``on_run_started``.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import itertools
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing import connection as mp_connection
+from typing import Any, Mapping
+
+from core.errors import RNNLabError, TrainingError
+
+POLL_S = 0.02
+# How long a run may take to end after a stop request (one batch plus the epoch's validation and
+# gradient-flow pass) before the child is considered hung and killed.
+STOP_GRACE_S = 120.0
+START_TIMEOUT_S = 300.0
+CHILD_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    # The child's stdout/stderr are the app's terminal; Keras' progress bars are off anyway (verbose=0).
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+class _RemoteTraceback(Exception):
+    """Carries the child's formatted traceback as the ``__cause__`` of the error raised here."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(eq=False)
+class _Child:
+    process: Any
+    conn: Any  # parent end of the pipe
+    stop: Any  # multiprocessing.Event: set = stop after the batch in flight
+    running: Any  # multiprocessing.Event: clear = pause between batches
+    ready: bool = False
+    runs: int = 0
+    busy: bool = False
+    retired: bool = False
+
+
+class ProcessTrainer:
+    """Runs ``core.training.train`` in a recycled child process; see the module docstring."""
+
+    def __init__(self, recycle_after_runs: int = 5, recycle_above_mb: float = 1500, *,
+                 env: Mapping[str, str] | None = None, start_timeout_s: float = START_TIMEOUT_S,
+                 stop_grace_s: float = STOP_GRACE_S):
+        if recycle_after_runs < 1:
+            raise ValueError(f"recycle_after_runs must be >= 1, got {recycle_after_runs}")
+        self.recycle_after_runs = recycle_after_runs
+        self.recycle_above_mb = recycle_above_mb
+        self.env = {**CHILD_ENV, **dict(env or {})}
+        self.start_timeout_s = start_timeout_s
+        self.stop_grace_s = stop_grace_s
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.RLock()  # guards _child and _reapers, never held during a run
+        self._run_lock = threading.Lock()  # one run at a time
+        self._child: _Child | None = None
+        self._reapers: list[threading.Thread] = []
+        self._job_ids = itertools.count(1)
+        self._closing = False
+        self._last_pid: int | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self, *, wait: bool = True, timeout: float | None = None) -> int:
+        """Start the child if none is alive; with ``wait``, block until it has imported TensorFlow.
+
+        Returns the child's pid. Raises TrainingError if the child cannot start.
+        """
+        with self._lock:
+            self._closing = False
+            child = self._live_child_locked()
+        if wait and not child.ready:
+            timeout = timeout if timeout is not None else self.start_timeout_s
+            if self._run_lock.acquire(blocking=False):
+                try:
+                    self._wait_ready(child, timeout)
+                finally:
+                    self._run_lock.release()
+            else:
+                # A run is reading the pipe (and waiting for the same child): just watch the flag.
+                deadline = time.monotonic() + timeout
+                while not child.ready and child.process.is_alive() and time.monotonic() < deadline:
+                    time.sleep(POLL_S)
+                if not child.ready:
+                    raise TrainingError("The training process did not start.")
+        return child.process.pid
+
+    def warm(self) -> None:
+        """Start the child in the background (returns at once) so the first run skips the TF import."""
+        self.start(wait=False)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the child (and any being retired): ask it to quit, then terminate or kill it.
+
+        A run in progress is asked to stop; ``train`` then returns its result or raises
+        TrainingError if the child had to be killed.
+        """
+        with self._lock:
+            self._closing = True
+            child, self._child = self._child, None
+            reapers, self._reapers = self._reapers, []
+        if child is not None:
+            self._retire(child, timeout=timeout, background=False)
+        deadline = time.monotonic() + timeout + 5.0
+        for thread in reapers:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> "ProcessTrainer":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The current child's pid (None when none is running)."""
+        with self._lock:
+            child = self._child
+        return child.process.pid if child is not None and child.process.is_alive() else None
+
+    @property
+    def last_pid(self) -> int | None:
+        """The pid of the child that served the last run (None before the first)."""
+        return self._last_pid
+
+    @property
+    def runs_in_child(self) -> int:
+        """Runs the current child has served (it is replaced after ``recycle_after_runs``)."""
+        with self._lock:
+            return self._child.runs if self._child is not None else 0
+
+    def child_rss_mb(self) -> float | None:
+        pid = self.pid
+        return _rss_mb(pid) if pid is not None else None
+
+    def _live_child_locked(self) -> _Child:
+        child = self._child
+        if child is not None and child.process.is_alive():
+            return child
+        if child is not None:
+            self._retire(child, timeout=1.0, background=True)
+        self._child = self._spawn()
+        return self._child
+
+    def _spawn(self) -> _Child:
+        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
+        stop, running = self._ctx.Event(), self._ctx.Event()
+        running.set()
+        process = self._ctx.Process(
+            target=_child_main, args=(child_conn, stop, running, dict(self.env)),
+            name="rnnlab-training", daemon=True,
+        )
+        process.start()
+        # Our copy of the child's end must go, or a dead child would never read as EOF.
+        child_conn.close()
+        return _Child(process=process, conn=parent_conn, stop=stop, running=running)
+
+    def _retire(self, child: _Child, *, timeout: float, background: bool) -> None:
+        """Ask a child to quit; join, then terminate, then kill it. Never blocks past ``timeout`` + 4 s."""
+        child.retired = True
+        if not child.ready:
+            timeout = 0.0  # still importing TensorFlow: nothing to lose, do not make the app wait
+        # A busy child reads "quit" only after its run: make that run end now.
+        child.stop.set()
+        child.running.set()
+        if not child.busy:
+            try:
+                child.conn.send(("quit",))
+            except (OSError, ValueError):
+                pass  # already gone
+
+        def reap() -> None:
+            process = child.process
+            process.join(timeout)
+            if process.is_alive():
+                process.terminate()
+                process.join(2.0)
+            if process.is_alive():
+                process.kill()
+                process.join(2.0)
+            if not child.busy:
+                child.conn.close()
+
+        if background:
+            thread = threading.Thread(target=reap, name="rnnlab-reaper", daemon=True)
+            thread.start()
+            with self._lock:
+                self._reapers = [t for t in self._reapers if t.is_alive()] + [thread]
+        else:
+            reap()
+
+    def _replace(self, child: _Child) -> None:
+        """Retire ``child`` and start its successor in the background (unless we are closing)."""
+        with self._lock:
+            if self._child is child:
+                self._child = None if self._closing else self._spawn()
+        if not child.retired:
+            self._retire(child, timeout=10.0, background=True)
+
+    # --- a run ----------------------------------------------------------------------------------
+
+    def train(self, project, data, *, listener=None, control=None, model=None):
+        """Like ``core.training.train(project, data, listener=..., control=..., model=...)``, in the child.
+
+        ``model`` (optional) is trained further, as in-process: its architecture and weights go to
+        the child, and the trained weights come back into this same object.
+        """
+        if not self._run_lock.acquire(blocking=False):
+            raise TrainingError("A training run is already in progress; stop it before starting another.")
+        try:
+            return self._train(project, data, listener, control, model)
+        finally:
+            self._run_lock.release()
+
+    def _train(self, project, data, listener, control, model):
+        job_id = next(self._job_ids)
+        job = {
+            "project": project.to_dict(),
+            "info": data.info.to_dict(),
+            "x_train": data.x_train, "y_train": data.y_train, "x_val": data.x_val, "y_val": data.y_val,
+        }
+        if model is not None:
+            job["model_json"] = model.to_json()
+            job["model_weights"] = model.get_weights()
+        with self._lock:
+            self._closing = False
+            child = self._live_child_locked()
+            child.busy = True
+        self._last_pid = child.process.pid
+        try:
+            self._wait_ready(child, self.start_timeout_s)
+            child.stop.clear()
+            child.running.set()
+            _mirror(child, control)
+            try:
+                child.conn.send(("train", job_id, job))
+            except (OSError, ValueError):
+                self._child_died(child, run_started=False, listener=listener)
+            del job
+            kind, payload, run_started, listener_error = self._serve(child, job_id, listener, control)
+        except BaseException:
+            # The child is mid-run or in an unknown state: it cannot serve the next run.
+            child.busy = False
+            self._replace(child)
+            raise
+        finally:
+            child.busy = False
+            if child.retired:
+                child.conn.close()
+
+        child.runs += 1
+        rss = payload.get("rss_mb") if kind == "done" else None
+        if child.runs >= self.recycle_after_runs or (rss is not None and rss > self.recycle_above_mb):
+            # Start the successor now, so it imports TensorFlow while this result is shown.
+            self._replace(child)
+        if listener_error is not None:
+            # As in-process: a listener's exception ends the run, is reported, and propagates.
+            if listener is not None:
+                try:
+                    listener.on_failed(_short(listener_error))
+                except Exception:  # noqa: BLE001 - the original error matters more
+                    pass
+            raise listener_error
+        if kind == "error":
+            raise _rebuild_error(payload, listener, run_started)
+        result = _rebuild_result(project, data.info, payload, model)
+        if listener is not None:
+            listener.on_finished(result)
+        return result
+
+    def _wait_ready(self, child: _Child, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not child.ready:
+            ready = mp_connection.wait([child.conn, child.process.sentinel], timeout=POLL_S)
+            if child.conn in ready:
+                try:
+                    message = child.conn.recv()
+                except (EOFError, OSError):
+                    self._child_failed_to_start(child)
+                if message[0] == "ready":
+                    child.ready = True
+                elif message[0] == "fatal":
+                    self._replace(child)
+                    raise TrainingError("The training process could not start:\n" + message[1].strip())
+            elif ready:
+                self._child_failed_to_start(child)
+            if time.monotonic() > deadline:
+                self._kill(child)
+                raise TrainingError(f"The training process did not start within {timeout:.0f} s "
+                                    "(importing TensorFlow); the next run tries a fresh one.")
+
+    def _serve(self, child: _Child, job_id: int, listener, control):
+        """Relay the child's events to ``listener`` until the run ends.
+
+        Returns (kind, payload, whether on_run_started was seen, the listener's exception or None).
+        A listener that raises gets no more events; the run is stopped and drained first, so the
+        child stays in step and can serve the next run.
+        """
+        run_started = False
+        listener_error: BaseException | None = None
+        stop_since: float | None = None
+        while True:
+            stopping = _mirror(child, control) or listener_error is not None or self._closing
+            if stopping:
+                if listener_error is not None or self._closing:
+                    child.stop.set()
+                    child.running.set()
+                stop_since = stop_since or time.monotonic()
+                if time.monotonic() - stop_since > self.stop_grace_s:
+                    self._kill(child)
+                    raise TrainingError(f"The training process did not stop within {self.stop_grace_s:.0f} s "
+                                        "of the stop request and was killed; the next run starts a fresh one.")
+            ready = mp_connection.wait([child.conn, child.process.sentinel], timeout=POLL_S)
+            if not ready:
+                continue
+            if child.conn not in ready and not child.conn.poll():
+                self._child_died(child, run_started=run_started, listener=listener)
+            try:
+                message = child.conn.recv()
+            except (EOFError, OSError):
+                self._child_died(child, run_started=run_started, listener=listener)
+            if message[0] in ("ready", "fatal") or message[1] != job_id:
+                continue
+            kind = message[0]
+            if kind == "event":
+                name, event = message[2], message[3]
+                run_started = run_started or name == "on_run_started"
+                if listener is not None and listener_error is None:
+                    try:
+                        getattr(listener, name)(event)
+                    except BaseException as exc:  # noqa: BLE001 - re-raised once the child has stopped
+                        listener_error = exc
+                    _mirror(child, control)
+            elif kind in ("done", "error"):
+                return kind, message[2], run_started, listener_error
+
+    def _child_failed_to_start(self, child: _Child) -> None:
+        child.process.join(2.0)
+        code = child.process.exitcode
+        closing = self._closing
+        self._replace(child)
+        if closing:
+            raise TrainingError("The training process was closed before the run started.")
+        raise TrainingError(
+            f"The training process could not start ({_describe_exit(code)}); its error is printed on the "
+            "terminal. A script that uses ProcessTrainer must guard its top level with "
+            "'if __name__ == \"__main__\":', since the process re-imports the script."
+        )
+
+    def _child_died(self, child: _Child, *, run_started: bool, listener) -> None:
+        """Raise TrainingError for a child that exited; start its successor first."""
+        child.process.join(2.0)
+        code = child.process.exitcode
+        closing = self._closing
+        self._replace(child)
+        if closing:
+            message = "The training process was closed while the run was active."
+        else:
+            message = (f"The training process stopped unexpectedly ({_describe_exit(code)}). Running out of "
+                       "memory or a crash inside TensorFlow are the usual causes; try a smaller model or batch "
+                       "size. The next run starts in a fresh process.")
+        if run_started and listener is not None:
+            listener.on_failed(message)
+        raise TrainingError(message)
+
+    def _kill(self, child: _Child) -> None:
+        child.process.kill()
+        child.process.join(2.0)
+        self._replace(child)
+
+
+def _mirror(child: _Child, control) -> bool:
+    """Copy the caller's control into the child's events; return whether a stop is requested."""
+    if control is None:
+        return False
+    if control.stop_requested:
+        child.stop.set()
+        child.running.set()
+        return True
+    if control.paused:
+        child.running.clear()
+    else:
+        child.running.set()
+    return False
+
+
+def _short(exc: BaseException) -> str:
+    """One line for a user: the error's own words without the stack TensorFlow pastes into them."""
+    if isinstance(exc, RNNLabError):
+        return str(exc)
+    # TensorFlow's "Graph execution error:" is followed by the graph's stack (indented lines), the
+    # real message, and "[[{{node ...}}]]": keep the unindented lines only.
+    lines = [line.rstrip() for line in str(exc).splitlines()]
+    kept = [line for line in lines if line and not line[0].isspace() and not line.startswith("Detected at node")]
+    text = " ".join(kept) or "no details"
+    if len(text) > 400:
+        text = text[:400] + "..."
+    return f"{type(exc).__name__}: {text}"
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "exit code unknown"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        why = " (killed; the system does this when memory runs out)" if name == "SIGKILL" else ""
+        return f"exit code {code}, {name}{why}"
+    return f"exit code {code}"
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        import psutil
+
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except ImportError:
+        pass
+    except Exception:  # noqa: BLE001 - the process may be gone; RSS is then unknown
+        return None
+    try:  # Linux without psutil
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# --- rebuilding what the child sent -------------------------------------------------------------
+
+
+def _rebuild_error(payload: dict[str, Any], listener, run_started: bool) -> BaseException:
+    remote = _RemoteTraceback(payload["traceback"])
+    exc: BaseException | None = None
+    if payload["expected"]:
+        try:
+            cls = getattr(importlib.import_module(payload["module"]), payload["name"])
+        except (ImportError, AttributeError):
+            cls = None
+        if isinstance(cls, type) and issubclass(cls, RNNLabError):
+            # Subclasses such as SpecError take other constructor arguments: set the message directly.
+            exc = cls.__new__(cls)
+            Exception.__init__(exc, payload["message"])
+            exc.__dict__.update(payload["attrs"])
+        else:
+            exc = TrainingError(payload["message"])
+        failed_message = payload["failed_message"]
+    else:
+        exc = TrainingError(f"Training failed in the training process: {payload['summary']}")
+        failed_message = str(exc)
+    if listener is not None and run_started and payload["failed_message"] is not None:
+        listener.on_failed(failed_message)
+    exc.__cause__ = remote
+    return exc
+
+
+def _rebuild_result(project, info, payload: dict[str, Any], model=None):
+    from core.models import build_model, loss_and_metrics
+    from core.training import History, TrainingResult, make_optimizer
+
+    _share_gpus_in_this_process()
+    if model is None:
+        model = build_model(project.model, info)
+    model.set_weights(payload["weights"])
+    loss, metrics = loss_and_metrics(info)
+    optimizer = make_optimizer(project.training)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    _restore_optimizer(optimizer, model, payload["optimizer"])
+    return TrainingResult(
+        model=model,
+        history=History.from_dict(payload["history"]),
+        stop_reason=payload["stop_reason"],
+        message=payload["message"],
+        epochs_run=payload["epochs_run"],
+        final_metrics=dict(payload["final_metrics"]),
+    )
+
+
+def _optimizer_key(variable) -> str:
+    # "adam_3/rnn_1_lstm_cell_kernel_momentum" -> "rnn_1_lstm_cell_kernel_momentum": the prefix is a
+    # per-process name counter, the rest comes from our fixed layer names.
+    return variable.path.split("/", 1)[-1]
+
+
+def _restore_optimizer(optimizer, model, saved: list[tuple[str, Any]]) -> None:
+    """Give the rebuilt model the child's optimizer state, so a saved bundle matches an in-process one."""
+    if not saved:
+        return
+    optimizer.build(model.trainable_variables)
+    values = dict(saved)
+    variables = list(optimizer.variables)
+    if len(values) == len(saved) and all(_optimizer_key(v) in values for v in variables):
+        pairs = [(v, values[_optimizer_key(v)]) for v in variables]
+    elif len(variables) == len(saved):
+        pairs = [(v, value) for v, (_, value) in zip(variables, saved)]
+    else:
+        return  # a layout we do not recognise: keep the fresh state rather than guess
+    if all(tuple(v.shape) == tuple(getattr(value, "shape", ())) for v, value in pairs):
+        for variable, value in pairs:
+            variable.assign(value)
+
+
+def _share_gpus_in_this_process() -> None:
+    """Turn on GPU memory growth here if TensorFlow has not initialised its devices yet.
+
+    Otherwise this process maps nearly all GPU memory when it builds the result model, and the
+    child's next run finds none. Once devices exist the setting cannot change (RuntimeError).
+    """
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except (RuntimeError, ValueError):
+            pass
+
+
+# --- the child ----------------------------------------------------------------------------------
+
+
+def _child_main(conn, stop, running, env: dict[str, str]) -> None:
+    """Entry point of the child: import TensorFlow once, then serve runs until "quit" or EOF."""
+    os.environ.update(env)
+    # Ctrl+C in the terminal reaches the whole process group; the parent decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
+    try:
+        import tensorflow as tf
+
+        for gpu in tf.config.list_physical_devices("GPU"):
+            tf.config.experimental.set_memory_growth(gpu, True)
+        import keras  # noqa: F401
+
+        import core.training  # noqa: F401
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises TrainingError
+        conn.send(("fatal", traceback.format_exc()))
+        return
+    control = _make_event_control(stop, running)
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "quit":
+            return
+        if message[0] == "train":
+            _serve_job(conn, message[1], message[2], control)
+            gc.collect()
+
+
+def _exit_with_parent() -> None:
+    """Exit when the parent dies, even while paused or mid-run (a daemon child is only reaped on a clean exit)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        mp_connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="rnnlab-parent-watch", daemon=True).start()
+
+
+def _make_event_control(stop, running):
+    from core.training import TrainingControl
+
+    class EventControl(TrainingControl):
+        """The child's view of the parent's TrainingControl, through two multiprocessing Events."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._stop_event = stop
+            self._running_event = running
+
+        def request_stop(self) -> None:
+            self._stop_event.set()
+            self._running_event.set()
+
+        def pause(self) -> None:
+            if not self._stop_event.is_set():
+                self._running_event.clear()
+
+        def resume(self) -> None:
+            self._running_event.set()
+
+        @property
+        def stop_requested(self) -> bool:
+            return self._stop_event.is_set()
+
+        @property
+        def paused(self) -> bool:
+            return not self._running_event.is_set()
+
+        def wait_while_paused(self) -> float:
+            if self._running_event.is_set():
+                return 0.0
+            start = time.perf_counter()
+            self._running_event.wait()
+            return time.perf_counter() - start
+
+    return EventControl()
+
+
+
+def _make_forwarding_listener(conn, job_id: int):
+    from core.training import TrainingListener
+
+    class ForwardingListener(TrainingListener):
+        """Sends each event to the parent; keeps the failure message for the error report."""
+
+        def __init__(self) -> None:
+            self.failed_message: str | None = None
+
+        def on_run_started(self, event) -> None:
+            conn.send(("event", job_id, "on_run_started", event))
+
+        def on_batch_end(self, event) -> None:
+            conn.send(("event", job_id, "on_batch_end", event))
+
+        def on_epoch_end(self, event) -> None:
+            conn.send(("event", job_id, "on_epoch_end", event))
+
+        def on_finished(self, result) -> None:
+            pass  # the parent calls it with the result it rebuilds
+
+        def on_failed(self, message: str) -> None:
+            self.failed_message = message
+
+    return ForwardingListener()
+
+
+def _serve_job(conn, job_id: int, job: dict[str, Any], control) -> None:
+    from core.datasets.base import DataInfo, SequenceData
+    from core.specs import Project
+    from core.training import train
+
+    listener = _make_forwarding_listener(conn, job_id)
+    try:
+        project = Project.from_dict(job["project"], validate=False)
+        info = DataInfo.from_dict(job["info"])
+        data = SequenceData(job["x_train"], job["y_train"], job["x_val"], job["y_val"], info)
+        model = None
+        if "model_json" in job:
+            import keras
+
+            model = keras.models.model_from_json(job["model_json"])
+            model.set_weights(job["model_weights"])
+        result = train(project, data, listener=listener, control=control, model=model)
+        optimizer = result.model.optimizer
+        payload = {
+            "history": result.history.to_dict(),
+            "stop_reason": result.stop_reason,
+            "message": result.message,
+            "epochs_run": result.epochs_run,
+            "final_metrics": dict(result.final_metrics),
+            "weights": result.model.get_weights(),
+            "optimizer": [(_optimizer_key(v), v.numpy()) for v in optimizer.variables] if optimizer else [],
+        }
+        del result, model, data
+        gc.collect()
+        payload["rss_mb"] = _rss_mb(os.getpid())
+        reply = ("done", job_id, payload)
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported to the parent
+        reply = ("error", job_id, _describe_error(exc, listener.failed_message))
+    conn.send(reply)
+
+
+def _describe_error(exc: BaseException, failed_message: str | None) -> dict[str, Any]:
+    frames = traceback.extract_tb(exc.__traceback__)
+    # Point at our own code (the last frame in core/ other than this relay), not deep inside Keras.
+    package = os.path.dirname(os.path.abspath(__file__))
+    ours = [f for f in frames if os.path.abspath(f.filename).startswith(package + os.sep)
+            and os.path.abspath(f.filename) != os.path.abspath(__file__)]
+    where = ""
+    if ours or frames:
+        last = (ours or frames)[-1]
+        name = os.path.relpath(last.filename, os.path.dirname(package)) if ours else os.path.basename(last.filename)
+        where = f" (in {last.name}, {name} line {last.lineno})"
+    attrs = {}
+    for key, value in vars(exc).items():
+        try:
+            pickle.dumps(value)
+        except Exception:  # noqa: BLE001 - attributes that cannot travel are left behind
+            continue
+        attrs[key] = value
+    return {
+        "expected": isinstance(exc, RNNLabError),
+        "module": type(exc).__module__,
+        "name": type(exc).__qualname__,
+        "message": str(exc),
+        "attrs": attrs,
+        "summary": _short(exc) + where,
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "failed_message": failed_message,
+    }
+

@@ -1,0 +1,322 @@
+"""ProcessTrainer: training in a recycled child process behaves like core.training.train in-process.
+
+One child serves the whole module (its TensorFlow import is paid once); tests that kill or
+recycle it check that the next run gets a fresh, working child.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import psutil
+import pytest
+
+from core.datasets.base import CLASSIFICATION, DataInfo, SequenceData
+from core.errors import SpecError, TrainingError
+from core.models import build_model
+from core.runner import ProcessTrainer
+from core.specs import ModelSpec, Project, TrainingSpec
+from core.training import TrainingControl, TrainingListener, train
+
+T, FEATURES, CLASSES = 6, 3, 3
+
+
+def tiny_data(n_train: int = 32, n_val: int = 8, *, steps: int = T, bad_labels: bool = False) -> SequenceData:
+    info = DataInfo(task="tiny", io_mode="many_to_one", kind=CLASSIFICATION, input_kind="real",
+                    input_shape=(steps, FEATURES), output_shape=(), class_names=["x", "y", "z"])
+    rng = np.random.default_rng(0)
+    n = n_train + n_val
+    x = rng.normal(size=(n, steps, FEATURES)).astype(np.float32)
+    # A learnable rule (the sign of the first feature's sum), so the loss moves.
+    y = np.digitize(x[:, :, 0].sum(axis=1), [-1.0, 1.0]).astype(np.int32)
+    if bad_labels:
+        y[:] = 7  # not a class: TensorFlow fails inside the loss during the first batch
+    return SequenceData(x[:n_train], y[:n_train], x[n_train:], y[n_train:], info)
+
+
+def project(cell: str = "GRU", units: int = 8, **training) -> Project:
+    settings = {"epochs": 2, "batch_size": 8, "learning_rate": 0.01, "seed": 3, **training}
+    return Project(model=ModelSpec(cell=cell, io_mode="many_to_one", units=units),
+                   training=TrainingSpec(**settings))
+
+
+class Recorder(TrainingListener):
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+        self.failed: list[str] = []
+        self.times: list[float] = []
+        self.thread_ids: set[int] = set()
+
+    def _note(self, item: tuple) -> None:
+        self.events.append(item)
+        self.times.append(time.perf_counter())
+        self.thread_ids.add(threading.get_ident())
+
+    def on_run_started(self, event) -> None:
+        self._note(("started", event.epochs, event.batches_per_epoch, tuple(event.layer_names)))
+
+    def on_batch_end(self, event) -> None:
+        self._note(("batch", event.epoch, event.batch, event.global_batch))
+
+    def on_epoch_end(self, event) -> None:
+        self._note(("epoch", event.epoch, len(event.gradient_flow)))
+
+    def on_finished(self, result) -> None:
+        self._note(("finished", result.stop_reason))
+
+    def on_failed(self, message: str) -> None:
+        self._note(("failed",))
+        self.failed.append(message)
+
+    def batches(self) -> list[tuple]:
+        return [e for e in self.events if e[0] == "batch"]
+
+
+def alive(pid: int | None) -> bool:
+    try:
+        return pid is not None and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.fixture(scope="module")
+def trainer():
+    # No recycling by count here: each new child costs a TensorFlow import; one test turns it on.
+    runner = ProcessTrainer(recycle_after_runs=1000)
+    runner.warm()  # imports TensorFlow in the child while the first test prepares
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(scope="module")
+def reference(trainer):
+    """The same run through the child and in this process."""
+    spec, data = project(epochs=3), tiny_data()
+    local_result = train(spec, data)  # while the child imports TensorFlow
+    recorder = Recorder()
+    child_result = trainer.train(spec, data, listener=recorder)
+    return spec, data, recorder, child_result, local_result
+
+
+def test_a_run_in_the_child_gives_the_same_result_as_in_process(reference):
+    _, data, _, child, local = reference
+    assert child.stop_reason == local.stop_reason == "completed"
+    assert child.epochs_run == local.epochs_run == 3
+    assert child.final_metrics.keys() == local.final_metrics.keys()
+    for key, value in local.final_metrics.items():
+        assert child.final_metrics[key] == pytest.approx(value, abs=1e-6)
+    np.testing.assert_allclose(child.history.batch_loss, local.history.batch_loss, atol=1e-6)
+    np.testing.assert_allclose(child.history.gradient_flow, local.history.gradient_flow, rtol=1e-5, atol=1e-9)
+    assert child.history.layer_norms.keys() == local.history.layer_norms.keys()
+    assert child.history.batch_loss[-1] < child.history.batch_loss[0]  # it did train
+    # The returned model is a plain Keras model that predicts like the in-process one...
+    np.testing.assert_allclose(child.model.predict(data.x_val, verbose=0),
+                               local.model.predict(data.x_val, verbose=0), atol=1e-6)
+    # ...and carries the same optimizer state, so a saved bundle matches too.
+    assert [tuple(v.shape) for v in child.model.optimizer.variables] == \
+           [tuple(v.shape) for v in local.model.optimizer.variables]
+    for ours, theirs in zip(child.model.optimizer.variables, local.model.optimizer.variables):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), atol=1e-6)
+
+
+def test_events_arrive_in_order_in_the_calling_thread(reference):
+    _, _, recorder, _, _ = reference
+    events = recorder.events
+    assert events[0] == ("started", 3, 4, ("rnn_1", "head"))
+    expected = []
+    for epoch in (1, 2, 3):
+        expected += [("batch", epoch, b, (epoch - 1) * 4 + b) for b in (1, 2, 3, 4)]
+        expected.append(("epoch", epoch, T))
+    assert events[1:-1] == expected
+    assert events[-1] == ("finished", "completed")
+    assert recorder.thread_ids == {threading.get_ident()}
+
+
+def test_stop_requested_before_the_first_batch_ends_stops_after_it(trainer):
+    control = TrainingControl()
+
+    class StopAtStart(Recorder):
+        def on_run_started(self, event):
+            super().on_run_started(event)
+            control.request_stop()
+
+    recorder = StopAtStart()
+    spec, data = project(epochs=5), tiny_data()
+    # Training a given model further: it travels to the child and its trained weights come back into it.
+    model = build_model(spec.model, data.info)
+    before = model.get_weights()
+    result = trainer.train(spec, data, listener=recorder, control=control, model=model)
+    assert result.stop_reason == "stopped"
+    assert [e[3] for e in recorder.batches()] == [1]
+    assert result.epochs_run == 1 and len(result.history.batch_loss) == 1
+    assert recorder.events[-1] == ("finished", "stopped")
+    assert result.model is model
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # one batch's update
+
+
+def test_stop_from_a_batch_event_lands_within_one_batch(trainer):
+    control = TrainingControl()
+
+    class StopAtThree(Recorder):
+        def on_batch_end(self, event):
+            super().on_batch_end(event)
+            if event.global_batch == 3:
+                control.request_stop()
+
+    recorder = StopAtThree()
+    # Long sequences make a batch (~20 ms) far longer than the listener's reaction (< 1 ms).
+    data = tiny_data(n_train=640, n_val=0, steps=60)
+    result = trainer.train(project(cell="LSTM", units=64, epochs=3, batch_size=64), data,
+                           listener=recorder, control=control)
+    assert result.stop_reason == "stopped"
+    # The child may already be computing batch 4 when the listener sees batch 3: that one finishes.
+    assert [e[3] for e in recorder.batches()] in ([1, 2, 3], [1, 2, 3, 4])
+    assert len(result.history.batch_loss) == len(recorder.batches())
+
+
+def test_pause_then_resume_runs_to_completion(trainer):
+    control = TrainingControl()
+    timers: list[threading.Timer] = []
+
+    class PauseAtTwo(Recorder):
+        def on_batch_end(self, event):
+            super().on_batch_end(event)
+            if event.global_batch == 2:
+                control.pause()
+                timers.append(threading.Timer(0.6, control.resume))
+                timers[0].start()
+
+    recorder = PauseAtTwo()
+    result = trainer.train(project(epochs=2), tiny_data(), listener=recorder, control=control)
+    timers[0].join()
+    assert result.stop_reason == "completed" and result.epochs_run == 2
+    assert [e[3] for e in recorder.batches()] == list(range(1, 9))
+    # The child stood still for the pause: one gap between events spans it.
+    gaps = np.diff(recorder.times)
+    assert gaps.max() >= 0.45
+
+
+def test_expected_errors_come_back_with_their_class_and_message(trainer):
+    data = tiny_data()
+    gpu_project = project(device="gpu:7")
+    with pytest.raises(TrainingError) as local:
+        train(gpu_project, data)
+    recorder = Recorder()
+    with pytest.raises(TrainingError) as remote:
+        trainer.train(gpu_project, data, listener=recorder)
+    assert type(remote.value) is TrainingError
+    assert str(remote.value) == str(local.value)
+    assert "GPU 7" in str(remote.value)
+    assert recorder.events == []  # nothing had started, as in-process
+
+    wrong_mode = Project(model=ModelSpec(io_mode="many_to_many"), training=project().training)
+    with pytest.raises(SpecError) as remote_spec:
+        trainer.train(wrong_mode, data)
+    assert remote_spec.value.field == "model.io_mode"
+    assert str(remote_spec.value).startswith("model.io_mode: expected the mode the dataset was built for")
+
+
+def test_an_unexpected_error_is_reported_with_where_it_happened(trainer):
+    recorder = Recorder()
+    with pytest.raises(TrainingError, match="Training failed in the training process") as info:
+        trainer.train(project(epochs=1), tiny_data(bad_labels=True), listener=recorder)
+    assert recorder.events[0][0] == "started" and recorder.events[-1] == ("failed",)
+    assert recorder.failed == [str(info.value)]
+    message = str(info.value)
+    assert "label value of 7" in message  # TensorFlow's own words, without its graph stack
+    assert "core/training.py line" in message  # where, in our code
+    assert "Traceback" in str(info.value.__cause__)  # the child's full traceback, for a details view
+    assert alive(trainer.last_pid)  # the child survives its run's error (the next test trains in it)
+
+
+def test_a_listener_that_raises_ends_the_run_and_its_error_propagates(trainer):
+    class Broken(Recorder):
+        def on_batch_end(self, event):
+            super().on_batch_end(event)
+            raise RuntimeError("listener bug")
+
+    recorder = Broken()
+    pid = trainer.pid
+    with pytest.raises(RuntimeError, match="listener bug"):
+        trainer.train(project(epochs=50), tiny_data(), listener=recorder)
+    assert [e[0] for e in recorder.events] == ["started", "batch", "failed"]  # no events after the error
+    assert recorder.failed == ["RuntimeError: listener bug"]
+    assert trainer.pid == pid  # the run was stopped, not the child killed
+
+
+def test_a_killed_child_gives_a_training_error_and_a_fresh_child_serves_the_next_run(trainer):
+    survivor = trainer.last_pid
+    killed: list[int] = []
+
+    class KillAtTwo(Recorder):
+        def on_batch_end(self, event):
+            super().on_batch_end(event)
+            if event.global_batch == 2 and not killed:
+                killed.append(trainer.last_pid)
+                os.kill(trainer.last_pid, signal.SIGKILL)
+
+    recorder = KillAtTwo()
+    started = time.perf_counter()
+    with pytest.raises(TrainingError, match=r"stopped unexpectedly \(exit code -9, SIGKILL"):
+        trainer.train(project(epochs=50), tiny_data(), listener=recorder)
+    assert time.perf_counter() - started < 30
+    assert killed == [survivor]
+    assert recorder.events[-1] == ("failed",) and "stopped unexpectedly" in recorder.failed[0]
+    assert not alive(killed[0])
+    replacement = trainer.pid  # started at once, before the next run asks for it
+    assert replacement is not None and replacement != killed[0]
+
+    # The next run works, in the replacement; with recycle_after_runs=1 it is then replaced too.
+    trainer.recycle_after_runs = 1
+    try:
+        result = trainer.train(project(epochs=1), tiny_data())
+    finally:
+        trainer.recycle_after_runs = 1000
+    assert result.stop_reason == "completed"
+    assert trainer.last_pid == replacement
+    assert trainer.pid not in (None, replacement)
+    deadline = time.monotonic() + 15
+    while alive(replacement) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(replacement)
+
+
+def test_close_while_a_run_waits_for_the_child_leaves_no_child_alive(trainer):
+    # The child that recycling just started is still importing TensorFlow; a run waits for it.
+    outcome: list[object] = []
+    pid = trainer.pid
+    assert pid is not None
+
+    def run() -> None:
+        try:
+            outcome.append(trainer.train(project(epochs=100), tiny_data()))
+        except TrainingError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.3)
+    started = time.perf_counter()
+    trainer.close(timeout=5)
+    thread.join(10)
+    assert not thread.is_alive()
+    assert time.perf_counter() - started < 8  # close does not wait for the import or the 100 epochs
+    # Usually the child is still importing: the run ends with "closed". On a fast machine it may
+    # have begun training: close then stops it after the batch in flight.
+    assert len(outcome) == 1
+    assert "closed" in str(outcome[0]) or getattr(outcome[0], "stop_reason", None) == "stopped"
+    assert not alive(pid)
+    workers = [p for p in psutil.Process().children(recursive=True) if "spawn_main" in " ".join(_cmdline(p))]
+    assert [p.pid for p in workers if alive(p.pid)] == []
+    assert trainer.pid is None
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
