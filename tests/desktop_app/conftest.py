@@ -96,3 +96,12 @@ def _dangling_python_threads(request):
     if left:
         names = ", ".join(f"{t.name} (daemon={t.daemon})" for t in left)
         pytest.fail(f"{request.node.name} left Python thread(s) running: {names}", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_training_process():
+    """Every window of the session trains in one shared child process; end it with the session."""
+    yield
+    from desktop_app.worker import close_shared_trainer
+
+    close_shared_trainer()

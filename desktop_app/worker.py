@@ -1,0 +1,199 @@
+"""Runs training from a QThread and turns its listener calls into Qt signals.
+
+The run itself happens in ``core.runner.ProcessTrainer``'s child process (one per app, shared by
+every window): each newly fitted Keras RNN leaves 11-17 MB that TensorFlow never gives back, so
+the app's own process would grow run after run (bench/bench_memory.py measures both), and a
+crash inside TensorFlow now ends the run instead of the app and the user's unsaved work. The
+QThread only relays: it blocks in ``ProcessTrainer.train`` and emits the events it receives.
+
+The worker never touches a widget: every event crosses to the GUI thread as a queued signal.
+Stop and pause go through ``core.training.TrainingControl``, a thread-safe flag the training
+loop polls after every batch, so the busy worker thread never needs to process a Qt event.
+Batch events are emitted as they come; the receivers only buffer them (plots redraw on a timer).
+
+core.training imports TensorFlow, so it is imported inside functions: importing this module must
+not delay the window.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+_LISTENER_CLASS: type | None = None
+_SHARED_TRAINER: Any = None
+_SHARED_TRAINER_LOCK = threading.Lock()
+
+
+def shared_trainer():
+    """The app's one ProcessTrainer, created on first use (its child starts only when asked)."""
+    global _SHARED_TRAINER
+    with _SHARED_TRAINER_LOCK:
+        if _SHARED_TRAINER is None:
+            from core.runner import ProcessTrainer
+
+            _SHARED_TRAINER = ProcessTrainer()
+        return _SHARED_TRAINER
+
+
+def close_shared_trainer(timeout: float = 10.0) -> None:
+    """Stop the training child process, if one was started (at application exit)."""
+    global _SHARED_TRAINER
+    with _SHARED_TRAINER_LOCK:
+        trainer, _SHARED_TRAINER = _SHARED_TRAINER, None
+    if trainer is not None:
+        trainer.close(timeout)
+
+
+def _listener_class() -> type:
+    """The TrainingListener subclass that forwards events to a worker's signals (built once)."""
+    global _LISTENER_CLASS
+    if _LISTENER_CLASS is None:
+        from core.training import TrainingListener
+
+        class SignalListener(TrainingListener):
+            def __init__(self, worker: "TrainingWorker"):
+                self._worker = worker
+                self.failed = False
+
+            def on_run_started(self, event):
+                self._worker.run_started.emit(event)
+
+            def on_batch_end(self, event):
+                self._worker.batch_ended.emit(event)
+
+            def on_epoch_end(self, event):
+                self._worker.epoch_ended.emit(event)
+
+            def on_failed(self, message):
+                # train() reports unexpected failures here; the final signal goes out once the
+                # worker knows the run has ended, so only remember it.
+                self.failed = True
+                self._worker._pending_failure = str(message)
+
+        _LISTENER_CLASS = SignalListener
+    return _LISTENER_CLASS
+
+
+class TrainingWorker(QObject):
+    """One training run at a time, in its own thread.
+
+    Signals carry core.training's event objects unchanged: ``run_started(RunStarted)``,
+    ``batch_ended(BatchEnd)``, ``epoch_ended(EpochEnd)``, ``run_finished(TrainingResult)`` and
+    ``run_failed(str)``. Exactly one of the last two ends every run that ``start`` began.
+    """
+
+    run_started = Signal(object)
+    batch_ended = Signal(object)
+    epoch_ended = Signal(object)
+    run_finished = Signal(object)
+    run_failed = Signal(str)
+
+    # Internal: carries a run request into the worker thread (queued connection).
+    _run_requested = Signal(object, object, object, object)
+
+    def __init__(self, train_function=None) -> None:
+        """``train_function`` has core.training.train's signature; the default trains in the
+        shared child process."""
+        super().__init__()
+        self._train_function = train_function
+        self._thread = QThread()
+        self._thread.setObjectName("RNN Lab training")
+        self.moveToThread(self._thread)
+        self._run_requested.connect(self._run)
+        self._control: Any = None
+        self._idle = threading.Event()
+        self._idle.set()
+        self._pending_failure: str | None = None
+
+    # --- called from the GUI thread ---------------------------------------------------------
+
+    @property
+    def thread_handle(self) -> QThread:
+        return self._thread
+
+    def is_running(self) -> bool:
+        """Whether a run is between ``start`` and its final signal."""
+        return not self._idle.is_set()
+
+    def is_paused(self) -> bool:
+        control = self._control
+        return bool(control is not None and control.paused)
+
+    def start(self, project, data, model=None) -> None:
+        """Train ``project`` on ``data`` (a SequenceData) in the worker thread."""
+        from core.errors import TrainingError
+        from core.training import TrainingControl
+
+        if self.is_running():
+            raise TrainingError("A run is already training: stop it before starting another.")
+        if not self._thread.isRunning():
+            self._thread.start()
+        control = TrainingControl()
+        self._control = control
+        self._pending_failure = None
+        self._idle.clear()
+        self._run_requested.emit(project, data, model, control)
+
+    def pause(self) -> None:
+        if self._control is not None:
+            self._control.pause()
+
+    def resume(self) -> None:
+        if self._control is not None:
+            self._control.resume()
+
+    def stop(self) -> None:
+        """Ask the run to stop after the batch in flight (also ends a pause)."""
+        control = self._control
+        if control is not None:
+            control.request_stop()
+            # A paused run blocks inside its batch callback; let it go on to see the stop flag.
+            control.resume()
+
+    def wait(self, ms: int) -> bool:
+        """Block up to ``ms`` milliseconds until no run is active; True if none is."""
+        return self._idle.wait(max(0, ms) / 1000.0)
+
+    def shutdown(self, ms: int = 10000) -> bool:
+        """Stop any run and end the thread, waiting up to ``ms``; True if the thread ended."""
+        self.stop()
+        self.wait(ms)
+        if not self._thread.isRunning():
+            return True
+        self._thread.quit()
+        return self._thread.wait(max(1, ms))
+
+    # --- runs in the worker thread -----------------------------------------------------------
+
+    @Slot(object, object, object, object)
+    def _run(self, project, data, model, control) -> None:
+        from core.errors import RNNLabError
+
+        outcome: tuple[str, Any]
+        try:
+            train = self._train_function or shared_trainer().train
+            listener = _listener_class()(self)
+            result = train(project, data, listener=listener, control=control, model=model)
+        except RNNLabError as exc:
+            outcome = ("failed", self._pending_failure or str(exc))
+        except Exception as exc:  # a bug or a TensorFlow error: the run ends, the app goes on
+            details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            summary = self._pending_failure or f"{type(exc).__name__}: {exc}"
+            outcome = ("failed", f"Training failed unexpectedly: {summary}\n\n{details}")
+        else:
+            if self._pending_failure is not None:
+                outcome = ("failed", self._pending_failure)
+            else:
+                outcome = ("finished", result)
+        # Mark the worker idle before the final signal, so that its receiver may start the next
+        # run (the compare-cells queue does) without finding this one still active.
+        self._control = None
+        self._idle.set()
+        if outcome[0] == "finished":
+            self.run_finished.emit(outcome[1])
+        else:
+            self.run_failed.emit(outcome[1])

@@ -1,0 +1,232 @@
+"""TrainingWorker: training in the shared child process, relayed by a QThread as queued signals."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QObject, Qt
+
+from core.datasets import build_dataset
+from core.errors import TrainingError
+from core.specs import DatasetSpec, ModelSpec, Project, TrainingSpec
+from desktop_app.worker import TrainingWorker
+
+
+def tiny_project(epochs: int = 2, samples: int = 96, batch_size: int = 16) -> Project:
+    return Project(
+        name="tiny cooking",
+        dataset=DatasetSpec(task="cooking", params={"samples": samples, "days": 5}, validation_split=0.25, seed=3),
+        model=ModelSpec(cell="LSTM", io_mode="many_to_many", units=8),
+        training=TrainingSpec(epochs=epochs, batch_size=batch_size, learning_rate=0.02, seed=7),
+    )
+
+
+def tiny_data(project: Project):
+    return build_dataset(project.dataset, project.model.io_mode)
+
+
+class Recorder(QObject):
+    """Receives in the GUI thread (a QObject receiver makes the connection queued; a bare
+    lambda would run in the emitting thread)."""
+
+    def __init__(self):
+        super().__init__()
+        self.items: list[tuple] = []
+
+    def started(self, event):
+        self.items.append(("started", event, threading.get_ident()))
+
+    def batch(self, event):
+        self.items.append(("batch", event, threading.get_ident()))
+
+    def epoch(self, event):
+        self.items.append(("epoch", event, threading.get_ident()))
+
+
+class OnGui(QObject):
+    """Calls ``fn`` in the GUI thread for each signal it is connected to."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def slot(self, *args):
+        self.fn(*args)
+
+
+@pytest.fixture
+def worker():
+    w = TrainingWorker()
+    yield w
+    assert w.shutdown(20000), "the worker thread did not end"
+    assert not w.thread_handle.isRunning()
+
+
+def test_run_reports_every_batch_and_epoch_from_the_worker_thread(qtbot, worker):
+    project = tiny_project(epochs=2)
+    data = tiny_data(project)
+    gui_thread = threading.get_ident()
+    emitting_threads: set[int] = set()
+    recorder = Recorder()
+    worker.batch_ended.connect(lambda e: emitting_threads.add(threading.get_ident()),
+                               Qt.ConnectionType.DirectConnection)
+    worker.run_started.connect(recorder.started)
+    worker.batch_ended.connect(recorder.batch)
+    worker.epoch_ended.connect(recorder.epoch)
+    received = recorder.items
+
+    with qtbot.waitSignal(worker.run_finished, timeout=60000) as finished:
+        worker.start(project, data)
+    result = finished.args[0]
+
+    assert result.stop_reason == "completed"
+    assert result.epochs_run == 2
+    assert not worker.is_running()
+    # Training ran outside the GUI thread; the receivers got the events in the GUI thread.
+    assert emitting_threads and gui_thread not in emitting_threads
+    assert {item[2] for item in received} == {gui_thread}
+    kinds = [item[0] for item in received]
+    assert kinds[0] == "started"
+    started = received[0][1]
+    batches = [item[1] for item in received if item[0] == "batch"]
+    assert len(batches) == 2 * started.batches_per_epoch
+    assert [b.global_batch for b in batches] == list(range(1, len(batches) + 1))
+    assert kinds.count("epoch") == 2
+    assert len(result.history.batch_loss) == len(batches)
+
+
+def test_stop_answers_within_one_batch_and_a_second_run_is_refused(qtbot, worker):
+    project = tiny_project(epochs=200, samples=200, batch_size=8)
+    data = tiny_data(project)
+    stop_sent = threading.Event()
+    after_stop: list[int] = []
+    refused: list[str] = []
+
+    def count_in_worker_thread(event):
+        if stop_sent.is_set():
+            after_stop.append(event.global_batch)
+
+    def stop_at_third_batch(event):
+        if event.global_batch == 3 and not stop_sent.is_set():
+            try:
+                worker.start(project, data)
+            except TrainingError as exc:
+                refused.append(str(exc))
+            stop_sent.set()
+            worker.stop()
+
+    worker.batch_ended.connect(count_in_worker_thread, Qt.ConnectionType.DirectConnection)
+    gui = OnGui(stop_at_third_batch)
+    worker.batch_ended.connect(gui.slot)
+    with qtbot.waitSignal(worker.run_finished, timeout=60000) as finished:
+        worker.start(project, data)
+    result = finished.args[0]
+
+    assert refused and "already training" in refused[0]
+    assert result.stop_reason == "stopped"
+    assert len(after_stop) <= 1, f"batches after the stop request: {after_stop}"
+    total = 200 * -(-data.num_train // 8)
+    assert len(result.history.batch_loss) < total
+
+
+def test_pause_holds_training_until_resume(qtbot, worker):
+    project = tiny_project(epochs=2, samples=64)
+    data = tiny_data(project)
+    batches: list[int] = []
+    worker.batch_ended.connect(lambda e: batches.append(e.global_batch), Qt.ConnectionType.DirectConnection)
+    paused_at: list[int] = []
+
+    def pause_once(event):
+        if not paused_at:
+            paused_at.append(event.global_batch)
+            worker.pause()
+
+    gui = OnGui(pause_once)
+    worker.batch_ended.connect(gui.slot)
+    finished = []
+    gui_finished = OnGui(finished.append)
+    worker.run_finished.connect(gui_finished.slot)
+    worker.start(project, data)
+    qtbot.waitUntil(lambda: bool(paused_at), timeout=60000)
+    assert worker.is_paused()
+    time.sleep(0.3)
+    held = len(batches)
+    time.sleep(0.3)
+    assert len(batches) == held, "training went on while paused"
+    assert held <= paused_at[0] + 2  # the batch in flight may end
+    assert not finished
+
+    with qtbot.waitSignal(worker.run_finished, timeout=60000) as done:
+        worker.resume()
+    assert done.args[0].stop_reason == "completed"
+    assert len(batches) > held
+
+
+def test_an_unexpected_exception_reports_its_traceback_and_the_worker_trains_again(qtbot):
+    import core.training
+
+    project = tiny_project(epochs=1, samples=48)
+    data = tiny_data(project)
+    calls = []
+
+    def broken_then_real_train(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("simulated failure inside the run")
+        return core.training.train(*args, **kwargs)
+
+    worker = TrainingWorker(train_function=broken_then_real_train)
+    try:
+        with qtbot.waitSignal(worker.run_failed, timeout=30000) as failed:
+            worker.start(project, data)
+        assert "simulated failure inside the run" in failed.args[0]
+        assert "Traceback" in failed.args[0]  # details for the dialog's "Show details"
+        assert not worker.is_running()
+
+        with qtbot.waitSignal(worker.run_finished, timeout=60000) as finished:
+            worker.start(project, data)
+        assert finished.args[0].stop_reason == "completed"
+    finally:
+        assert worker.shutdown(10000)
+
+
+def test_a_training_process_that_dies_ends_the_run_and_the_next_run_works(qtbot, worker):
+    import os
+    import signal
+
+    from desktop_app.worker import shared_trainer
+
+    project = tiny_project(epochs=3, samples=96)
+    data = tiny_data(project)
+    killed = []
+
+    def kill_child(event):
+        if not killed:
+            killed.append(shared_trainer().pid)
+            os.kill(killed[0], signal.SIGKILL)  # what a crash inside TensorFlow looks like
+
+    worker.batch_ended.connect(kill_child)
+    with qtbot.waitSignal(worker.run_failed, timeout=60000) as failed:
+        worker.start(project, data)
+    worker.batch_ended.disconnect(kill_child)
+    assert "unexpectedly" in failed.args[0]
+    assert not worker.is_running()
+
+    with qtbot.waitSignal(worker.run_finished, timeout=90000) as finished:
+        worker.start(project, data)
+    assert finished.args[0].stop_reason == "completed"
+    assert shared_trainer().last_pid != killed[0]
+
+
+def test_an_expected_error_is_reported_as_its_message(qtbot, worker):
+    project = tiny_project(epochs=1)
+    data = tiny_data(project)
+    # A GRU spec on data built for another mode: core refuses it before training starts.
+    wrong = Project(name="wrong", dataset=project.dataset,
+                    model=ModelSpec(cell="GRU", io_mode="one_to_one", units=4), training=project.training)
+    with qtbot.waitSignal(worker.run_failed, timeout=30000) as failed:
+        worker.start(wrong, data)
+    assert "model.io_mode" in failed.args[0]
+    assert "Traceback" not in failed.args[0]
