@@ -143,61 +143,69 @@ def show_about(parent: QWidget | None, versions: dict[str, str]) -> QMessageBox:
 
 LECTURE_GUIDE_HTML = """
 <h2>The lecture in the app</h2>
-<p>Each idea of the recurrent-networks lecture, and where to see it happen in RNN Lab.</p>
+<p>Each idea of the recurrent-networks lecture, and what to click in RNN Lab to see it happen.
+Every example opens as a ready project: press <b>Train</b> (F5) and watch the <b>Training plots</b>.</p>
 
-<h3>Why not feed-forward networks?</h3>
-<p>A feed-forward network's output at <i>t</i> has no relation to what it saw at <i>t-1</i>.
-Open <b>Examples &rsaquo; Cooking schedule without memory (one-to-one)</b>: in the <b>one-to-one</b> I/O
-mode the model sees one day at a time and stays near 1 right guess in 3; switch the Architecture panel to
-<b>many-to-many</b> and train again: the recurrent state carries yesterday into today.</p>
+<h3>1. Why not feed-forward networks?</h3>
+<p>A feed-forward network's output at <i>t</i> has no relation to what it saw at <i>t&minus;1</i>.
+Open <b>Examples &rsaquo; Cooking schedule without memory (one-to-one)</b> and train: seeing one day's
+weather alone, the accuracy stays near 1 in 3 (chance). Then open <b>Examples &rsaquo; Cooking schedule:
+an RNN remembers yesterday's dish</b> (<b>many-to-many</b>) and train: the recurrent state carries
+yesterday into today and the accuracy reaches 100&nbsp;%.</p>
 
-<h3>The gym and cooking schedules</h3>
-<p><b>Examples &rsaquo; Cooking schedule</b> is the lecture's cook: a sunny day repeats yesterday's
-dish, a rainy day brings the next one. <b>Examples &rsaquo; Gym schedule</b> is the trainer's
-weekly plan: after a missed day you resume where you left off, so the net must remember
-across the gaps. The <b>Dataset</b> panel shows samples decoded in words
-("sunny, rainy &rarr; pizza") and the input and output shapes.</p>
+<h3>2. The cooking and gym schedules</h3>
+<p>The cook: a sunny day repeats yesterday's dish, a rainy day brings the next one (ice cream
+&rarr; french fries &rarr; pizza). <b>Examples &rsaquo; Gym schedule</b> is the trainer's weekly plan
+with <b>missed</b> days: after a gap you resume where you left off, so the network must remember
+across it. The <b>Dataset</b> tab shows a sample decoded in words and the input and output shapes.</p>
 
-<h3>Data as vectors</h3>
-<p>Weather, dishes and exercises enter the network as one-hot vectors. In the
-<b>Architecture</b> panel an embedding size of 0 feeds exactly these one-hot vectors; a larger
-value lets the network learn its own vectors.</p>
+<h3>3. Data as vectors</h3>
+<p>In the <b>Dataset</b> preview of the cooking task, each column is one day's input vector: the
+lecture's weather vector (sunny = [1, 0], rainy = [0, 1]) stacked on the dish vector (ice cream =
+[1, 0, 0], french fries = [0, 1, 0], pizza = [0, 0, 1]); a blue cell is a 1. The target rows are the
+dish vectors the network must output. <b>Examples &rsaquo; Weather</b> uses the lecture's weather vector
+of numbers, [high, low, wind, rain, humidity] for each day (e.g. [67, 43, 13, 0.25, 0.83]).</p>
 
-<h3>The recurrent cell: h(t) = g<sub>h</sub>(w<sub>i</sub> x(t) + w<sub>R</sub> h(t-1) + b<sub>h</sub>)</h3>
-<p>Choose <b>SimpleRNN</b> in the Architecture panel: that is the lecture's equation, with the
-activation g<sub>h</sub> you pick. The gradient-norm plot splits each layer into
-<b>w_i</b> (input weights), <b>w_R</b> (recurrent weights) and <b>bias</b>; "Show Keras code"
-prints the same network as code.</p>
+<h3>4. The recurrent cell</h3>
+<p>Choose <b>SimpleRNN</b> in the <b>Architecture</b> tab: under the diagram it shows the lecture's
+equations, h(t) = g<sub>h</sub>(w<sub>i</sub> x(t) + w<sub>R</sub> h(t&minus;1) + b<sub>h</sub>) and
+y(t) = g<sub>y</sub>(w<sub>y</sub> h(t) + b<sub>y</sub>), with the activation g<sub>h</sub> you pick.
+LSTM and GRU show their gated versions. The parameter count lists w<sub>i</sub>, w<sub>R</sub>, b per
+layer, and <b>Show Keras code&hellip;</b> prints the same network as code.</p>
 
-<h3>Back-propagation through time</h3>
-<p>The <b>gradient flow</b> plot (Training plots tab) draws, after every epoch, how strongly the
-loss reacts to the input at each time step: back-propagation through time, made visible.</p>
+<h3>5. Training: back-propagation through time (BPTT)</h3>
+<p>Training updates every weight by &Delta;w = &minus;&eta; &middot; &part;e/&part;w after each batch. The
+<b>Gradient norms</b> plot shows the size of &part;e/&part;w for every layer, batch by batch; tick
+<b>Per weight</b> to split it into w_i, w_R and bias. The <b>Gradient flow</b> plot is BPTT made
+visible: after every epoch it draws how strongly the loss reacts to the input at each time step,
+&part;loss/&part;x<sub>t</sub>, as the error flows back from the last step to t = 1.</p>
 
-<h3>Vanishing gradients, and LSTM/GRU as the cure</h3>
-<p><b>Examples &rsaquo; Adding problem, T = 100</b> (a SimpleRNN and an LSTM version) hides two marked
-numbers in a sequence of 100 steps. Use <b>Run &rsaquo; Compare cells</b>: SimpleRNN, LSTM and GRU train on the same
-data and seed, one after the other; the <b>Runs</b> tab lists them and the Training plots overlay
-their curves. The SimpleRNN's
-gradient flow collapses towards the early steps (the log axis shows many orders of magnitude)
-and its loss stays at the baseline; the LSTM's flow opens up and its loss drops. The lecture's
-other remedy, the <b>ReLU</b> activation, is in the Architecture panel.</p>
+<h3>6. Vanishing gradients: ReLU, LSTM and GRU</h3>
+<p>Open <b>Examples &rsaquo; Adding problem, T = 100, SimpleRNN</b> and train: its gradient flow falls by
+many orders of magnitude towards t = 1, a hint under the plot says <i>vanishing at early steps: try
+LSTM/GRU</i>, and the loss stays at the baseline. Then <b>Run &rsaquo; Compare cells</b> trains SimpleRNN,
+LSTM and GRU on the same data and seed; the <b>Runs</b> tab lists them and selecting several overlays
+their curves: the LSTM's flow stays open and its loss drops. The other remedy, the <b>ReLU</b>
+activation, is in the Architecture tab.</p>
 
-<h3>Exploding gradients, and clipping</h3>
-<p><b>Examples &rsaquo; Exploding gradients</b> uses a ReLU SimpleRNN with a large learning rate: training stops at the batch where the loss turns to NaN and says so, keeping the
-last good weights. <b>Exploding gradients tamed</b> is the same run with <b>Gradient clipping</b>
-set in the Training panel; or pick the <b>RMSprop</b> optimizer, the lecture's other suggestion,
-and train again.</p>
+<h3>7. Exploding gradients: clipping and RMSprop</h3>
+<p><b>Examples &rsaquo; Exploding gradients</b> (ReLU SimpleRNN, large learning rate): the gradient norms
+enter the orange zone above 1e3, a hint says <i>exploding: try clipping or RMSprop</i>, and if the loss
+turns to NaN training stops there, keeping the last good weights. <b>Examples &rsaquo; Exploding gradients
+tamed</b> is the same run with <b>Gradient clipping</b> set in the Training tab; or pick the
+<b>RMSprop</b> optimizer there and train again.</p>
 
-<h3>The I/O modes</h3>
-<p>The Architecture panel draws the lecture's boxes for the chosen mode:
-<b>one-to-one</b> (plain network), <b>one-to-many</b> (image captioning: one input, a sequence
-out), <b>many-to-one</b> (sentiment classification), <b>many-to-many, encoder-decoder</b>
-(machine translation) and <b>many-to-many, aligned</b> (frame-level video classification).</p>
+<h3>8. The I/O modes</h3>
+<p>Change <b>I/O mode</b> in the Architecture tab and the diagram redraws the lecture's boxes:
+<b>one-to-one</b> (a plain network), <b>one-to-many</b> (image captioning; <b>Examples &rsaquo; Sine
+generation</b>), <b>many-to-one</b> (sentiment classification; <b>Examples &rsaquo; Sentiment</b>),
+<b>many-to-many, encoder-decoder</b> (machine translation; <b>Examples &rsaquo; Reversal</b>) and
+<b>many-to-many, aligned</b> (frame-level video classification; <b>Examples &rsaquo; Cooking schedule</b>).</p>
 
-<h3>Applications: text and time series</h3>
-<p><b>Examples &rsaquo; Character-level text</b>, <b>Sine waves</b> and <b>Sine generation</b>: train, then open the
-<b>Predict</b> tab to type a start and let the network continue it, or to forecast the series
-some steps ahead.</p>
+<h3>9. Applications: text and time series</h3>
+<p><b>Examples &rsaquo; Character-level text</b> and <b>Sine waves</b>: train, then open the <b>Predict</b> tab
+to type a start and let the network continue it, or to forecast the series some steps ahead.
+<b>Import CSV&hellip;</b> in the Dataset tab brings your own sensor or stock series.</p>
 
 <h3>Keeping your work</h3>
 <p><b>File &rsaquo; Save</b> writes a model bundle (<code>.rnnlab</code>: settings, weights and training

@@ -67,7 +67,7 @@ class GrowingSeries:
     handed to pyqtgraph stays valid after the buffer grows.
     """
 
-    __slots__ = ("_x", "_y", "_shown", "size", "dirty", "floor")
+    __slots__ = ("_x", "_y", "_shown", "size", "dirty", "floor", "peak")
 
     def __init__(self, capacity: int = 64, floor: float | None = None):
         capacity = max(1, int(capacity))
@@ -77,6 +77,9 @@ class GrowingSeries:
         self.size = 0
         self.dirty = False
         self.floor = floor
+        # Largest value so far (inf once a value was not finite): the exploding-zone hint reads
+        # it without scanning a 100,000-batch buffer.
+        self.peak = -math.inf
 
     def _reserve(self, needed: int) -> None:
         capacity = len(self._x)
@@ -102,6 +105,7 @@ class GrowingSeries:
         i = self.size
         self._x[i] = x
         self._y[i] = y
+        self.peak = max(self.peak, y) if math.isfinite(y) else math.inf
         if not math.isfinite(y):
             self._shown[i] = math.nan
         elif self.floor is not None and y < self.floor:
@@ -120,6 +124,8 @@ class GrowingSeries:
         self._x[self.size: end] = xs[:n]
         self._y[self.size: end] = ys[:n]
         self._shown[self.size: end] = self._display(ys[:n])
+        if n:
+            self.peak = max(self.peak, float(np.max(ys[:n])) if np.isfinite(ys[:n]).all() else math.inf)
         self.size = end
         self.dirty = True
 
@@ -187,6 +193,51 @@ def _pen(color: str, width: float = 1.5, style=QtCore.Qt.PenStyle.SolidLine, alp
     return pen
 
 
+class StepAxis(pg.AxisItem):
+    """An axis of whole numbers (time steps, epochs): no 1.5 or 0.1 ticks between them."""
+
+    def tickValues(self, minVal, maxVal, size):
+        levels = [(spacing, [v for v in values if abs(v - round(v)) < 1e-9])
+                  for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
+        levels = [(spacing, values) for spacing, values in levels if values]
+        if not levels:
+            # Less than one unit in view (one time step): label the whole numbers inside it.
+            values = [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)]
+            levels = [(1.0, values)] if values else []
+        return levels
+
+
+class LogAxis(pg.AxisItem):
+    """A log axis that labels decades only (0.001, 0.01, ..., 1e-6): pyqtgraph's default also
+    labels the 2..9 minor ticks, which stacks a dozen labels per decade into an unreadable
+    column and pushes the rotated axis title onto them."""
+
+    _span = 0.0
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        self._span = float(maxVal - minVal)
+        return super().logTickValues(minVal, maxVal, size, stdTicks)
+
+    def logTickStrings(self, values, scale, spacing):
+        strings = []
+        for v in values:
+            decade = abs(v - round(v)) < 1e-6
+            mantissa = round(10 ** (v - math.floor(v + 1e-9)))
+            # Within less than ~2 decades there are too few decade ticks to read a value: label
+            # 2 and 5 as well.
+            if decade or (spacing is None and self._span < 2 and mantissa in (2, 5)):
+                strings.append(_decade_text(10.0 ** v * scale))
+            else:
+                strings.append("")
+        return strings
+
+
+def _decade_text(value: float) -> str:
+    if 1e-3 <= value <= 1e3:
+        return f"{value:g}"
+    return _sci(value).replace("e+", "e")
+
+
 def _style_plot(widget: pg.PlotWidget, x_label: str, y_label: str, log_y: bool = False) -> None:
     item = widget.getPlotItem()
     # No grid: its translucent lines doubled the paint time of a 100,000-batch plot, and the
@@ -205,6 +256,82 @@ def _style_plot(widget: pg.PlotWidget, x_label: str, y_label: str, log_y: bool =
     item.setDownsampling(auto=True, mode="peak")
     item.setClipToView(True)
     widget.setMinimumHeight(140)
+
+
+GRADIENTS_CAPTION = (
+    "How much each layer's weights are pushed after every batch: the norm of ∂loss/∂W, the lecture's "
+    "\"change of e w.r.t. w\" that is multiplied by the learning rate. Blue band (below 1e-6): the weights "
+    "barely change, the vanishing gradient. Orange band (above 1e3): they change drastically, the exploding "
+    f"gradient. Tick \"Per weight\" to split a layer into w_i, w_R and bias. A zero is drawn at {LOG_FLOOR:g}.")
+FLOW_CAPTION = (
+    "Backpropagation through time (BPTT): the error at the output flows back through every time step, "
+    "from the last to t=1. Each curve is ‖∂loss/∂x_t‖ at the end of one epoch (darker = later): how much "
+    "the input at step t still moves the loss. A curve falling towards t=1 is the vanishing gradient: "
+    f"early steps are forgotten. A zero is drawn at {LOG_FLOOR:g}.")
+# What the lecture prescribes for each zone ("Issues and Solutions").
+EXPLODING_HINT = "exploding: try clipping (Training › Gradient clipping) or the RMSprop optimizer"
+VANISHING_HINT = "vanishing: try an LSTM or GRU cell, or the ReLU activation (Architecture)"
+VANISHING_FLOW_HINT = "vanishing at early steps: try LSTM/GRU (Architecture › Cell) or the ReLU activation"
+EXPLODING_FLOW_HINT = "exploding towards early steps: try clipping (Training › Gradient clipping) or RMSprop"
+EMPTY_TEXT = {
+    "loss": "The loss of every batch and epoch appears here.",
+    "metric": "Accuracy (classes) or MAE (numbers) per epoch appears here.",
+    "gradients": "The gradient norm of every layer appears here, batch by batch.",
+    "flow": "The gradient at every time step appears here at the end of each epoch.",
+}
+
+
+def _caption(text: str) -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #555555;")
+    return label
+
+
+def _hint_label() -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel("")
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #a33f00; font-weight: bold;")
+    label.hide()
+    return label
+
+
+def gradient_hint(layer_latest: dict[str, float], layer_peak: dict[str, float]) -> str:
+    """The lecture's fix for the zone a run's gradient norms reached, or "".
+
+    Exploding counts if any batch ever went above EXPLODING (or was not finite): the damage is
+    done even if later batches calm down. Vanishing looks at the latest batch only: early
+    batches of a healthy run can be tiny.
+    """
+    hints = []
+    high = [layer for layer, peak in layer_peak.items() if not math.isfinite(peak) or peak > EXPLODING]
+    if high:
+        peaks = [layer_peak[layer] for layer in high]
+        peak_text = "not finite" if not all(map(math.isfinite, peaks)) else f"up to {_sci(max(peaks))}"
+        hints.append(f"{', '.join(high)} above {EXPLODING:g} ({peak_text}): {EXPLODING_HINT}")
+    low = [layer for layer, value in layer_latest.items() if math.isfinite(value) and value < VANISHING]
+    if low:
+        hints.append(f"{', '.join(low)} below {VANISHING:g} at the latest batch: {VANISHING_HINT}")
+    return "\n".join(hints)
+
+
+def flow_hint(profile: np.ndarray) -> str:
+    """The lecture's fix when the gradient reaching t=1 is a millionth of the one at the last step."""
+    profile = np.asarray(profile, dtype=np.float64).reshape(-1)
+    if len(profile) < 2:
+        return ""
+    first, last = float(profile[0]), float(profile[-1])
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return "exploding, the gradient is not finite: " + EXPLODING_FLOW_HINT.split(": ", 1)[1]
+    if last > 0 and first / last < VANISHING:
+        return f"{VANISHING_FLOW_HINT} (t=1 gets {_sci(first / last)} × the gradient of t={len(profile)})"
+    if first > 0 and last == 0:
+        return ""
+    if last > 0 and first / last > 1 / VANISHING:
+        return f"{EXPLODING_FLOW_HINT} (t=1 gets {_sci(first / last)} × the gradient of t={len(profile)})"
+    if last == 0 and first == 0:
+        return f"no gradient reaches any step: {VANISHING_FLOW_HINT}"
+    return ""
 
 
 def _html_escape(text: str) -> str:
@@ -365,19 +492,25 @@ class TrainingPlots(QtWidgets.QWidget):
                 splitter.setStretchFactor(1, 2)
                 page_layout.addWidget(splitter, 1)
             elif tab == "gradients":
-                grads = self._make_plot(
-                    "gradients", "epoch (batches at fractional epochs)",
-                    f"gradient norm ‖∂loss/∂W‖ (log; 0 drawn at {LOG_FLOOR:g})", log_y=True)
+                grads = self._make_plot("gradients", "epoch (each batch drawn at its fraction of the epoch)",
+                                        "gradient norm ‖∂loss/∂W‖ (log)", log_y=True)
                 self._add_zones(grads)
                 page_layout.addWidget(grads, 1)
+                self.gradient_hint_label = _hint_label()
+                page_layout.addWidget(self.gradient_hint_label)
+                self.gradients_caption = _caption(GRADIENTS_CAPTION)
+                page_layout.addWidget(self.gradients_caption)
             else:
-                flow = self._make_plot(
-                    "flow", "time step t", f"‖∂loss/∂x_t‖ (log; 0 drawn at {LOG_FLOOR:g})", log_y=True)
+                flow = self._make_plot("flow", "time step t", "‖∂loss/∂x_t‖ (log)", log_y=True)
                 page_layout.addWidget(flow, 1)
                 self.flow_ratio_label = QtWidgets.QLabel("")
                 self.flow_ratio_label.setWordWrap(True)
                 self.flow_ratio_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
                 page_layout.addWidget(self.flow_ratio_label)
+                self.flow_hint_label = _hint_label()
+                page_layout.addWidget(self.flow_hint_label)
+                self.flow_caption = _caption(FLOW_CAPTION)
+                page_layout.addWidget(self.flow_caption)
                 self._flow_pool: list[pg.PlotDataItem] = []
 
             status = QtWidgets.QLabel("")
@@ -390,10 +523,21 @@ class TrainingPlots(QtWidgets.QWidget):
         self._tabs.currentChanged.connect(self._on_tab_changed)
 
         self._hovers = {name: _Hover(self, name, widget) for name, widget in self._plots.items()}
+        self._placeholders: dict[str, pg.TextItem] = {}
+        for name, widget in self._plots.items():
+            placeholder = pg.TextItem(EMPTY_TEXT[name], color="#777777", anchor=(0.5, 0.5))
+            placeholder.setPos(0.5, 0.5)
+            widget.getPlotItem().getViewBox().addItem(placeholder, ignoreBounds=True)
+            self._placeholders[name] = placeholder
+        self._was_empty = True
+        self._update_empty_state()
         self._update_titles()
 
     def _make_plot(self, name: str, x_label: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
-        widget = pg.PlotWidget(background="w")
+        # Epochs and time steps are whole numbers: ticks between them would be misread as data.
+        widget = pg.PlotWidget(background="w", axisItems={
+            "bottom": StepAxis(orientation="bottom"),
+            "left": LogAxis(orientation="left") if log_y else pg.AxisItem(orientation="left")})
         _style_plot(widget, x_label, y_label, log_y)
         # Corners where the curves rarely are: loss falls, accuracy rises, and gradient-flow
         # profiles meet at the last step (top right) and spread out towards early steps.
@@ -854,8 +998,46 @@ class TrainingPlots(QtWidgets.QWidget):
             legend.setColumnCount(2 if len(entries) > 6 else 1)
             for what, name in entries:
                 legend.addItem(self._curves[what] if isinstance(what, tuple) else what, name)
+            # An empty legend is still drawn as a small box: hide it until it lists something.
+            legend.setVisible(bool(entries))
+        self._update_empty_state()
         self._update_titles()
         self._update_y_labels()
+
+    def _update_gradient_hint(self) -> None:
+        lines = []
+        for run_id in self._shown:
+            run = self._runs[run_id]
+            latest = {layer: float(series.y[-1]) for layer, series in run.layer_norms.items() if series.size}
+            peak = {layer: series.peak for layer, series in run.layer_norms.items() if series.size}
+            hint = gradient_hint(latest, peak)
+            if hint:
+                lines.extend(f"{run.label}: {line}" if len(self._shown) > 1 else line for line in hint.split("\n"))
+        text = "\n".join(lines)
+        if text != self.gradient_hint_label.text():
+            self.gradient_hint_label.setText(text)
+        self.gradient_hint_label.setVisible(bool(text))
+
+    def _update_empty_state(self) -> None:
+        """Before any run: no tick numbers (an empty axis showed 0.1 ... 0.9 epochs), no legend
+        box, and a line in each plot saying what will appear there."""
+        empty = not self._shown
+        for name, widget in self._plots.items():
+            item = widget.getPlotItem()
+            for side in ("left", "bottom"):
+                item.getAxis(side).setStyle(showValues=not empty, tickLength=0 if empty else 5)
+            placeholder = self._placeholders[name]
+            placeholder.setVisible(empty)
+            if empty:
+                self._legends[name].setVisible(False)
+                item.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            elif self._was_empty:
+                item.enableAutoRange()
+        self._was_empty = empty
+
+    def is_empty_state(self) -> bool:
+        """True while the plots show their empty-state text (no run to draw)."""
+        return not self._shown
 
     def _update_titles(self) -> None:
         # The title is part of the plot, so an exported PNG says which run it shows.
@@ -900,6 +1082,7 @@ class TrainingPlots(QtWidgets.QWidget):
         if flow_visible and (any(self._runs[rid].flow_dirty for rid in self._shown)
                              or (not self._shown and self._flow_attached)):
             self._redraw_flow()
+        self._update_gradient_hint()
         if self._timer.isActive() and not self._layout_dirty:
             self._timer.stop()
 
@@ -939,6 +1122,9 @@ class TrainingPlots(QtWidgets.QWidget):
         # Latest last so it is painted on top.
         for curve, (profile, name, pen, run_label, series_name, raw) in zip(self._flow_pool, drawn):
             if curve.scene() is None:
+                # Same pyqtgraph trap as in _relayout: a pooled curve removed earlier (fewer runs
+                # selected) fails on re-adding while it still clips to its old view.
+                curve.setClipToView(False)
                 plot.addItem(curve)
             steps = np.arange(1, len(profile) + 1, dtype=np.float64)
             shown = np.where(np.isfinite(profile), np.maximum(profile, LOG_FLOOR), np.nan)
@@ -949,6 +1135,15 @@ class TrainingPlots(QtWidgets.QWidget):
         for curve in self._flow_pool[len(drawn):]:
             if curve.scene() is not None:
                 plot.removeItem(curve)
+        legend.setVisible(bool(drawn))
+        hints = []
+        for run_id in self._shown:
+            run = self._runs[run_id]
+            hint = flow_hint(run.flow[-1][1]) if run.flow else ""
+            if hint:
+                hints.append(f"{run.label}: {hint}" if overlay else hint)
+        self.flow_hint_label.setText("\n".join(hints))
+        self.flow_hint_label.setVisible(bool(hints))
         if summaries:
             self.flow_ratio_label.setText("\n".join(summaries))
         else:

@@ -477,7 +477,9 @@ def equation_html(spec: ModelSpec, info: DataInfo | None) -> str:
 
     core = "<i>w</i><sub>i</sub> <i>x</i>(t) + <i>w</i><sub>R</sub> <i>h</i>(t&minus;1) + <i>b</i>"
     if spec.cell == "SimpleRNN":
-        lines = [f"<i>h</i>(t) = {apply(core)}"]
+        # Exactly the lecture's slide, symbols included; the chosen functions are named after it.
+        lines = ["<i>h</i>(t) = <i>g</i><sub>h</sub>(<i>w</i><sub>i</sub> <i>x</i>(t) + <i>w</i><sub>R</sub> "
+                 "<i>h</i>(t&minus;1) + <i>b</i><sub>h</sub>)"]
     elif spec.cell == "LSTM":
         lines = [
             f"<i>c</i>(t) = <i>f</i>&#8857;<i>c</i>(t&minus;1) + <i>i</i>&#8857;{apply(core)}",
@@ -494,10 +496,18 @@ def equation_html(spec: ModelSpec, info: DataInfo | None) -> str:
             "<i>w</i><sub>i</sub>, <i>w</i><sub>R</sub>, <i>b</i>)</span>",
         ]
     out = "<i>w</i><sub>y</sub> <i>h</i>(t) + <i>b</i><sub>y</sub>"
-    if info is not None and info.kind == CLASSIFICATION:
-        lines.append(f"<i>y</i>(t) = softmax({out})")
-    elif info is not None:
-        lines.append(f"<i>y</i>(t) = {out}")
+    g_y = ""
+    if info is not None:
+        lines.append(f"<i>y</i>(t) = <i>g</i><sub>y</sub>({out})")
+        g_y = ("softmax (one probability per class)" if info.kind == CLASSIFICATION
+               else "identity (a number, no squashing)")
+    names = []
+    if spec.cell == "SimpleRNN":
+        names.append(f"<i>g</i><sub>h</sub> = {spec.activation}")
+    if g_y:
+        names.append(f"<i>g</i><sub>y</sub> = {g_y}")
+    if names:
+        lines.append(f'<span style="color:{NOTE_COLOR}">with {", ".join(names)}</span>')
     if spec.bidirectional:
         lines.append(f'<span style="color:{NOTE_COLOR}">and a second copy reading from the last step back; '
                      "<i>h</i>(t) joins both</span>")

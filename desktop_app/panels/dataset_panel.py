@@ -462,7 +462,7 @@ class DatasetPanel(QWidget):
         steps = first.reshape(len(pos), -1)
         names = info.feature_names or [f"feature {i + 1}" for i in range(steps.shape[1])]
         if steps.shape[1] <= 40 and np.isin(steps, (0.0, 1.0)).all():
-            self._tick_labels += _draw_onehot(plot, steps, pos, names, "input (one-hot), sample 1")
+            self._tick_labels += _draw_onehot(plot, steps, pos, names, "one-hot input vectors, sample 1")
             return 1
         normalised = " (normalised)" if info.normalization and "x_mean" in info.normalization else ""
         if len(pos) == 1:
@@ -639,7 +639,7 @@ def _draw_onehot(plot: pg.PlotItem, onehot: np.ndarray, pos: np.ndarray, names: 
     plot.setYRange(-0.5, rows - 0.5, padding=0.02)
     labels = list(names) + [str(i) for i in range(len(names), rows)]
     every = max(1, int(np.ceil(rows / MAX_TICK_LABELS)))
-    ticks = [(i, _shorten(_visible(str(labels[i])), 18)) for i in range(0, rows, every)]
+    ticks = [(i, _shorten(_visible(str(labels[i])), 22)) for i in range(0, rows, every)]
     plot.getAxis("left").setTicks([ticks, []])
     plot.setTitle(title, size="9pt")
     return [t for _, t in ticks]

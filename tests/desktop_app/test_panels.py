@@ -10,6 +10,7 @@ from pathlib import Path
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6 import QtGui
 
 from core.datasets import build_dataset, get_task
 from core.param_count import count_parameters
@@ -251,7 +252,11 @@ def test_diagram_and_equation_follow_the_choices(qtbot, arch_panel):
     assert cols[0].input_label == "x1" and cols[-1].input_label == "x60" and cols[-1].output_label == "y"
     assert any(c.ellipsis for c in cols) and not any(c.output_label for c in cols[:-1])
     assert "60 steps in, 1 out" in arch_panel.diagram.caption()
-    assert "relu(" in arch_panel.equation_label.text()
+    # SimpleRNN shows the lecture's slide verbatim, then names the chosen g_h and g_y.
+    plain = QtGui.QTextDocumentFragment.fromHtml(arch_panel.equation_label.text()).toPlainText()
+    assert "h(t) = gh(wi x(t) + wR h(t−1) + bh)" in plain
+    assert "y(t) = gy(wy h(t) + by)" in plain
+    assert "gh = relu" in plain and "gy = identity" in plain
     # A long sequence with a SimpleRNN and an unbounded activation: both lecture warnings.
     warnings = " ".join(arch_panel.warnings())
     assert "vanishes" in warnings and "clipping" in warnings
@@ -262,7 +267,8 @@ def test_diagram_and_equation_follow_the_choices(qtbot, arch_panel):
     cols = arch_panel.diagram.columns()
     assert [c.input_label for c in cols] == [f"x{t}" for t in range(1, 8)]
     assert [c.output_label for c in cols] == [f"y{t}" for t in range(1, 8)]
-    assert "softmax(" in arch_panel.equation_label.text()
+    text = arch_panel.equation_label.text()
+    assert "softmax" in text and "tanh(" in text  # LSTM: the real activation inside the cell
 
 
 # --- Training -----------------------------------------------------------------------------------

@@ -131,7 +131,9 @@ def test_events_reach_every_curve_on_the_redraw_timer(plots, qtbot):
     for name in LAYERS:
         np.testing.assert_allclose(data(grads[name])[1], sent["layer"][name])
     axis = plots.plot_items()["gradients"].getPlotItem().getAxis("left")
-    assert axis.logMode and "log" in axis.labelText and "1e-12" in axis.labelText
+    assert axis.logMode and "log" in axis.labelText
+    # The clamping note lives in the caption: in the rotated axis title it ran into the ticks.
+    assert "1e-12" in plots.gradients_caption.text() and len(axis.labelText) < 40
     view = plots.plot_items()["gradients"].getPlotItem().getViewBox()
     zones = {line.label.format: line.value() for line in view.allChildren()
              if isinstance(line, pg.InfiniteLine) and getattr(line, "label", None) is not None}
@@ -281,3 +283,81 @@ def test_hover_shows_the_value_of_the_nearest_point(plots, qtbot):
     qtbot.waitUntil(lambda: "train loss" in plots.hover_text("loss"), timeout=2000)
     hover = plots.hover_text("loss")
     assert "epoch = 2" in hover and f"loss = {sent['epochs'][1]['loss']:.3g}" in hover
+
+
+def _started(layers=("rnn_1", "head")) -> RunStarted:
+    return RunStarted(2, 2, "CPU", list(layers), {layer: [] for layer in layers})
+
+
+def test_fresh_plots_show_a_clean_empty_state(qtbot):
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(900, 600)
+    plots.show()
+    for name, widget in plots.plot_items().items():
+        item = widget.getPlotItem()
+        # No empty legend box, no 0.1 ... 0.9 epoch ticks, but a line saying what will appear.
+        assert not plots._legends[name].isVisible(), name
+        assert not item.getAxis("bottom").style["showValues"], name
+        assert plots._placeholders[name].isVisible() and "appears here" in plots._placeholders[name].toPlainText()
+    assert plots.is_empty_state()
+
+    feed_run(plots, "r1", "#1 LSTM")
+    plots.redraw_now()
+    assert not plots.is_empty_state()
+    for name in ("loss", "metric", "gradients", "flow"):
+        item = plots.plot_items()[name].getPlotItem()
+        assert plots._legends[name].isVisible() and item.getAxis("bottom").style["showValues"], name
+        assert not plots._placeholders[name].isVisible(), name
+    plots.clear()
+    assert not plots._legends["loss"].isVisible() and plots._placeholders["loss"].isVisible()
+
+
+def test_time_steps_and_epochs_get_whole_number_ticks_and_log_axes_label_decades(qtbot):
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    flow_axis = plots.plot_items()["flow"].getPlotItem().getAxis("bottom")
+    for low, high in ((0.7, 7.3), (0.9, 3.1), (0.6, 1.4), (0.0, 12.0)):
+        values = [v for _spacing, level in flow_axis.tickValues(low, high, 800) for v in level]
+        assert values and all(float(v).is_integer() for v in values), (low, high, values)
+    assert [v for _s, level in flow_axis.tickValues(0.7, 7.3, 800) for v in level] == [1, 2, 3, 4, 5, 6, 7]
+
+    log_axis = plots.plot_items()["gradients"].getPlotItem().getAxis("left")
+    levels = log_axis.tickValues(-5.0, 0.5, 600)  # 1e-5 .. 3: six decades
+    labels = {text for spacing, values in levels
+              for text in log_axis.tickStrings(values, 1.0, spacing) if text}
+    assert labels == {"1e-5", "0.0001", "0.001", "0.01", "0.1", "1"}
+    # The y titles are short enough not to run into the tick labels.
+    for name in ("gradients", "flow"):
+        assert len(plots.plot_items()[name].getPlotItem().getAxis("left").labelText) < 40
+
+
+def test_gradient_zones_point_to_the_lectures_fixes(qtbot):
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.begin_run("calm", "#1 LSTM", _started(), "regression")
+    for batch, norm in enumerate((0.5, 0.2), start=1):
+        plots.add_batch("calm", BatchEnd(1, batch, batch, 2, 0.1, {"rnn_1": norm, "head": norm}, {}))
+    plots.add_epoch("calm", EpochEnd(1, 2, {"loss": 0.1}, np.array([0.5, 0.6, 0.7]), 0.1))
+    plots.redraw_now()
+    assert plots.gradient_hint_label.isHidden() and plots.flow_hint_label.isHidden()
+
+    plots.begin_run("wild", "#2 SimpleRNN", _started(), "regression")
+    plots.add_batch("wild", BatchEnd(1, 1, 1, 2, 9.0, {"rnn_1": 4.2e3, "head": 1.0}, {}))
+    plots.add_batch("wild", BatchEnd(1, 2, 2, 2, 1.0, {"rnn_1": 1e-9, "head": 1.0}, {}))
+    plots.add_epoch("wild", EpochEnd(1, 2, {"loss": 1.0}, np.array([1e-12, 1e-8, 1.0]), 0.1))
+    plots.redraw_now()
+    grad_hint = plots.gradient_hint_label.text()
+    assert not plots.gradient_hint_label.isHidden()
+    assert "rnn_1 above 1000 (up to 4.2e+3): exploding: try clipping" in grad_hint and "RMSprop" in grad_hint
+    assert "below 1e-06 at the latest batch: vanishing: try an LSTM or GRU" in grad_hint
+    assert "head" not in grad_hint
+    flow_hint = plots.flow_hint_label.text()
+    assert not plots.flow_hint_label.isHidden() and flow_hint.startswith("vanishing at early steps: try LSTM/GRU")
+    assert "(t=1 gets 1e-12 × the gradient of t=3)" in flow_hint
+    assert "backpropagation through time" in plots.flow_caption.text().lower()
+
+    plots.show_runs(["calm"])
+    assert plots.gradient_hint_label.isHidden() and plots.flow_hint_label.isHidden()
+    plots.show_runs(["calm", "wild"])
+    assert plots.gradient_hint_label.text().startswith("#2 SimpleRNN: rnn_1 above 1000")
