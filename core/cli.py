@@ -4,6 +4,7 @@
     python main.py predict MODEL.rnnlab [--sample N | --input FILE] [--json]
     python main.py inspect MODEL.rnnlab|MODEL.keras [--json]
     python main.py export MODEL.rnnlab OUT.keras
+    python main.py generate MODEL.rnnlab [--seed TEXT | --seed-sample N] [--length N] [--temperature T] [--json]
 
 Exit codes: 0 done, 1 a file or setting cannot be used, 2 bad command-line arguments, 130
 interrupted. Expected problems print one line ``error: ...`` on stderr, never a traceback. With
@@ -33,6 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from core.errors import DatasetError, ModelFileError, RNNLabError, SpecError  # noqa: E402
 
 PROG = "main.py"
+GENERATE_LENGTH = 50
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -91,6 +93,26 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.set_defaults(handler=_cmd_inspect)
 
+    generate = sub.add_parser(
+        "generate", help="continue a text or a time series with a trained model",
+        description="Generate with a text model (character by character, or word by word) or a "
+                    "series model (each prediction fed back as the next step). The seed is typed "
+                    "with --seed (text, or values as typed in the window's predict panel) or taken "
+                    "from a validation sample (--seed-sample, default 0).",
+    )
+    generate.add_argument("model", metavar="MODEL_FILE", help="model bundle (.rnnlab)")
+    seed = generate.add_mutually_exclusive_group()
+    seed.add_argument("--seed", metavar="TEXT",
+                      help="what to continue: text for a text model, a sequence of values for a series model")
+    seed.add_argument("--seed-sample", type=_non_negative_int, metavar="N",
+                      help="continue validation sample N of the project's dataset (default 0)")
+    generate.add_argument("--length", type=_positive_int, default=None, metavar="N",
+                          help=f"tokens (text) or steps (series) to generate (default {GENERATE_LENGTH})")
+    generate.add_argument("--temperature", type=_positive_float, default=None, metavar="T",
+                          help="text only: below 1 picks likelier tokens, above 1 more varied ones (default 1)")
+    generate.add_argument("--json", action="store_true", help="print one JSON object")
+    generate.set_defaults(handler=_cmd_generate)
+
     export = sub.add_parser(
         "export", help="write the plain Keras model",
         description="Write the model as a plain .keras file that keras.saving.load_model reads "
@@ -114,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     if args.command is None:
-        _error(f"{PROG}: a command is required: train, predict, inspect or export (see {PROG} --help)")
+        _error(f"{PROG}: a command is required: train, predict, inspect, export or generate (see {PROG} --help)")
         return EXIT_USAGE
     try:
         return args.handler(args)
@@ -303,6 +325,97 @@ def _cmd_predict(args) -> int:
             _say(prefix + ", ".join(f"{name} {p:.3f}" for name, p in step))
         if len(steps) > 20:
             _say(f"  ... {len(steps) - 20} more steps (use --json for all)")
+    return EXIT_OK
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, received {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, received {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, received {text!r}")
+    return value
+
+
+# --- generate -------------------------------------------------------------------------------
+
+
+def _cmd_generate(args) -> int:
+    import numpy as np
+
+    from core.datasets import get_task
+    from core.inference import generate_series, generate_text
+    from core.persistence import load_bundle
+
+    if Path(args.model).is_file():
+        _load_tensorflow()
+    bundle = load_bundle(args.model)
+    info = bundle.info
+    try:
+        kind = get_task(info.task).generation
+    except RNNLabError:
+        kind = ""
+    if not kind:
+        # Tasks without a declared generation mode (e.g. an imported CSV series) can still
+        # generate when the model's shape allows it; generate_* explain when it does not.
+        kind = "text" if info.input_kind == "tokens" else "series" if info.kind == "regression" else ""
+    if not kind:
+        raise ModelFileError(f"{args.model}: this {info.task} model cannot generate: generation needs a text "
+                             "model (next token) or a series model (next value); use predict instead.")
+    if kind == "series" and args.temperature is not None:
+        raise SpecError("--temperature", args.temperature, "no temperature: it applies to text models only")
+    length = args.length or GENERATE_LENGTH
+    if args.seed is not None:
+        source = "typed seed"
+        seed_x = None
+    else:
+        from core.datasets import build_dataset
+
+        data = build_dataset(bundle.project.dataset, bundle.project.model.io_mode)
+        index = args.seed_sample or 0
+        split = "val" if data.num_val else "train"
+        seed_x, _ = data.sample(index, split)
+        source = f"{'validation' if split == 'val' else 'training'} sample {index}"
+
+    if kind == "text":
+        if seed_x is None:
+            seed_text = args.seed
+        else:
+            char_level = all(len(token) == 1 for token in info.vocabulary)
+            tokens = [info.vocabulary[int(t)] for t in np.asarray(seed_x).reshape(-1)]
+            seed_text = "".join(tokens) if char_level else " ".join(tokens)
+        temperature = 1.0 if args.temperature is None else args.temperature
+        text = generate_text(bundle.model, info, seed_text, length, temperature)
+        if args.json:
+            print(json.dumps({"kind": "text", "source": source, "seed": seed_text, "length": length,
+                              "temperature": temperature, "generated": text}), flush=True)
+            return EXIT_OK
+        _say(f"seed ({source}): {seed_text}")
+        _say(f"generated:  {text}")
+        return EXIT_OK
+
+    seed_window = info.encode_input(args.seed) if seed_x is None else seed_x
+    values = generate_series(bundle.model, info, np.asarray(seed_window), length)
+    names = list(info.target_names) or [f"value {i + 1}" for i in range(values.shape[1])]
+    if args.json:
+        print(json.dumps({"kind": "series", "source": source, "length": len(values), "target_names": names,
+                          "values": _jsonable(values.tolist())}), flush=True)
+        return EXIT_OK
+    _say(f"seed: {source}")
+    _say("step  " + "  ".join(f"{n:>12}" for n in names))
+    for i, row in enumerate(values):
+        _say(f"{i + 1:>4}  " + "  ".join(f"{_fmt(float(v)):>12}" for v in row))
     return EXIT_OK
 
 

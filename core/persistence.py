@@ -30,6 +30,7 @@ import io
 import json
 import os
 import tempfile
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -194,6 +195,7 @@ def save_bundle(path: str | os.PathLike, bundle: Bundle) -> None:
     """Write the bundle atomically: the previous file stays intact if anything fails."""
     path = Path(path)
     keras = _keras()
+    _remove_stale_scratch_folders()
     model_bytes = _model_bytes(bundle.model)
     manifest = {
         "format": BUNDLE_FORMAT,
@@ -397,7 +399,7 @@ def _model_bytes(model: Any) -> bytes:
     """model.save truncates its target, so save into a scratch folder and keep the bytes."""
     _keras()
     try:
-        with tempfile.TemporaryDirectory(prefix="rnnlab-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=_scratch_prefix()) as tmp:
             target = Path(tmp) / "model.keras"
             model.save(target)
             return target.read_bytes()
@@ -415,10 +417,12 @@ def _atomic_write(path: Path, write: Callable[[Any], Any], *, what: str) -> None
         mode = path.stat().st_mode & 0o777
     except OSError:
         mode = 0o666 & ~_UMASK
+    _remove_stale_temp_files(folder, path.name)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot save the {what}: {exc.strerror or exc}.") from None
+    _lock(fd)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -435,6 +439,119 @@ def _atomic_write(path: Path, write: Callable[[Any], Any], *, what: str) -> None
             raise ModelFileError(f"{path}: cannot save the {what}: {exc.strerror or exc}.") from None
         raise
     _fsync_dir(folder)
+
+
+# --- leftovers of saves that were killed mid-write -------------------------------------------
+
+STALE_AFTER_S = 60.0  # a live save rewrites its temp file within seconds; older ones are leftovers
+_SCRATCH = "rnnlab-"
+
+
+def _scratch_prefix() -> str:
+    """Scratch folders carry the owner's pid, so a cleaner can tell a live owner's from a leftover."""
+    return f"{_SCRATCH}{os.getpid()}-"
+
+
+def _lock(fd: int) -> None:
+    """Hold an exclusive lock on a temp file while it is written, so no cleaner removes it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: an open file cannot be deleted there anyway
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # a file system without locks: the age check still protects a live save
+
+
+def _remove_if_unlocked(path: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # another save is writing it
+            except OSError:
+                pass
+        os.unlink(path)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _is_stale(path: Path, now: float) -> bool:
+    try:
+        return now - path.lstat().st_mtime > STALE_AFTER_S
+    except OSError:
+        return False
+
+
+def _remove_stale_temp_files(folder: Path, name: str) -> None:
+    """Delete ``.<name>.*.tmp`` files that a killed save of the same target left in ``folder``.
+
+    Best effort: cleaning never makes a save fail.
+    """
+    now = time.time()
+    try:
+        candidates = list(folder.glob(f".{_glob_escape(name)}.*.tmp"))
+    except OSError:
+        return
+    for candidate in candidates:
+        if candidate.is_file() and not candidate.is_symlink() and _is_stale(candidate, now):
+            _remove_if_unlocked(candidate)
+
+
+def _glob_escape(text: str) -> str:
+    import glob
+
+    return glob.escape(text)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be saving right now
+    if os.name != "posix":
+        try:
+            import psutil
+        except ImportError:
+            return True  # cannot tell: keep it
+        return psutil.pid_exists(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _remove_stale_scratch_folders() -> None:
+    """Delete ``rnnlab-*`` scratch folders in the system temp dir left by killed saves or loads:
+    older than STALE_AFTER_S and not owned by a running process (folders without a pid in their
+    name, from older versions, go by age alone). Best effort."""
+    import shutil
+
+    now = time.time()
+    try:
+        candidates = list(Path(tempfile.gettempdir()).glob(f"{_SCRATCH}*"))
+    except OSError:
+        return
+    for candidate in candidates:
+        if candidate.is_symlink() or not candidate.is_dir() or not _is_stale(candidate, now):
+            continue
+        owner = candidate.name[len(_SCRATCH):].split("-", 1)[0]
+        if owner.isdigit() and "-" in candidate.name[len(_SCRATCH):] and _pid_alive(int(owner)):
+            continue
+        shutil.rmtree(candidate, ignore_errors=True)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -84,6 +84,18 @@ class History:
     layer_norms: dict[str, list[float]] = field(default_factory=dict)
     weight_norms: dict[str, list[float]] = field(default_factory=dict)  # "layer/w" -> per batch
     gradient_flow: list[list[float]] = field(default_factory=list)  # per epoch
+    # Batches in a full epoch: batch i (from 0) lies at epoch i / batches_per_epoch even when the
+    # run stopped mid-epoch. 0 when unknown (a history saved before this field existed).
+    batches_per_epoch: int = 0
+
+    def batch_epochs(self) -> list[float]:
+        """Each batch's position in epochs (batch i ends at (i + 1) / batches_per_epoch); when
+        batches_per_epoch is unknown, spread the batches evenly over the recorded epochs."""
+        n = len(self.batch_loss)
+        per_epoch = self.batches_per_epoch
+        if per_epoch <= 0:
+            per_epoch = max(1, math.ceil(n / len(self.epochs))) if self.epochs else max(n, 1)
+        return [(i + 1) / per_epoch for i in range(n)]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able; NaN and infinities (a diverged run) become null."""
@@ -96,6 +108,7 @@ class History:
             "layer_norms": {k: floats(v) for k, v in self.layer_norms.items()},
             "weight_norms": {k: floats(v) for k, v in self.weight_norms.items()},
             "gradient_flow": [floats(p) for p in self.gradient_flow],
+            "batches_per_epoch": int(self.batches_per_epoch),
         }
 
     @classmethod
@@ -121,7 +134,11 @@ class History:
         epochs = data.get("epochs", [])
         if not isinstance(epochs, list) or not all(isinstance(logs, dict) for logs in epochs):
             raise ValueError(f"epochs: expected a list of objects, received {epochs!r:.80}")
+        per_epoch = data.get("batches_per_epoch", 0)
+        if isinstance(per_epoch, bool) or not isinstance(per_epoch, int) or per_epoch < 0:
+            raise ValueError(f"batches_per_epoch: expected a whole number >= 0, received {per_epoch!r:.80}")
         return cls(
+            batches_per_epoch=per_epoch,
             epochs=[dict(zip(logs, floats(logs.values(), f"epochs[{i}]"))) for i, logs in enumerate(epochs)],
             batch_loss=floats(data.get("batch_loss", []), "batch_loss"),
             layer_norms=table("layer_norms"),
@@ -287,9 +304,16 @@ def _make_wrapper_class():
             super().__init__(name=f"monitored_{inner.name}")
             self.inner = inner
             self._replicas = float(replicas)
-            # Weights before the last update, kept on the device, so a diverged step can be undone
-            # without copying weights to the host after every batch. Kept out of Keras' tracking.
-            self._snapshot = _Snapshot(inner.trainable_variables)
+            # Weights before the last two updates and at the start of the epoch and of the run, kept
+            # on the device, so a diverged run can go back to usable weights without copying weights
+            # to the host after every batch. Kept out of Keras' tracking. The weights just before a
+            # NaN are often finite but already huge (the loss jumped a batch earlier): the older
+            # copies are what the rescue falls back to (see _Run.rescue).
+            variables = inner.trainable_variables
+            self._snapshot = _Snapshot(variables)  # before the last update
+            self._previous = _Snapshot(variables)  # before the update before it
+            self._epoch_start = _Snapshot(variables)
+            self._run_start = _Snapshot(variables)
 
         def call(self, inputs, training=False):
             return self.inner(inputs, training=training)
@@ -297,6 +321,7 @@ def _make_wrapper_class():
         def train_step(self, data):
             x, y, sample_weight = data_adapter_utils.unpack_x_y_sample_weight(data)
             variables = self.trainable_weights
+            self._previous.save_copy_of(self._snapshot)
             self._snapshot.save(variables)
             with tf.GradientTape() as tape:
                 y_pred = self(x, training=True)
@@ -331,6 +356,10 @@ def _make_wrapper_class():
         def save(self, variables):
             for copy, var in zip(self.copies, variables):
                 copy.assign(var.value)
+
+        def save_copy_of(self, other):
+            for copy, source in zip(self.copies, other.copies):
+                copy.assign(source.read_value())
 
         def restore(self, variables):
             for copy, var in zip(self.copies, variables):
@@ -454,8 +483,36 @@ class _EagerThenCompiled:
         start = time.perf_counter()
         result = self.fn(x, y)
         if time.perf_counter() - start > self.SLOW_S:
-            self.compiled = tf.function(self.fn, reduce_retracing=True)
+            _quiet_retracing_warning()
+            # autograph=False: the function has no tensor-dependent Python control flow, and
+            # AutoGraph cannot convert a closure built per model anyway (it warns that it gives up).
+            self.compiled = tf.function(self.fn, reduce_retracing=True, autograph=False)
         return result
+
+
+class _RetracingFilter:
+    """Drops TensorFlow's "triggered tf.function retracing" warning about the gradient-flow function.
+
+    The function closes over one run's model, so each run necessarily traces a new one (same
+    Python code, a new closure); TensorFlow counts those as retracing of one function and warns
+    once a process has trained ~5 models. Each trace is the expected one per run, so the warning
+    is noise; other retracing warnings still get through.
+    """
+
+    def filter(self, record) -> bool:
+        message = record.getMessage()
+        return not ("triggered tf.function retracing" in message and "gradient_flow_function" in message)
+
+
+_RETRACING_FILTER = _RetracingFilter()
+
+
+def _quiet_retracing_warning() -> None:
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    if _RETRACING_FILTER not in logger.filters:
+        logger.addFilter(_RETRACING_FILTER)
 
 
 # --- training -------------------------------------------------------------------------------
@@ -489,7 +546,7 @@ class _Run:
     """State of one run; the Keras callback forwards to it."""
 
     def __init__(self, *, wrapper, model, info, listener, control, epochs, batches_per_epoch,
-                 names, training, probe, flow_fn, monitor_val):
+                 names, training, probe, flow_fn, monitor_val, loss_fn=None):
         self.wrapper = wrapper
         self.model = model
         self.info = info
@@ -501,8 +558,9 @@ class _Run:
         self.training = training
         self.probe = probe
         self.flow_fn = flow_fn
+        self.loss_fn = loss_fn
         self.monitor = "val_loss" if monitor_val else "loss"
-        self.history = History()
+        self.history = History(batches_per_epoch=batches_per_epoch)
         self.layers: list[str] = []
         for layer, _ in names:
             if layer not in self.layers:
@@ -544,11 +602,10 @@ class _Run:
 
         diverged = not (math.isfinite(loss) and np.all(np.isfinite(norms)))
         if diverged:
-            # The update of this batch is already applied: put back the weights from before it.
-            self.wrapper._snapshot.restore(self.wrapper.trainable_weights)
+            kept = self.rescue()
             self.stop_reason = "nan"
             self.message = (f"Gradients exploded at epoch {self.epoch}, batch {batch}: lower the learning rate "
-                            "or enable clipping (training.clip_mode)")
+                            f"or enable clipping (training.clip_mode); kept the weights {kept}.")
             self.wrapper.stop_training = True
 
         if self.listener is not None:
@@ -563,6 +620,60 @@ class _Run:
                 self.stop_reason = "stopped"
                 self.message = f"Stopped at epoch {self.epoch}, batch {batch}."
                 self.wrapper.stop_training = True
+
+    def epoch_begin(self, epoch: int) -> None:
+        self.epoch = epoch
+        if epoch > 1:  # the run-start copy already holds epoch 1's weights
+            self.wrapper._epoch_start.save(self.wrapper.trainable_weights)
+
+    def rescue(self) -> str:
+        """After a NaN/Inf batch: restore the newest usable snapshot; return which one, in words.
+
+        The update of the diverged batch is already applied. The weights from just before it often
+        already gave an astronomic but finite loss (one batch at 1e12, the next NaN), so each
+        snapshot, newest first, is checked on the probe batch: the newest whose loss is finite and
+        within JUMP times the best snapshot's is kept, i.e. the last one before the loss jumped by
+        orders of magnitude.
+        """
+        w = self.wrapper
+        epoch_start = (self.epoch - 1) * self.batches_per_epoch
+        # Snapshot -> how many batches of this run had been applied to its weights.
+        candidates = [(self.global_batch - 1, w._snapshot), (self.global_batch - 2, w._previous),
+                      (epoch_start, w._epoch_start if self.epoch > 1 else w._run_start), (0, w._run_start)]
+        seen: set[int] = set()
+        ordered = []
+        for index, snapshot in sorted(candidates, key=lambda c: -c[0]):
+            if index >= 0 and index not in seen:
+                seen.add(index)
+                ordered.append((index, snapshot))
+        losses = []
+        for _, snapshot in ordered:
+            snapshot.restore(w.trainable_weights)
+            losses.append(self.probe_loss())
+        finite = [v for v in losses if math.isfinite(v)]
+        chosen = len(ordered) - 1  # nothing usable: the run's starting weights at least are the user's
+        if finite:
+            limit = max(min(finite) * self.JUMP, min(finite) + 1e-12)
+            chosen = next(i for i, v in enumerate(losses) if math.isfinite(v) and v <= limit)
+        index, snapshot = ordered[chosen]
+        snapshot.restore(w.trainable_weights)
+        epoch, batch = divmod(index, self.batches_per_epoch)
+        if batch == 0:
+            return f"from the start of epoch {epoch + 1}"
+        return f"from after batch {batch} of epoch {epoch + 1}"
+
+    JUMP = 100.0
+
+    def probe_loss(self) -> float:
+        """The model's loss on the probe batch with its current weights (NaN if not finite)."""
+        weights_finite = all(bool(np.all(np.isfinite(np.asarray(v)))) for v in self.wrapper.trainable_weights)
+        if not weights_finite:
+            return math.nan
+        if self.probe is None or self.loss_fn is None:
+            return 0.0
+        x, y = self.probe
+        value = float(np.mean(np.asarray(self.loss_fn(y, self.model(x, training=False)))))
+        return value if math.isfinite(value) else math.nan
 
     def epoch_end(self, logs: dict[str, Any]) -> None:
         epoch_logs = {k: float(v) for k, v in logs.items() if k not in (_BATCH_LOSS, _GRAD_NORMS)
@@ -605,7 +716,7 @@ def _make_callback(run: _Run):
 
     class MonitorCallback(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
-            run.epoch = epoch + 1
+            run.epoch_begin(epoch + 1)
 
         def on_train_batch_end(self, batch, logs=None):
             run.batch_end(batch, logs or {})
@@ -672,7 +783,7 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
     flow_fn = gradient_flow_function(model, info)
     run = _Run(wrapper=wrapper, model=model, info=info, listener=listener, control=control,
                epochs=training.epochs, batches_per_epoch=batches, names=names, training=training,
-               probe=probe, flow_fn=flow_fn, monitor_val=has_val)
+               probe=probe, flow_fn=flow_fn, monitor_val=has_val, loss_fn=keras.losses.get(loss))
 
     weight_names: dict[str, list[str]] = {layer: [] for layer in run.layers}
     for layer, w in names:

@@ -190,7 +190,7 @@ def test_export_loads_without_rnnlab(trained, tmp_path):
 def test_help(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for command in ("train", "predict", "inspect", "export"):
+    for command in ("train", "predict", "inspect", "export", "generate"):
         assert command in out
     assert main(["train", "--help"]) == 0
     assert "--set FIELD=VALUE" in capsys.readouterr().out
@@ -257,3 +257,75 @@ def test_real_process_exit_codes_and_no_qt(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "usage: main.py" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "EXIT 0 HEAVY []"
+
+
+# --- generate -------------------------------------------------------------------------------
+
+
+TEXT_PROJECT = {
+    "dataset": {"task": "text", "params": {"source": "builtin:recurrence", "window": 6, "stride": 8}, "seed": 1},
+    "model": {"cell": "GRU", "io_mode": "many_to_one", "units": 8},
+    "training": {"epochs": 1, "batch_size": 64, "seed": 3},
+}
+SINE_PROJECT = {
+    "dataset": {"task": "sine", "params": {"samples": 80}, "seed": 1},
+    "model": {"cell": "SimpleRNN", "io_mode": "many_to_one", "units": 4},
+    "training": {"epochs": 1, "batch_size": 32, "seed": 3},
+}
+
+
+@pytest.fixture(scope="module")
+def generators(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("generate")
+    bundles = {}
+    for name, project in (("text", TEXT_PROJECT), ("sine", SINE_PROJECT)):
+        (folder / f"{name}.json").write_text(json.dumps(project))
+        bundles[name] = folder / f"{name}.rnnlab"
+        code, _, err = _run(["train", str(folder / f"{name}.json"), "--out", str(bundles[name])])
+        assert code == 0, err
+    return bundles
+
+
+def test_generate_text_continues_a_seed(generators):
+    bundle = load_bundle(generators["text"])
+    vocabulary = set(bundle.info.vocabulary)
+    code, out, err = _run(["generate", str(generators["text"]), "--seed", "the ", "--length", "25",
+                           "--temperature", "0.5", "--json"])
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["kind"] == "text" and result["seed"] == "the " and result["temperature"] == 0.5
+    assert len(result["generated"]) == 25 and set(result["generated"]) <= vocabulary
+    again = json.loads(_run(["generate", str(generators["text"]), "--seed", "the ", "--length", "25",
+                             "--temperature", "0.5", "--json"])[1].strip().splitlines()[-1])
+    assert again["generated"] == result["generated"]  # same seed, same text
+    code, out, err = _run(["generate", str(generators["text"]), "--seed-sample", "2", "--length", "10"])
+    assert code == 0, err
+    assert out.startswith("seed (validation sample 2): ") and "\ngenerated:  " in out
+
+
+def test_generate_series_from_a_validation_sample(generators):
+    code, out, err = _run(["generate", str(generators["sine"]), "--length", "7", "--json"])
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["kind"] == "series" and result["source"] == "validation sample 0"
+    values = np.asarray(result["values"], dtype=float)
+    assert values.shape == (7, len(result["target_names"])) and np.all(np.isfinite(values))
+    code, out, _ = _run(["generate", str(generators["sine"]), "--length", "3"])
+    assert code == 0 and len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 3
+
+
+@pytest.mark.parametrize("which, extra, code, expected", [
+    ("cooking", [], 1, "cannot generate"),
+    ("sine", ["--temperature", "0.5"], 1, "text models only"),
+    ("text", ["--length", "0"], 2, "expected a whole number >= 1, received '0'"),
+    ("text", ["--temperature", "-1"], 2, "expected a number > 0"),
+    ("text", ["--seed", "abc", "--seed-sample", "1"], 2, "not allowed with argument"),
+    ("text", ["--seed", "\u2603\u2603"], 1, "never saw"),
+])
+def test_generate_errors_are_one_line(generators, trained, capsys, which, extra, code, expected):
+    model = trained["bundle"] if which == "cooking" else generators[which]
+    assert main(["generate", str(model), *extra]) == code
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("error: ") and captured.err.count("\n") == 1, captured.err
+    assert expected in captured.err

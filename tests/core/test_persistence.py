@@ -304,3 +304,46 @@ def test_is_bundle(classification, tmp_path):
     assert persistence.is_bundle(classification[2])
     (tmp_path / "x").write_bytes(b"junk")
     assert not persistence.is_bundle(tmp_path / "x") and not persistence.is_bundle(tmp_path / "missing")
+
+
+def test_a_later_save_removes_what_killed_saves_left_behind(classification, tmp_path, monkeypatch):
+    import fcntl
+    import os
+    import tempfile
+    import time
+
+    bundle, _, _ = classification
+    target = tmp_path / "model.rnnlab"
+    scratch_root = tmp_path / "system-tmp"
+    scratch_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_root))
+    old = time.time() - 3600
+
+    def leftover(path: Path, *, age: float = old) -> Path:
+        path.write_bytes(b"half a zip")
+        os.utime(path, (age, age))
+        return path
+
+    stale = leftover(tmp_path / ".model.rnnlab.k3j2h1.tmp")
+    recent = leftover(tmp_path / ".model.rnnlab.a1b2c3.tmp", age=time.time())  # maybe a save in progress
+    other_target = leftover(tmp_path / ".other.rnnlab.x9y8z7.tmp")  # another file's save: not ours
+    live = leftover(tmp_path / ".model.rnnlab.live00.tmp")  # old, but another save holds it open
+    live_fd = os.open(live, os.O_RDWR)
+    fcntl.flock(live_fd, fcntl.LOCK_EX)
+    dead_pid = 2 ** 22 + 12345  # above any default pid_max: no such process
+    killed = scratch_root / f"rnnlab-{dead_pid}-abcd1234"
+    running = scratch_root / f"rnnlab-{os.getppid()}-efgh5678"  # a live process (pytest's parent)
+    for folder in (killed, running):
+        folder.mkdir()
+        (folder / "model.keras").write_bytes(b"partial")
+        os.utime(folder, (old, old))
+    try:
+        save_bundle(target, bundle)
+    finally:
+        os.close(live_fd)
+    assert load_bundle(target).project == bundle.project
+    assert not stale.exists() and not killed.exists()
+    assert recent.exists() and other_target.exists() and live.exists() and running.exists()
+    # The save's own scratch files are gone too.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".model")) == sorted([recent.name, live.name])
+    assert [p.name for p in scratch_root.iterdir()] == [running.name]
