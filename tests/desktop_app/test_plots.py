@@ -361,3 +361,20 @@ def test_gradient_zones_point_to_the_lectures_fixes(qtbot):
     assert plots.gradient_hint_label.isHidden() and plots.flow_hint_label.isHidden()
     plots.show_runs(["calm", "wild"])
     assert plots.gradient_hint_label.text().startswith("#2 SimpleRNN: rnn_1 above 1000")
+
+
+def test_long_runs_are_drawn_decimated_without_losing_spikes_or_gaps():
+    from desktop_app.plots import DRAW_POINTS, peak_decimate
+
+    x = np.arange(100_000, dtype=float)
+    y = np.full_like(x, 1e-3)
+    y[54_321] = 5e3  # one exploding batch must still show
+    y[80_000:82_000] = np.nan  # a stretch of failed batches wider than a bucket stays a gap
+    dx, dy = peak_decimate(x, y)
+    assert len(dx) <= DRAW_POINTS + 1
+    assert np.nanmax(dy) == 5e3 and np.nanmin(dy) == 1e-3
+    gap = dx[np.isnan(dy)]
+    assert len(gap) and gap.min() >= 80_000 - 100 and gap.max() <= 82_000
+    assert np.all(np.diff(dx) >= 0)
+    short_x, short_y = peak_decimate(x[:100], y[:100])
+    assert np.array_equal(short_x, x[:100]) and np.array_equal(short_y, y[:100])
