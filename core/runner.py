@@ -332,7 +332,10 @@ class ProcessTrainer:
     def _wait_ready(self, child: _Child, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while not child.ready:
-            ready = mp_connection.wait([child.conn, child.process.sentinel], timeout=POLL_S)
+            try:
+                ready = mp_connection.wait([child.conn, child.process.sentinel], timeout=POLL_S)
+            except (OSError, ValueError):  # close() reaped the child and shut its pipe meanwhile
+                self._child_failed_to_start(child)
             if child.conn in ready:
                 try:
                     message = child.conn.recv()

@@ -1,0 +1,227 @@
+"""Training driven through the window against plain ``model.fit`` (issue 4, item 2).
+
+The window side: an offscreen ``MainWindow`` gets a project (2-layer LSTM 64, many-to-one, on a
+CSV of 8 numeric columns read through windows of T=50 rows; batch 64), its Train button is
+clicked and the run goes the app's whole way: ``TrainingWorker`` (QThread) -> the shared
+``ProcessTrainer`` child -> events back to the GUI thread -> runs panel, progress line and live
+plots redrawing at 15 Hz (the Training plots tab is shown). The plain side: ``model.fit`` in this
+process on the very arrays the window trained on (``dataset_panel.current_data()``), the same
+model (``core.models.build_model``), optimizer and seed.
+
+Rounds alternate W, P, W, P, ... because this machine's speed drifts from minute to minute.
+Only the training part is timed: the child is started (TensorFlow imported) before the first
+round, and epoch-end timestamps are taken where the user sees them: for the window, when
+``epoch_ended`` reaches the GUI thread; for plain fit, in ``on_epoch_end``. Both include
+validation; the window side also includes gradient norms every batch and the gradient-flow
+probe every epoch.
+
+Two figures per side: "steady" runs from the end of epoch 2 to the end of the last epoch (the
+final line uses it); "from epoch 1" runs from the end of epoch 1. They differ because of one-time
+warm-up: plain fit traces its graphs in epoch 1, the monitored run in epoch 1 and, at the end of
+epoch 2, its gradient-flow probe (core.training._EagerThenCompiled runs the probe eagerly once,
+then compiles it if the eager call was slow: ~1 s once for a 2-layer LSTM at T=50). That one-time
+cost belongs to monitoring (bench_monitored_training.py, item 1), not to the window; the
+"from epoch 1" ratio shows what it costs over a short run.
+
+Usage: python bench/bench_gui_training.py [--rounds 3] [--epochs 6] [--samples 2048]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+GOAL = 0.90
+STEPS, FEATURES, UNITS, LAYERS, BATCH = 50, 8, 64, 2, 64
+VALIDATION = 0.2
+
+
+def write_csv(folder: Path, samples: int) -> Path:
+    """8 numeric columns; ``samples`` training windows of 50 rows after the validation split."""
+    rows = int(np.ceil(samples / (1 - VALIDATION))) + STEPS + 1
+    rng = np.random.default_rng(0)
+    t = np.arange(rows)
+    columns = [np.sin(2 * np.pi * t / (20 + 7 * k)) + 0.1 * rng.normal(size=rows) for k in range(FEATURES)]
+    path = folder / "bench_series.csv"
+    lines = [",".join(f"c{k + 1}" for k in range(FEATURES))]
+    lines += [",".join(f"{columns[k][i]:.5f}" for k in range(FEATURES)) for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def make_project(csv_path: Path, epochs: int, cell: str = "LSTM"):
+    from core.specs import DatasetSpec, ModelSpec, Project, TrainingSpec
+
+    return Project(
+        name="gui bench",
+        dataset=DatasetSpec(task="csv", params={"path": str(csv_path), "window": STEPS},
+                            validation_split=VALIDATION),
+        model=ModelSpec(cell=cell, io_mode="many_to_one", layers=LAYERS, units=UNITS),
+        training=TrainingSpec(epochs=epochs, batch_size=BATCH, learning_rate=1e-3, seed=1),
+    )
+
+
+def make_app():
+    from PySide6.QtCore import QSettings, QStandardPaths
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    # Never read or write the user's settings.
+    QStandardPaths.setTestModeEnabled(True)
+    folder = tempfile.mkdtemp(prefix="rnnlab-bench-settings-")
+    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, folder)
+    return app, Path(folder)
+
+
+def wait_for(app, condition, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.002)
+
+
+def open_window(app, settings_folder: Path, project):
+    """A shown window with TensorFlow loaded, the project set and the training child warm."""
+    from desktop_app import dialogs
+    from desktop_app.main_window import MainWindow
+    from desktop_app.settings import Settings
+    from desktop_app.worker import shared_trainer
+
+    # Closing asks about the unsaved trained model; a benchmark has nothing to keep.
+    dialogs.ask_unsaved_changes = lambda *_args: "discard"
+
+    window = MainWindow(settings=Settings.at_path(settings_folder / "rnn-lab.ini"))
+    window.resize(1200, 800)
+    window.show()
+    ready = []
+    window.tensorflow_ready.connect(ready.append)
+    window.start_loading_tensorflow()
+    wait_for(app, lambda: ready, 300, "TensorFlow to load in the window")
+    window.set_project(project)
+    wait_for(app, lambda: window.dataset_panel.current_data() is not None, 30, "the dataset preview")
+    data = window.dataset_panel.current_data()
+    assert tuple(data.info.input_shape) == (STEPS, FEATURES), data.info.input_shape
+    shared_trainer().start(wait=True)  # the app warms it at start-up (desktop_app/app.py)
+    return window
+
+
+def click_train_and_wait(app, window, on_epoch=None, timeout_s: float = 1800):
+    """Click Train; returns the RunRecord once ``run_completed`` fires."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    done = []
+    window.run_completed.connect(done.append)
+    if on_epoch is not None:
+        window.worker.epoch_ended.connect(on_epoch)  # queued: runs in the GUI thread
+    try:
+        QTest.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+        if not window.is_training():
+            raise SystemExit(f"Train did not start a run: {window.last_message}")
+        wait_for(app, lambda: done, timeout_s, "the run to finish")
+    finally:
+        window.run_completed.disconnect(done.append)
+        if on_epoch is not None:
+            window.worker.epoch_ended.disconnect(on_epoch)
+    return done[0]
+
+
+WARM_EPOCHS = 2
+
+
+def throughputs(epoch_ends: list[float], samples: int) -> tuple[float, float]:
+    """(steady, from epoch 1) samples/s: from the end of epoch 2 / epoch 1 to the end of the last."""
+    def rate(first: int) -> float:
+        return samples * (len(epoch_ends) - 1 - first) / (epoch_ends[-1] - epoch_ends[first])
+
+    return rate(WARM_EPOCHS - 1), rate(0)
+
+
+def window_round(app, window, samples: int, epochs: int) -> tuple[float, float]:
+    ends: list[float] = []
+    record = click_train_and_wait(app, window, on_epoch=lambda _e: ends.append(time.perf_counter()))
+    if record.status != "completed" or len(ends) != epochs:
+        raise SystemExit(f"window run ended '{record.status}' after {len(ends)} epochs: {record.message}")
+    return throughputs(ends, samples)
+
+
+def plain_round(project, data, epochs: int) -> tuple[float, float]:
+    import keras
+
+    from core.models import build_model, loss_and_metrics
+    from core.training import make_optimizer
+
+    keras.utils.set_random_seed(project.training.seed)
+    model = build_model(project.model, data.info)
+    loss, metrics = loss_and_metrics(data.info)
+    model.compile(optimizer=make_optimizer(project.training), loss=loss, metrics=metrics)
+    ends: list[float] = []
+
+    class EpochClock(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            ends.append(time.perf_counter())
+
+    model.fit(data.x_train, data.y_train, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0,
+              validation_data=(data.x_val, data.y_val), callbacks=[EpochClock()])
+    return throughputs(ends, data.num_train)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=6, help="per side and round; the first two are warm-up")
+    parser.add_argument("--samples", type=int, default=2048, help="training samples (windows)")
+    args = parser.parse_args(argv)
+    if args.epochs < WARM_EPOCHS + 1:
+        parser.error(f"--epochs must be at least {WARM_EPOCHS + 1} (the first {WARM_EPOCHS} are warm-up)")
+
+    app, settings_folder = make_app()
+    from desktop_app.worker import close_shared_trainer
+
+    with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as folder:
+        project = make_project(write_csv(Path(folder), args.samples), args.epochs)
+        window = open_window(app, settings_folder, project)
+        try:
+            data = window.dataset_panel.current_data()
+            print(f"{LAYERS}-layer {project.model.cell} x {UNITS}, T={STEPS}, {FEATURES} features, batch {BATCH}, "
+                  f"{data.num_train} training + {data.num_val} validation samples, {args.epochs} epochs per side "
+                  f"(steady: after epoch {WARM_EPOCHS}), {args.rounds} rounds, window first in each round; {os.cpu_count()} CPU cores",
+                  flush=True)
+            ratios, ratios_all = [], []
+            for r in range(args.rounds):
+                gui, gui_all = window_round(app, window, data.num_train, args.epochs)
+                plain, plain_all = plain_round(project, data, args.epochs)
+                ratios.append(gui / plain)
+                ratios_all.append(gui_all / plain_all)
+                print(f"round {r + 1}: steady: window {gui:6.0f} samples/s, plain fit {plain:6.0f} samples/s, "
+                      f"ratio {ratios[-1]:.3f} | from epoch 1: window {gui_all:6.0f}, plain {plain_all:6.0f}, "
+                      f"ratio {ratios_all[-1]:.3f}", flush=True)
+        finally:
+            window.close()
+            close_shared_trainer()
+    print(f"from epoch 1 (includes the probe's one-time compilation): median ratio "
+          f"{statistics.median(ratios_all):.3f}")
+    print(f"steady ratios: {', '.join(f'{x:.3f}' for x in ratios)}; the value below is their median")
+    print(f"window/plain throughput: {statistics.median(ratios):.2f} (goal >= {GOAL:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
