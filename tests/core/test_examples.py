@@ -102,6 +102,15 @@ def test_project_fields_doc_is_up_to_date():
     assert committed == generated, "docs/PROJECT_FIELDS.md is stale: run python scripts/gen_project_fields.py"
 
 
+def test_readme_field_tables_are_up_to_date():
+    generator = _generator()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert generator.render_readme_section() in readme, "README.md's field tables are stale: run " \
+        "python scripts/gen_project_fields.py"
+    for field in ("model.cell", "model.io_mode", "training.clip_mode", "training.device", "dataset.validation_split"):
+        assert f"`{field}`" in readme
+
+
 def test_project_fields_doc_covers_every_field_and_parameter():
     text = _generator().render()
     from core.specs import Project
