@@ -6,7 +6,9 @@
 The entry starts the virtual environment's ``rnn-lab`` launcher by its absolute path, so it
 works from the desktop or the applications menu without activating anything. Files go under
 ``$XDG_DATA_HOME`` (default ``~/.local/share``): ``applications/rnn-lab.desktop`` and the icon in
-``icons/hicolor/{48x48,128x128,256x256}/apps`` and ``icons/hicolor/scalable/apps``. Standard
+``icons/hicolor/{48x48,128x128,256x256}/apps`` and ``icons/hicolor/scalable/apps``; where the
+user has a desktop folder (``xdg-user-dir DESKTOP``, else ``~/Desktop``), a copy of the entry goes
+there too, marked trusted, so RNN Lab starts with a double-click on the desktop. Standard
 library only, so uninstalling works without the virtual environment.
 """
 
@@ -51,6 +53,26 @@ def targets(base: Path) -> dict[str, Path]:
     return found
 
 
+def desktop_folder() -> Path | None:
+    """The user's desktop folder, if they have one (nothing is created)."""
+    folder = None
+    if shutil.which("xdg-user-dir"):
+        result = subprocess.run(["xdg-user-dir", "DESKTOP"], capture_output=True, text=True, check=False)
+        answer = result.stdout.strip()
+        # xdg-user-dir answers $HOME when no desktop folder is configured.
+        if result.returncode == 0 and answer and Path(answer) != Path.home():
+            folder = Path(answer)
+    if folder is None:
+        folder = Path.home() / "Desktop"
+    return folder if folder.is_dir() else None
+
+
+def _trust(path: Path) -> None:
+    # GNOME asks before starting an untrusted launcher on the desktop; others ignore this.
+    if shutil.which("gio"):
+        subprocess.run(["gio", "set", str(path), "metadata::trusted", "true"], check=False, capture_output=True)
+
+
 def desktop_entry(launcher: Path) -> str:
     text = TEMPLATE.read_text(encoding="utf-8")
     # The Exec key's quoting rules: a path with spaces must be double-quoted.
@@ -93,13 +115,22 @@ def install(launcher: Path, base: Path) -> list[Path]:
         paths[key].parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, paths[key])
         written.append(paths[key])
+    desktop = desktop_folder()
+    if desktop is not None:
+        shortcut = desktop / f"{APP_ID}.desktop"
+        shutil.copyfile(paths["desktop"], shortcut)
+        os.chmod(shortcut, 0o755)
+        _trust(shortcut)
+        written.append(shortcut)
     _refresh_caches(base)
     return written
 
 
 def uninstall(base: Path) -> list[Path]:
     removed = []
-    for path in targets(base).values():
+    desktop = desktop_folder()
+    shortcut = [desktop / f"{APP_ID}.desktop"] if desktop is not None else []
+    for path in [*targets(base).values(), *shortcut]:
         if path.exists():
             path.unlink()
             removed.append(path)
