@@ -18,14 +18,17 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -478,3 +481,18 @@ def _float_step(minimum: float | None, maximum: float | None, default: Any) -> f
     if span / step > 40:
         step *= 5 if span / (step * 5) >= 10 else 2
     return float(f"{step:.3g}")
+
+
+def place_in_scroll_area(panel: QWidget, content: QWidget) -> None:
+    """Fill ``panel`` with ``content`` in a frameless, vertically scrolling area.
+
+    Panels sit in docks that may be shorter than their forms; they scroll instead of squeezing.
+    """
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(content)
+    outer = QVBoxLayout(panel)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)

@@ -20,13 +20,11 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QVBoxLayout,
@@ -37,7 +35,7 @@ from core.datasets import CLASSIFICATION, DataInfo, get_task
 from core.errors import RNNLabError
 from core.param_count import count_parameters, frozen_parameters
 from core.specs import ACTIVATIONS, CELLS, IO_MODE_TITLES, IO_MODES, ONE_TO_MANY_FEEDS, ModelSpec
-from desktop_app.widgets import NOTE_COLOR, FloatSpinBox, MessageLabel, compact_combo, note_label
+from desktop_app.widgets import NOTE_COLOR, FloatSpinBox, MessageLabel, compact_combo, place_in_scroll_area, note_label
 
 CELL_TIPS = {
     "SimpleRNN": "The lecture's RNN: h(t) = g(w_i x(t) + w_R h(t-1) + b). Small and fast, but its gradient "
@@ -202,14 +200,7 @@ class ArchitecturePanel(QWidget):
         layout.addLayout(buttons)
         layout.addStretch(1)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        place_in_scroll_area(self, content)
 
         self.cell_combo.currentIndexChanged.connect(self._on_widget_changed)
         self.layers_spin.valueChanged.connect(self._on_widget_changed)

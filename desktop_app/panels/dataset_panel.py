@@ -18,12 +18,10 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -36,7 +34,7 @@ import pyqtgraph as pg  # noqa: E402
 from core.datasets import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, build_dataset, get_task, list_tasks  # noqa: E402
 from core.errors import RNNLabError  # noqa: E402
 from core.specs import IO_MODE_TITLES, DatasetSpec  # noqa: E402
-from desktop_app.widgets import MessageLabel, ParamForm, compact_combo, note_label  # noqa: E402
+from desktop_app.widgets import MessageLabel, ParamForm, compact_combo, place_in_scroll_area, note_label  # noqa: E402
 
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 TEXT_FILTER = "Text files (*.txt *.md);;All files (*)"
@@ -165,14 +163,7 @@ class DatasetPanel(QWidget):
         preview.addWidget(self.samples_label)
         layout.addWidget(self.preview_box, 1)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        place_in_scroll_area(self, content)
 
     # --- public API ------------------------------------------------------------------------
 

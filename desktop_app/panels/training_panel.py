@@ -11,14 +11,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QStyle,
     QVBoxLayout,
@@ -26,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.specs import CLIP_MODES, OPTIMIZERS, TrainingSpec
-from desktop_app.widgets import NOTE_COLOR, FloatSpinBox, LogSpinBox, MessageLabel, compact_combo
+from desktop_app.widgets import NOTE_COLOR, FloatSpinBox, LogSpinBox, MessageLabel, compact_combo, place_in_scroll_area
 
 RUN_STATES = ("idle", "preparing", "running", "paused", "stopping")
 
@@ -194,14 +192,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.progress_label)
         layout.addStretch(1)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        place_in_scroll_area(self, content)
 
         self.train_button.clicked.connect(self.train_requested)
         self.compare_button.clicked.connect(self.compare_requested)
