@@ -239,12 +239,23 @@ def _pen(color: str, width: float = 1.5, style=QtCore.Qt.PenStyle.SolidLine, alp
 
 
 class StepAxis(pg.AxisItem):
-    """An axis of whole numbers (time steps, epochs): no 1.5 or 0.1 ticks between them."""
+    """An axis of whole numbers (time steps, epochs): no 1.5 or 0.1 ticks between them.
+
+    ``fractions_when_sparse``: an epoch axis whose view holds fewer than two whole epochs (a run
+    stopped in its first epoch) falls back to fractional ticks, which are real positions there;
+    a time-step axis never does.
+    """
+
+    def __init__(self, *args, fractions_when_sparse: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._fractions_when_sparse = fractions_when_sparse
 
     def tickValues(self, minVal, maxVal, size):
         levels = [(spacing, [v for v in values if abs(v - round(v)) < 1e-9])
                   for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
         levels = [(spacing, values) for spacing, values in levels if values]
+        if self._fractions_when_sparse and sum(len(values) for _, values in levels) < 2:
+            return super().tickValues(minVal, maxVal, size)
         if not levels:
             # Less than one unit in view (one time step): label the whole numbers inside it.
             values = [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)]
@@ -581,7 +592,7 @@ class TrainingPlots(QtWidgets.QWidget):
     def _make_plot(self, name: str, x_label: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
         # Epochs and time steps are whole numbers: ticks between them would be misread as data.
         widget = pg.PlotWidget(background="w", axisItems={
-            "bottom": StepAxis(orientation="bottom"),
+            "bottom": StepAxis(orientation="bottom", fractions_when_sparse=name != "flow"),
             "left": LogAxis(orientation="left") if log_y else pg.AxisItem(orientation="left")})
         _style_plot(widget, x_label, y_label, log_y)
         # Corners where the curves rarely are: loss falls, accuracy rises, and gradient-flow

@@ -321,6 +321,10 @@ def test_time_steps_and_epochs_get_whole_number_ticks_and_log_axes_label_decades
         values = [v for _spacing, level in flow_axis.tickValues(low, high, 800) for v in level]
         assert values and all(float(v).is_integer() for v in values), (low, high, values)
     assert [v for _s, level in flow_axis.tickValues(0.7, 7.3, 800) for v in level] == [1, 2, 3, 4, 5, 6, 7]
+    # A run stopped inside its first epoch still gets a readable epoch scale (fractions).
+    epoch_axis = plots.plot_items()["gradients"].getPlotItem().getAxis("bottom")
+    values = [v for _spacing, level in epoch_axis.tickValues(0.3, 1.0, 800) for v in level]
+    assert len(values) >= 3 and any(not float(v).is_integer() for v in values)
 
     log_axis = plots.plot_items()["gradients"].getPlotItem().getAxis("left")
     levels = log_axis.tickValues(-5.0, 0.5, 600)  # 1e-5 .. 3: six decades
