@@ -307,7 +307,11 @@ class PredictPanel(QtWidgets.QWidget):
         self.seed_edit.setVisible(self._generation == "text")
         self.generated_text.setVisible(self._generation == "text")
         self.series_plot.setVisible(self._generation == "series")
-        self.length_spin.setValue(50 if self._generation == "series" else 200)
+        # A one-to-many model emits a fixed number of steps at once: asking for more is an error.
+        fixed_steps = (int(info.output_shape[0]) if self._generation == "series" and info.io_mode == "one_to_many"
+                       and info.output_shape else 0)
+        self.length_spin.setRange(1, fixed_steps or 2000)
+        self.length_spin.setValue(fixed_steps or (50 if self._generation == "series" else 200))
         if self._generation == "series":
             self.generate_button.setToolTip("Continue the chosen validation sample (or the typed sequence) "
                                             "by feeding each prediction back as the next input")
