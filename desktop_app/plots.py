@@ -187,6 +187,9 @@ class GrowingSeries:
             start = max(0, int(np.searchsorted(x, x_range[0], side="left")) - 1)
             stop = min(self.size, int(np.searchsorted(x, x_range[1], side="right")) + 1)
             x, y = x[start:stop], y[start:stop]
+        if len(y) and not np.isfinite(y).any():
+            # Nothing drawable (a run that went NaN at once): pyqtgraph would warn on all-NaN data.
+            return x[:0], y[:0]
         return peak_decimate(x, y)
 
 
