@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
         self._current_path: Path | None = None
         self._clean_project: Project | None = None
         self._unsaved_model = False
-        self._current_record: Any = None
+        self._current_record_value: Any = None
         self._records: dict[str, Any] = {}
         self._run_counter = 0
         self._active: _ActiveRun | None = None
@@ -288,6 +288,8 @@ class MainWindow(QMainWindow):
                                          sp.SP_MediaPause)
         self.action_stop = self._action("St&op", self.stop, "Shift+F5", "Stop after the current batch",
                                         sp.SP_MediaStop)
+        self.action_continue = self._action("C&ontinue training", self.continue_training, "Ctrl+F5",
+                                            "Train the current model further, from its trained weights")
         self.action_compare = self._action("&Compare cells", self.compare_cells,
                                            tip="Train SimpleRNN, LSTM and GRU on the same data and seed, "
                                                "one after the other, and overlay them")
@@ -325,7 +327,7 @@ class MainWindow(QMainWindow):
             empty.setEnabled(False)
 
         run_menu = bar.addMenu("&Run")
-        run_menu.addActions([self.action_train, self.action_pause, self.action_stop])
+        run_menu.addActions([self.action_train, self.action_continue, self.action_pause, self.action_stop])
         run_menu.addSeparator()
         run_menu.addAction(self.action_compare)
 
@@ -346,7 +348,7 @@ class MainWindow(QMainWindow):
         toolbar.setIconSize(QSize(18, 18))
         toolbar.addActions([self.action_new, self.action_open, self.action_save])
         toolbar.addSeparator()
-        toolbar.addActions([self.action_train, self.action_pause, self.action_stop])
+        toolbar.addActions([self.action_train, self.action_continue, self.action_pause, self.action_stop])
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.toolbar = toolbar
 
@@ -465,6 +467,17 @@ class MainWindow(QMainWindow):
 
     def current_path(self) -> Path | None:
         return self._current_path
+
+    @property
+    def _current_record(self):
+        return self._current_record_value
+
+    @_current_record.setter
+    def _current_record(self, record) -> None:
+        # Continue training depends on it: keep the action's state in step.
+        self._current_record_value = record
+        if hasattr(self, "action_continue"):
+            self._update_actions()
 
     def current_record(self):
         """The run whose model Save, Export and Predict use (None before any training)."""
@@ -604,6 +617,44 @@ class MainWindow(QMainWindow):
         self._queue_ids = []
         return self._start_run(project, data)
 
+    def continuable_model(self):
+        """The current run's trained model if the panels still describe it, else None.
+
+        Continuing needs the same architecture and data of the same shape; anything else would
+        be a new model, which is what Train is for.
+        """
+        record = self._current_record
+        if record is None or record.model is None or record.info is None:
+            return None
+        project = self.current_project()
+        data = self.dataset_panel.current_data()
+        if project.model != record.project.model or data is None:
+            return None
+        same_data = (data.info.input_shape, data.info.output_shape, data.info.kind, data.info.output_dim) == (
+            record.info.input_shape, record.info.output_shape, record.info.kind, record.info.output_dim)
+        return record.model if same_data else None
+
+    def continue_training(self) -> bool:
+        """Train the current model further (Run > Continue training). False if it could not start."""
+        if not self._can_start("Continue training"):
+            return False
+        model = self.continuable_model()
+        if model is None:
+            self._show_error("Cannot continue training",
+                             "There is no trained model for these settings: the architecture or the "
+                             "data's shape changed since it was trained (or nothing was trained yet). "
+                             "Press Train to train a new model.", warning=True)
+            return False
+        project = self.current_project()
+        problems = self.training_problems(project)
+        if problems:
+            self._explain_problems(problems)
+            return False
+        source = self._current_record.label
+        self._queue_ids = []
+        return self._start_run(project, self.dataset_panel.current_data(), model=model,
+                               label_suffix=f" (continued from {source})")
+
     def compare_cells(self) -> bool:
         """Train SimpleRNN, LSTM and GRU on the same data and seed, one after another."""
         if not self._can_start("Compare cells"):
@@ -642,10 +693,10 @@ class MainWindow(QMainWindow):
         self._show_error("Cannot train yet", text, warning=True)
         self.show_status("Cannot train: " + problems[0])
 
-    def _start_run(self, project: Project, data) -> bool:
+    def _start_run(self, project: Project, data, *, model=None, label_suffix: str = "") -> bool:
         self._run_counter += 1
         run_id = f"run-{self._run_counter}"
-        label = f"#{self._run_counter} {project.model.cell}"
+        label = f"#{self._run_counter} {project.model.cell}{label_suffix}"
         record = RunRecord(run_id=run_id, label=label, project=project, status="preparing",
                            final_metrics={}, history=None, model=None, info=data.info, message="")
         self._records[run_id] = record
@@ -658,7 +709,7 @@ class MainWindow(QMainWindow):
         self.show_status(f"Run {label}: building the model…")
         self._update_actions()
         try:
-            self.worker.start(project, data)
+            self.worker.start(project, data, model)
         except RNNLabError as exc:
             self._active = None
             self._queue = []
@@ -1248,6 +1299,8 @@ class MainWindow(QMainWindow):
         stopping = running and self._active.stop_requested
         self.action_train.setEnabled(self._tf_ready and not running)
         self.action_compare.setEnabled(self._tf_ready and not running)
+        self.action_continue.setEnabled(self._tf_ready and not running and self._current_record is not None
+                                        and self._current_record.model is not None)
         self.action_pause.setEnabled(running and not stopping)
         self.action_pause.setText("&Resume" if running and self.worker.is_paused() else "&Pause")
         self.action_stop.setEnabled(running and not stopping)

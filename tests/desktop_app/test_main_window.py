@@ -165,7 +165,8 @@ def test_fresh_window_has_menus_toolbar_and_loads_tensorflow_after_showing(qtbot
     assert window.action_save_as.shortcut().toString() == "Ctrl+Shift+S"
     assert window.action_quit.shortcut().toString() == "Ctrl+Q"
     toolbar = [a.text().replace("&", "") for a in window.toolbar.actions() if not a.isSeparator()]
-    assert toolbar == ["New", "Open…", "Save", "Train", "Pause", "Stop"]
+    assert toolbar == ["New", "Open…", "Save", "Train", "Continue training", "Pause", "Stop"]
+    assert not window.action_continue.isEnabled()  # nothing trained to continue
     examples = [a.text() for a in window.examples_menu.actions()]
     assert len(examples) == len(list(EXAMPLES_DIR.glob("*.json"))) > 5
     assert any("ooking" in t for t in examples) and any("xploding" in t for t in examples)

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from desktop_app.main_window import EXAMPLES_DIR
 from tests.desktop_app.test_main_window import (  # noqa: F401  (fixtures)
+    _configure_tiny_cooking,
     _set_dataset_param,
     _train_and_wait,
     isolated_settings,
@@ -38,3 +39,53 @@ def test_sine_generate_example_generates_with_the_default_length(qtbot, make_win
     panel.length_spin.setValue(5)
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     assert panel.generated_values.shape[0] == 5
+
+
+def test_continue_training_starts_from_the_trained_weights_and_only_for_the_same_network(
+        qtbot, make_window, monkeypatch):
+    from desktop_app import dialogs
+
+    shown = []
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, *args, **kwargs: shown.append(title))
+    window = make_window()
+    _configure_tiny_cooking(qtbot, window, epochs=2, samples=160, batch=16, units=8)
+    assert not window.action_continue.isEnabled()  # nothing trained yet
+    first = _train_and_wait(qtbot, window)
+    assert first.status == "completed", first.message
+    assert window.action_continue.isEnabled()
+
+    with qtbot.waitSignal(window.run_completed, timeout=120000) as done:
+        window.action_continue.trigger()
+    second = done.args[0]
+    assert second.status == "completed", second.message
+    assert "continued from #1" in second.label
+    # It picks up where the first run ended, not from fresh weights: its first epoch already
+    # beats the first run's first epoch.
+    first_losses = [epoch["loss"] for epoch in first.history.epochs]
+    assert second.history.epochs[0]["loss"] < first_losses[0]
+    assert second.history.epochs[0]["loss"] <= first_losses[-1] * 1.5
+
+    # Another architecture is a new model: continuing is refused with an explanation.
+    window.architecture_panel.units_spin.setValue(12)
+    assert window.continuable_model() is None
+    assert window.continue_training() is False
+    assert shown[-1] == "Cannot continue training"
+
+
+def test_a_reopened_bundle_can_be_trained_further(qtbot, make_window, tmp_path):
+    window = make_window()
+    _configure_tiny_cooking(qtbot, window, epochs=1, samples=96, batch=16, units=8)
+    first = _train_and_wait(qtbot, window)
+    assert first.status == "completed", first.message
+    target = tmp_path / "week.rnnlab"
+    assert window.save_bundle_to(target), window.last_message
+    window.close()
+
+    reopened = make_window()
+    assert reopened.open_path(target)
+    qtbot.waitUntil(lambda: reopened.action_continue.isEnabled(), timeout=120000)
+    with qtbot.waitSignal(reopened.run_completed, timeout=120000) as done:
+        reopened.action_continue.trigger()
+    assert done.args[0].status == "completed", done.args[0].message
+    assert "continued from" in done.args[0].label
+    assert done.args[0].history.epochs[0]["loss"] < first.history.epochs[0]["loss"]
