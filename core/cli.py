@@ -287,8 +287,7 @@ def _cmd_predict(args) -> int:
     from core.inference import predict_sample
     from core.persistence import load_bundle
 
-    if Path(args.model).is_file():
-        _load_tensorflow()
+    _load_tensorflow_for(args.model)
 
     bundle = load_bundle(args.model)
     info = bundle.info
@@ -358,8 +357,7 @@ def _cmd_generate(args) -> int:
     from core.inference import generate_series, generate_text
     from core.persistence import load_bundle
 
-    if Path(args.model).is_file():
-        _load_tensorflow()
+    _load_tensorflow_for(args.model)
     bundle = load_bundle(args.model)
     info = bundle.info
     try:
@@ -444,8 +442,7 @@ def _read_input(name: str) -> str:
 def _cmd_inspect(args) -> int:
     from core.persistence import describe_keras_model, import_keras, is_bundle, load_bundle
 
-    if Path(args.model).is_file():
-        _load_tensorflow()
+    _load_tensorflow_for(args.model)
 
     if is_bundle(args.model):
         bundle = load_bundle(args.model)
@@ -541,8 +538,7 @@ def _cmd_export(args) -> int:
 
     if Path(args.out).suffix != KERAS_SUFFIX:
         raise ModelFileError(f"{args.out}: a Keras model file must end in {KERAS_SUFFIX}.")
-    if Path(args.model).is_file():
-        _load_tensorflow()
+    _load_tensorflow_for(args.model)
 
     model = load_bundle(args.model).model if is_bundle(args.model) else import_keras(args.model)
     export_keras(model, args.out)
@@ -551,6 +547,12 @@ def _cmd_export(args) -> int:
 
 
 # --- TensorFlow -----------------------------------------------------------------------------
+
+
+def _load_tensorflow_for(model_path: str) -> None:
+    # A missing file is reported without paying for the TensorFlow import.
+    if Path(model_path).is_file():
+        _load_tensorflow()
 
 
 def _load_tensorflow() -> None:

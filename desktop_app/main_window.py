@@ -975,40 +975,42 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             return False
         path = Path(path)
-        try:
-            from core.persistence import load_project
-
-            project = load_project(path)
-        except (RNNLabError, OSError) as exc:
-            self._file_error("Cannot open the example", path, exc)
+        project = self._load_project_file(path, "Cannot open the example")
+        if project is None:
             return False
         self.set_project(project)
-        self._current_path = None  # an example is a template: Save asks where to put the copy
-        self._current_record = None
-        self._unsaved_model = False
-        self.predict_panel.clear()
-        self._update_title()
+        self._start_without_model(None)  # an example is a template: Save asks where to put the copy
         self.show_status(f"Example “{project.name}” opened: press Train.")
         return True
 
     def _open_project_file(self, path: Path) -> bool:
-        try:
-            from core.persistence import load_project
-
-            project = load_project(path)
-        except (RNNLabError, OSError) as exc:
-            self._file_error("Cannot open the project", path, exc)
+        project = self._load_project_file(path, "Cannot open the project")
+        if project is None:
             return False
         name = project.name if project.name and project.name != "Untitled" else path.stem
         self.set_project(project, name=name)
+        self._remember_file(path)
+        self._start_without_model(path)
+        self.show_status(f"Opened project {path.name}.")
+        return True
+
+    def _load_project_file(self, path: Path, error_title: str):
+        """The project in ``path``, or None after telling the user what is wrong with the file."""
+        try:
+            from core.persistence import load_project
+
+            return load_project(path)
+        except (RNNLabError, OSError) as exc:
+            self._file_error(error_title, path, exc)
+            return None
+
+    def _start_without_model(self, path: Path | None) -> None:
+        """After loading settings only: no trained model is current, nothing unsaved."""
         self._current_path = path
         self._current_record = None
         self._unsaved_model = False
         self.predict_panel.clear()
-        self._remember_file(path)
         self._update_title()
-        self.show_status(f"Opened project {path.name}.")
-        return True
 
     def _open_bundle_file(self, path: Path) -> bool:
         try:
