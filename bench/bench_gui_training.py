@@ -18,7 +18,7 @@ probe every epoch.
 Two figures per side: "steady" runs from the end of epoch 2 to the end of the last epoch (the
 final line uses it); "from epoch 1" runs from the end of epoch 1. They differ because of one-time
 warm-up: plain fit traces its graphs in epoch 1, the monitored run in epoch 1 and, at the end of
-epoch 2, its gradient-flow probe (core.training._EagerThenCompiled runs the probe eagerly once,
+epoch 2, its gradient-flow probe (core.monitoring._EagerThenCompiled runs the probe eagerly once,
 then compiles it if the eager call was slow: ~1 s once for a 2-layer LSTM at T=50). That one-time
 cost belongs to monitoring (bench_monitored_training.py, item 1), not to the window; the
 "from epoch 1" ratio shows what it costs over a short run.
@@ -29,21 +29,15 @@ Usage: python bench/bench_gui_training.py [--rounds 3] [--epochs 6] [--samples 2
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
+import _common  # noqa: F401  (first: headless Qt, pyqtgraph on PySide6, the repository importable)
+import numpy as np
 
 GOAL = 0.90
 STEPS, FEATURES, UNITS, LAYERS, BATCH = 50, 8, 64, 2, 64
@@ -122,24 +116,43 @@ def open_window(app, settings_folder: Path, project):
     return window
 
 
+@contextlib.contextmanager
+def bench_window(samples: int, epochs: int):
+    """(app, window, project): a warm window on a CSV of ``samples`` training windows.
+
+    The window and the shared training child are closed afterwards, also when the run fails.
+    """
+    app, settings_folder = make_app()
+    from desktop_app.worker import close_shared_trainer
+
+    with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as folder:
+        project = make_project(write_csv(Path(folder), samples), epochs)
+        window = open_window(app, settings_folder, project)
+        try:
+            yield app, window, project
+        finally:
+            window.close()
+            close_shared_trainer()
+
+
 def click_train_and_wait(app, window, on_epoch=None, timeout_s: float = 1800):
-    """Click Train; returns the RunRecord once ``run_completed`` fires."""
+    """Click Train; returns the RunRecord once ``session.run_ended`` fires."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
     done = []
-    window.run_completed.connect(done.append)
+    window.session.run_ended.connect(done.append)
     if on_epoch is not None:
-        window.worker.epoch_ended.connect(on_epoch)  # queued: runs in the GUI thread
+        window.session.worker.epoch_ended.connect(on_epoch)  # queued: runs in the GUI thread
     try:
         QTest.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
-        if not window.is_training():
+        if not window.session.is_training():
             raise SystemExit(f"Train did not start a run: {window.last_message}")
         wait_for(app, lambda: done, timeout_s, "the run to finish")
     finally:
-        window.run_completed.disconnect(done.append)
+        window.session.run_ended.disconnect(done.append)
         if on_epoch is not None:
-            window.worker.epoch_ended.disconnect(on_epoch)
+            window.session.worker.epoch_ended.disconnect(on_epoch)
     return done[0]
 
 
@@ -192,30 +205,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.epochs < WARM_EPOCHS + 1:
         parser.error(f"--epochs must be at least {WARM_EPOCHS + 1} (the first {WARM_EPOCHS} are warm-up)")
 
-    app, settings_folder = make_app()
-    from desktop_app.worker import close_shared_trainer
-
-    with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as folder:
-        project = make_project(write_csv(Path(folder), args.samples), args.epochs)
-        window = open_window(app, settings_folder, project)
-        try:
-            data = window.dataset_panel.current_data()
-            print(f"{LAYERS}-layer {project.model.cell} x {UNITS}, T={STEPS}, {FEATURES} features, batch {BATCH}, "
-                  f"{data.num_train} training + {data.num_val} validation samples, {args.epochs} epochs per side "
-                  f"(steady: after epoch {WARM_EPOCHS}), {args.rounds} rounds, window first in each round; {os.cpu_count()} CPU cores",
-                  flush=True)
-            ratios, ratios_all = [], []
-            for r in range(args.rounds):
-                gui, gui_all = window_round(app, window, data.num_train, args.epochs)
-                plain, plain_all = plain_round(project, data, args.epochs)
-                ratios.append(gui / plain)
-                ratios_all.append(gui_all / plain_all)
-                print(f"round {r + 1}: steady: window {gui:6.0f} samples/s, plain fit {plain:6.0f} samples/s, "
-                      f"ratio {ratios[-1]:.3f} | from epoch 1: window {gui_all:6.0f}, plain {plain_all:6.0f}, "
-                      f"ratio {ratios_all[-1]:.3f}", flush=True)
-        finally:
-            window.close()
-            close_shared_trainer()
+    with bench_window(args.samples, args.epochs) as (app, window, project):
+        data = window.dataset_panel.current_data()
+        print(f"{LAYERS}-layer {project.model.cell} x {UNITS}, T={STEPS}, {FEATURES} features, batch {BATCH}, "
+              f"{data.num_train} training + {data.num_val} validation samples, {args.epochs} epochs per side "
+              f"(steady: after epoch {WARM_EPOCHS}), {args.rounds} rounds, window first in each round; {os.cpu_count()} CPU cores",
+              flush=True)
+        ratios, ratios_all = [], []
+        for r in range(args.rounds):
+            gui, gui_all = window_round(app, window, data.num_train, args.epochs)
+            plain, plain_all = plain_round(project, data, args.epochs)
+            ratios.append(gui / plain)
+            ratios_all.append(gui_all / plain_all)
+            print(f"round {r + 1}: steady: window {gui:6.0f} samples/s, plain fit {plain:6.0f} samples/s, "
+                  f"ratio {ratios[-1]:.3f} | from epoch 1: window {gui_all:6.0f}, plain {plain_all:6.0f}, "
+                  f"ratio {ratios_all[-1]:.3f}", flush=True)
     print(f"from epoch 1 (includes the probe's one-time compilation): median ratio "
           f"{statistics.median(ratios_all):.3f}")
     print(f"steady ratios: {', '.join(f'{x:.3f}' for x in ratios)}; the value below is their median")

@@ -19,20 +19,11 @@ Usage: python bench/bench_plots.py [--batches 100000] [--repeat 20]
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
+import _common  # noqa: F401  (first: headless Qt, pyqtgraph on PySide6, the repository importable)
+import numpy as np
 
 GOAL_MS = 16.0
 LAYERS = ["rnn_1", "rnn_2", "rnn_3", "head"]

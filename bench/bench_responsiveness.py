@@ -5,7 +5,7 @@ A 10 ms ``QTimer`` in the GUI thread records the time of every tick while an off
 progress line and live plots at 15 Hz all active; the Training plots tab shown). A gap is the
 time between consecutive ticks; with nothing blocking the GUI thread it stays near 10 ms. The
 ticks run from the click on Train (so the start of the run, the model build in the child and the
-first plots are inside the window measured) to ``run_completed`` having been handled. The
+first plots are inside the window measured) to ``session.run_ended`` having been handled. The
 training child is warm (started before the click), as the app starts it at launch.
 
 Usage: python bench/bench_responsiveness.py [--runs 2] [--epochs 3] [--samples 1024]
@@ -16,21 +16,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_gui_training import make_app, make_project, open_window, write_csv  # noqa: E402
+from bench_gui_training import bench_window  # noqa: E402
 
 GOAL_MS = 50.0
 TICK_MS = 10
 
 
 def measure(app, window) -> tuple[list[float], str]:
-    from PySide6.QtCore import QTimer
-
     from bench_gui_training import click_train_and_wait
+    from PySide6.QtCore import QTimer
 
     ticks: list[float] = []
     timer = QTimer()
@@ -59,30 +57,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=1024)
     args = parser.parse_args(argv)
 
-    app, settings_folder = make_app()
-    from desktop_app.worker import close_shared_trainer
-
     all_gaps: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as folder:
-        project = make_project(write_csv(Path(folder), args.samples), args.epochs)
-        window = open_window(app, settings_folder, project)
-        try:
-            data = window.dataset_panel.current_data()
-            print(f"2-layer LSTM x 64, T=50, 8 features, batch 64, {data.num_train} samples, {args.epochs} epochs, "
-                  f"{args.runs} runs, {TICK_MS} ms timer in the GUI thread; {os.cpu_count()} CPU cores", flush=True)
-            for r in range(args.runs):
-                gaps, status = measure(app, window)
-                if status != "completed":
-                    raise SystemExit(f"run {r + 1} ended '{status}'")
-                all_gaps.extend(gaps)
-                worst = max(range(len(gaps)), key=gaps.__getitem__)
-                print(f"run {r + 1}: {len(gaps)} ticks over {sum(gaps) / 1000:.1f} s; median gap "
-                      f"{percentile(gaps, 50):.1f} ms, p99 {percentile(gaps, 99):.1f} ms, longest {gaps[worst]:.1f} ms "
-                      f"(at tick {worst + 1} of {len(gaps)}, {sum(gaps[:worst]) / 1000:.2f} s after Train)",
-                      flush=True)
-        finally:
-            window.close()
-            close_shared_trainer()
+    with bench_window(args.samples, args.epochs) as (app, window, _project):
+        data = window.dataset_panel.current_data()
+        print(f"2-layer LSTM x 64, T=50, 8 features, batch 64, {data.num_train} samples, {args.epochs} epochs, "
+              f"{args.runs} runs, {TICK_MS} ms timer in the GUI thread; {os.cpu_count()} CPU cores", flush=True)
+        for r in range(args.runs):
+            gaps, status = measure(app, window)
+            if status != "completed":
+                raise SystemExit(f"run {r + 1} ended '{status}'")
+            all_gaps.extend(gaps)
+            worst = max(range(len(gaps)), key=gaps.__getitem__)
+            print(f"run {r + 1}: {len(gaps)} ticks over {sum(gaps) / 1000:.1f} s; median gap "
+                  f"{percentile(gaps, 50):.1f} ms, p99 {percentile(gaps, 99):.1f} ms, longest {gaps[worst]:.1f} ms "
+                  f"(at tick {worst + 1} of {len(gaps)}, {sum(gaps[:worst]) / 1000:.2f} s after Train)",
+                  flush=True)
     print(f"all runs: {len(all_gaps)} gaps; median {percentile(all_gaps, 50):.1f} ms, "
           f"p99 {percentile(all_gaps, 99):.1f} ms, longest {max(all_gaps):.1f} ms")
     print(f"longest GUI gap during training: {max(all_gaps):.0f} ms (goal <= {GOAL_MS:.0f})")

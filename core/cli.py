@@ -25,13 +25,16 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 # Before TensorFlow loads (it is imported lazily by the commands): keep its C++ chatter off.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from core.errors import DatasetError, ModelFileError, RNNLabError, SpecError  # noqa: E402
+from core.files import located, read_user_text  # noqa: E402
+from core.history import TrainingListener  # noqa: E402
 
 PROG = "main.py"
 GENERATE_LENGTH = 50
@@ -176,6 +179,7 @@ def _non_negative_int(text: str) -> int:
 
 def _cmd_train(args) -> int:
     from core.datasets import build_dataset
+    from core.memory_estimate import require_training_memory
     from core.persistence import Bundle, load_project, resolve_project_paths, save_bundle
 
     project = load_project(args.project)
@@ -183,7 +187,7 @@ def _cmd_train(args) -> int:
         try:
             project = project.with_override(assignment)
         except SpecError as exc:
-            raise _prefixed(exc, f"--set {assignment}") from None
+            raise located(exc, f"--set {assignment}") from None
     # A file given with --set is relative to the working directory; the bundle keeps it absolute.
     project = resolve_project_paths(project, None)
     out = Path(args.out)
@@ -193,6 +197,11 @@ def _cmd_train(args) -> int:
         raise ModelFileError(f"{out}: cannot write the model bundle: a folder of that name exists.")
 
     data = build_dataset(project.dataset, project.model.io_mode)
+    memory = require_training_memory(project, data.info, data.num_train, data.num_val)
+    if memory.level == "warn":
+        _error(f"warning: {memory.message}")
+    else:
+        _say(f"memory: {memory.message}")
     _load_tensorflow()
     from core import models, training
 
@@ -200,8 +209,8 @@ def _cmd_train(args) -> int:
     _say(f"training {project.name!r}: {project.dataset.task} task, {data.num_train} training and "
          f"{data.num_val} validation samples, {project.model.cell} {project.model.io_mode}")
     control = training.TrainingControl()
-    listener = _make_progress_listener(training.TrainingListener)
-    with _stop_on_interrupt(control):
+    listener = _ProgressListener()
+    with _StopOnInterrupt(control):
         result = training.train(project, data, listener=listener, control=control)
     if listener.failure is not None:
         raise RNNLabError(f"training failed: {listener.failure}")
@@ -212,6 +221,7 @@ def _cmd_train(args) -> int:
     elif result.stop_reason != "completed" and result.message:
         _say(result.message)
     _say(f"saved {out} ({result.epochs_run} epoch{'s' if result.epochs_run != 1 else ''}, {result.stop_reason})")
+    _say_verdicts(result.history.layer_norms, result.history.gradient_flow)
     if args.json:
         summary: dict[str, Any] = {"loss": None, "val_loss": None}
         if data.info.kind == "classification":
@@ -223,40 +233,33 @@ def _cmd_train(args) -> int:
     return EXIT_OK
 
 
-def _prefixed(exc: SpecError, where: str) -> SpecError:
-    err = SpecError(exc.field, exc.value, exc.expected)
-    err.args = (f"{where}: {exc}",)
-    return err
+class _ProgressListener(TrainingListener):
+    """One line per epoch on stdout, flushed so a pipe sees progress as it happens."""
+
+    def __init__(self):
+        self.failure: str | None = None
+
+    def on_run_started(self, event):
+        _say(f"{event.epochs} epochs x {event.batches_per_epoch} batches on {event.device_name}")
+
+    def on_epoch_end(self, event):
+        width = len(str(event.epochs))
+        parts = [f"epoch {event.epoch:>{width}}/{event.epochs}"]
+        for key, value in event.logs.items():
+            parts.append(f"{key} {_fmt(value)}")
+        flow = _flow_array(event.gradient_flow)
+        if flow.size >= 2 and flow[-1] > 0:
+            from core.diagnostics import flow_verdict
+
+            parts.append(f"grad-flow first/last {flow[0] / flow[-1]:.2g} ({flow_verdict(flow).kind})")
+        parts.append(f"{event.elapsed_s:.1f}s")
+        _say("  ".join(parts))
+
+    def on_failed(self, message):
+        self.failure = message
 
 
-def _make_progress_listener(base: type):
-    class ProgressListener(base):
-        """One line per epoch on stdout, flushed so a pipe sees progress as it happens."""
-
-        def __init__(self):
-            self.failure: str | None = None
-
-        def on_run_started(self, event):
-            _say(f"{event.epochs} epochs x {event.batches_per_epoch} batches on {event.device_name}")
-
-        def on_epoch_end(self, event):
-            width = len(str(event.epochs))
-            parts = [f"epoch {event.epoch:>{width}}/{event.epochs}"]
-            for key, value in event.logs.items():
-                parts.append(f"{key} {_fmt(value)}")
-            flow = _flow_array(event.gradient_flow)
-            if flow.size >= 2 and flow[-1] > 0:
-                parts.append(f"grad-flow first/last {flow[0] / flow[-1]:.2g}")
-            parts.append(f"{event.elapsed_s:.1f}s")
-            _say("  ".join(parts))
-
-        def on_failed(self, message):
-            self.failure = message
-
-    return ProgressListener()
-
-
-class _stop_on_interrupt:
+class _StopOnInterrupt:
     """First Ctrl-C stops training after the current batch (the model is still saved); second aborts."""
 
     def __init__(self, control):
@@ -300,11 +303,8 @@ def _cmd_predict(args) -> int:
         from core.datasets import build_dataset
 
         data = build_dataset(bundle.project.dataset, bundle.project.model.io_mode)
-        index = args.sample or 0
-        split = "val" if data.num_val else "train"
-        x, y = data.sample(index, split)
+        x, y, source = _seed_sample(data, args.sample or 0)
         prediction = predict_sample(bundle.model, info, x, y)
-        source = f"{'validation' if split == 'val' else 'training'} sample {index}"
     if args.json:
         print(json.dumps({"source": source, **_jsonable(prediction.to_dict())}), flush=True)
         return EXIT_OK
@@ -360,17 +360,11 @@ def _cmd_generate(args) -> int:
     _load_tensorflow_for(args.model)
     bundle = load_bundle(args.model)
     info = bundle.info
-    try:
-        kind = get_task(info.task).generation
-    except RNNLabError:
-        kind = ""
-    if not kind:
-        # Tasks without a declared generation mode (e.g. an imported CSV series) can still
-        # generate when the model's shape allows it; generate_* explain when it does not.
-        kind = "text" if info.input_kind == "tokens" else "series" if info.kind == "regression" else ""
+    kind = get_task(info.task).generation_for(info)
     if not kind:
         raise ModelFileError(f"{args.model}: this {info.task} model cannot generate: generation needs a text "
-                             "model (next token) or a series model (next value); use predict instead.")
+                             "model (next token) or a series model that predicts every input feature (next "
+                             "value); use predict instead.")
     if kind == "series" and args.temperature is not None:
         raise SpecError("--temperature", args.temperature, "no temperature: it applies to text models only")
     length = args.length or GENERATE_LENGTH
@@ -381,10 +375,7 @@ def _cmd_generate(args) -> int:
         from core.datasets import build_dataset
 
         data = build_dataset(bundle.project.dataset, bundle.project.model.io_mode)
-        index = args.seed_sample or 0
-        split = "val" if data.num_val else "train"
-        seed_x, _ = data.sample(index, split)
-        source = f"{'validation' if split == 'val' else 'training'} sample {index}"
+        seed_x, _, source = _seed_sample(data, args.seed_sample or 0)
 
     if kind == "text":
         if seed_x is None:
@@ -417,19 +408,15 @@ def _cmd_generate(args) -> int:
     return EXIT_OK
 
 
+def _seed_sample(data, index: int) -> tuple[Any, Any, str]:
+    """Sample ``index`` of the validation rows, or of the training rows when there are none."""
+    split = "val" if data.num_val else "train"
+    x, y = data.sample(index, split)
+    return x, y, f"{'validation' if split == 'val' else 'training'} sample {index}"
+
+
 def _read_input(name: str) -> str:
-    if name == "-":
-        text = sys.stdin.read()
-    else:
-        path = Path(name)
-        if not path.is_file():
-            raise DatasetError(f"{path}: input file not found." if not path.exists() else f"{path}: is not a file.")
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise DatasetError(f"{path}: byte {exc.start} is not UTF-8 text; save the input as UTF-8.") from None
-        except OSError as exc:
-            raise DatasetError(f"{path}: cannot read the input: {exc.strerror or exc}.") from None
+    text = sys.stdin.read() if name == "-" else read_user_text(Path(name), "input file", DatasetError)
     text = text.rstrip("\r\n")
     if not text.strip():
         raise DatasetError(f"{name}: the input is empty; write one sequence as you would type it in the window.")
@@ -440,6 +427,7 @@ def _read_input(name: str) -> str:
 
 
 def _cmd_inspect(args) -> int:
+    from core.memory_estimate import estimate_loading_memory, estimate_training_memory
     from core.persistence import describe_keras_model, import_keras, is_bundle, load_bundle
 
     _load_tensorflow_for(args.model)
@@ -456,6 +444,7 @@ def _cmd_inspect(args) -> int:
             })), flush=True)
             return EXIT_OK
         _print_bundle(args.model, bundle, description, history)
+        _say(f"\nMemory: {estimate_training_memory(bundle.project, bundle.info, 0, 0).text} (without the dataset)")
         return EXIT_OK
     model = import_keras(args.model)
     description = describe_keras_model(model)
@@ -464,6 +453,7 @@ def _cmd_inspect(args) -> int:
         return EXIT_OK
     _say(f"{args.model}: plain Keras model (no RNN Lab project or training history)")
     _print_model(description)
+    _say(f"\nMemory: {estimate_loading_memory(description['total_params']).text}")
     return EXIT_OK
 
 
@@ -516,6 +506,8 @@ def _print_history(history: dict | None) -> None:
         _say(f"  {i:>5}  " + "  ".join(f"{_fmt(logs.get(k)):>12}" for k in keys))
     flows = history.get("gradient_flow") or []
     if flows:
+        from core.diagnostics import flow_verdict
+
         _say("")
         _say("Gradient flow per epoch: ||d loss / d x_t|| at sampled steps t (first/last: how much of "
              "the gradient reaches the first step)")
@@ -527,7 +519,20 @@ def _print_history(history: dict | None) -> None:
             picks = sorted(set(int(round(v)) for v in _linspace(0, values.size - 1, min(8, values.size))))
             cells = "  ".join(f"t{t + 1}={values[t]:.2e}" for t in picks)
             ratio = f"{values[0] / values[-1]:.2e}" if values[-1] > 0 else "n/a"
-            _say(f"  epoch {i:>3}: {cells}   first/last {ratio}")
+            _say(f"  epoch {i:>3}: {cells}   first/last {ratio} ({flow_verdict(values).kind})")
+    _say_verdicts(history.get("layer_norms") or {}, flows)
+
+
+def _say_verdicts(layer_norms: dict, flows: list) -> None:
+    """The vanishing/exploding verdicts the window shows under its gradient plots."""
+    from core.diagnostics import run_verdicts
+
+    verdicts = run_verdicts(layer_norms, flows)
+    if verdicts:
+        _say("")
+        _say("Gradient diagnosis:")
+        for verdict in verdicts:
+            _say(f"  {verdict.line}")
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -550,8 +555,12 @@ def _cmd_export(args) -> int:
 
 
 def _load_tensorflow_for(model_path: str) -> None:
-    # A missing file is reported without paying for the TensorFlow import.
+    # A missing file, and one the loaders refuse before Keras reads it (a zip bomb, a model too
+    # big to build), is reported without paying for the TensorFlow import.
     if Path(model_path).is_file():
+        from core.bundles import check_model_file
+
+        check_model_file(model_path)
         _load_tensorflow()
 
 

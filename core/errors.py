@@ -7,6 +7,9 @@ top level is a bug and goes through the application's crash hook instead.
 
 from __future__ import annotations
 
+import traceback
+from dataclasses import dataclass
+
 
 class RNNLabError(Exception):
     """An expected problem with the user's input or settings."""
@@ -32,3 +35,39 @@ class ModelFileError(RNNLabError):
 
 class TrainingError(RNNLabError):
     """A run could not start or could not go on (impossible setting, no device, NaN)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a run or an action ended badly: one line for the user, the rest behind "Details".
+
+    ``expected`` is true for an RNNLabError (the user can act on the message) and false for a bug
+    or a library error, whose traceback goes into ``details``.
+    """
+
+    message: str
+    details: str = ""
+    expected: bool = True
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, *, prefix: str = "") -> Failure:
+        if isinstance(exc, RNNLabError):
+            return cls(prefix + str(exc), expected=True)
+        summary = f"{type(exc).__name__}: {_own_words(exc)}"
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return cls(prefix + summary, details=details, expected=False)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _own_words(exc: BaseException, limit: int = 400) -> str:
+    """The error's own words without the stack TensorFlow pastes into them.
+
+    TensorFlow's "Graph execution error:" is followed by the graph's stack (indented lines), the
+    real message, and "[[{{node ...}}]]": the unindented lines are the ones a user can read.
+    """
+    lines = [line.rstrip() for line in str(exc).splitlines()]
+    kept = [line for line in lines if line and not line[0].isspace() and not line.startswith("Detected at node")]
+    text = " ".join(kept) or "no details"
+    return text[:limit] + "..." if len(text) > limit else text

@@ -176,7 +176,7 @@ def generate_series(model: Any, info: DataInfo, seed_window: np.ndarray, steps: 
         raise SpecError("steps", steps, f"a whole number from 1 to {MAX_GENERATED}")
     seed = np.asarray(seed_window, dtype=np.float32)
     if info.io_mode == "one_to_many":
-        start = seed.reshape(info.input_shape) if seed.size == _size(info.input_shape) else seed
+        start = seed.reshape(info.input_shape) if seed.size == math.prod(info.input_shape) else seed
         values = predict(model, info, start[None, ...])[0]
         values = values.reshape(values.shape[0], -1)
         if steps > len(values):
@@ -205,7 +205,7 @@ def generate_series(model: Any, info: DataInfo, seed_window: np.ndarray, steps: 
     if len(seed) < window:
         raise DatasetError(f"The seed window has {len(seed)} steps; this model reads windows of {window}.")
     feedback = _feedback_features(info)
-    x_mean, x_std = _x_stats(info, n_features)
+    x_mean, x_std = info.x_stats()
     context = seed[-window:].copy()
     out = np.empty((steps, len(feedback)), dtype=np.float32)
     for s in range(steps):
@@ -220,13 +220,6 @@ def generate_series(model: Any, info: DataInfo, seed_window: np.ndarray, steps: 
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _size(shape) -> int:
-    size = 1
-    for d in shape:
-        size *= int(d)
-    return size
 
 
 def _forward(model: Any, info: DataInfo, x_batch: np.ndarray) -> np.ndarray:
@@ -278,35 +271,11 @@ def _check_text_generation(info: DataInfo) -> None:
 
 def _feedback_features(info: DataInfo) -> np.ndarray:
     """Index of the input feature each predicted target is fed back as."""
-    n_features = info.input_shape[-1]
-    n_targets = info.output_dim
-    explicit = info.extra.get("target_feature_indices")
-    if explicit is None and info.extra.get("feedback_feature") is not None:
-        explicit = [info.extra["feedback_feature"]]
-    if explicit is not None:
-        indices = [int(i) for i in explicit]
-    elif info.target_names and info.feature_names and all(t in info.feature_names for t in info.target_names):
-        indices = [info.feature_names.index(t) for t in info.target_names]
-    elif n_targets == n_features:
-        indices = list(range(n_features))
-    else:
-        indices = []
-    if len(indices) != n_targets or sorted(set(indices)) != list(range(n_features)):
-        targets = ", ".join(info.target_names) or f"{n_targets} value(s)"
-        features = ", ".join(info.feature_names) or f"{n_features} features"
+    if not info.predicts_every_input():
+        targets = ", ".join(info.target_names) or f"{info.output_dim} value(s)"
+        features = ", ".join(info.feature_names) or f"{info.input_shape[-1]} features"
         raise RNNLabError(
             f"Series generation feeds each prediction back as the next input, so the model must predict "
             f"every input feature; this one predicts {targets} from {features}."
         )
-    return np.asarray(indices, dtype=np.int64)
-
-
-def _x_stats(info: DataInfo, n_features: int) -> tuple[np.ndarray, np.ndarray]:
-    norm = info.normalization or {}
-    mean = np.asarray(norm.get("x_mean", [0.0] * n_features), dtype=np.float32).reshape(-1)
-    std = np.asarray(norm.get("x_std", [1.0] * n_features), dtype=np.float32).reshape(-1)
-    if mean.size == 1 and n_features > 1:
-        mean = np.full(n_features, mean[0], dtype=np.float32)
-    if std.size == 1 and n_features > 1:
-        std = np.full(n_features, std[0], dtype=np.float32)
-    return mean, np.where(std == 0, 1.0, std).astype(np.float32)
+    return np.asarray(info.feedback_features(), dtype=np.int64)

@@ -14,8 +14,9 @@ one-to-many models feed their RNN from "repeat", and the output layer is "head".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from core.datasets.base import CLASSIFICATION, DataInfo
 from core.errors import SpecError
@@ -43,7 +44,7 @@ class _Layer:
     cls: str  # name in keras.layers
     args: tuple = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
-    inner: "_Layer | None" = None  # the wrapped layer of a Bidirectional
+    inner: _Layer | None = None  # the wrapped layer of a Bidirectional
 
 
 @dataclass
@@ -73,41 +74,59 @@ class _Plan:
 def check_compatible(spec: ModelSpec, info: DataInfo) -> None:
     """Raise SpecError (naming the field) for a spec that cannot work with this data."""
     spec.validate()
+    problems = compatibility_problems(spec, info)
+    if problems:
+        raise problems[0]
+
+
+def compatibility_problems(spec: ModelSpec, info: DataInfo | None) -> list[SpecError]:
+    """Every reason this (valid) spec cannot work with this data; without data, those of the spec alone.
+
+    The window lists them under the settings as the user edits; ``check_compatible`` raises the first.
+    """
+    problems: list[SpecError] = []
     mode = spec.io_mode
+    if mode == "one_to_many" and spec.one_to_many_feed == "initial_state" and spec.bidirectional:
+        problems.append(SpecError(
+            "model.bidirectional", True,
+            "false when model.one_to_many_feed is \"initial_state\": a Bidirectional layer's backward half would "
+            "start at the last step, where the vector is not fed; feed it at every step (\"repeat\") or use one "
+            "direction",
+        ))
+    if info is None:
+        return problems
     if info.io_mode != mode:
-        raise SpecError(
+        return [SpecError(
             "model.io_mode", mode,
             f"the mode the dataset was built for ({IO_MODE_TITLES.get(info.io_mode, info.io_mode)}); rebuild the data",
-        )
+        )]
     tokens = info.input_kind == "tokens"
     if tokens and info.vocab_size < 1:
-        raise SpecError("dataset", info.task, "a vocabulary for token inputs (the dataset has none)")
+        problems.append(SpecError("dataset", info.task, "a vocabulary for token inputs (the dataset has none)"))
     if info.kind == CLASSIFICATION and info.num_classes < 2:
-        raise SpecError("dataset", info.task, "at least two classes for a classification task")
+        problems.append(SpecError("dataset", info.task, "at least two classes for a classification task"))
     if mode == "one_to_many":
         if tokens:
-            raise SpecError("model.io_mode", mode, "real-valued start vectors (one-to-many does not take tokens)")
-        if len(info.input_shape) != 1:
-            raise SpecError("model.io_mode", mode, f"one input vector per sample, shape (F,); the data has {info.input_shape}")
-        if spec.one_to_many_feed == "initial_state" and spec.bidirectional:
-            raise SpecError(
-                "model.bidirectional", True,
-                "false when model.one_to_many_feed is \"initial_state\" (a backward RNN would start from the "
-                "end of the output, where the vector is not fed); use the \"repeat\" feed or one direction",
-            )
+            problems.append(SpecError(
+                "model.io_mode", mode, "one real-valued start vector (one-to-many does not take token sequences)"))
+        elif len(info.input_shape) != 1:
+            problems.append(SpecError(
+                "model.io_mode", mode, f"one input vector per sample, shape (F,); the data has {info.input_shape}"))
     else:
         expected_rank = 1 if tokens else 2
         if len(info.input_shape) != expected_rank:
             what = "(T,) token ids" if tokens else "(T, F) vectors"
-            raise SpecError("model.io_mode", mode, f"inputs of shape {what}; the data has {info.input_shape}")
-    if mode == "many_to_many" and info.output_shape[0] != info.input_shape[0]:
-        raise SpecError(
+            problems.append(SpecError("model.io_mode", mode, f"inputs of shape {what}; the data has {info.input_shape}"))
+    if (mode == "many_to_many" and info.output_shape and info.input_shape
+            and info.output_shape[0] != info.input_shape[0]):
+        problems.append(SpecError(
             "model.io_mode", mode,
             f"equal input and output lengths (input {info.input_shape[0]}, output {info.output_shape[0]}); "
             "use the encoder-decoder mode when they differ",
-        )
+        ))
     if mode in ("many_to_many", "one_to_many", "encoder_decoder") and len(info.output_shape) < 1:
-        raise SpecError("model.io_mode", mode, "an output sequence (the data has one output per sample)")
+        problems.append(SpecError("model.io_mode", mode, "an output sequence (the data has one output per sample)"))
+    return problems
 
 
 def _rnn_layer(spec: ModelSpec, name: str, *, return_sequences: bool, return_state: bool = False) -> _Layer:

@@ -14,6 +14,9 @@ calls the listener's methods in that thread and in the same order, honours the s
 ``TrainingControl`` and returns a ``TrainingResult`` whose model is a plain Keras model built
 here from the trained weights (and optimizer state), equal to the one an in-process run returns.
 
+This module is the parent side; the child's entry point and its side of the protocol are in
+``core.runner_child``.
+
 Protocol (one duplex pipe; every message is a tuple):
     parent -> child  ("train", job_id, job) | ("quit",)
     child -> parent  ("ready", pid) | ("fatal", traceback) | ("event", job_id, name, event)
@@ -46,24 +49,24 @@ As in ``core.training``, ``listener.on_failed`` is called only for failures afte
 
 from __future__ import annotations
 
-import gc
 import importlib
 import itertools
 import multiprocessing
-import os
-import pickle
 import signal
 import threading
 import time
-import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing import connection as mp_connection
-from typing import Any, Mapping
+from typing import Any
 
-from core.errors import RNNLabError, TrainingError
+from core.errors import Failure, RNNLabError, TrainingError
+from core.history import History, TrainingResult
+from core.models import build_model, loss_and_metrics
+from core.runner_child import child_main, optimizer_key, rss_mb
+from core.training import make_optimizer
 
 POLL_S = 0.02
-CHILD_NICENESS = 10
 # How long a run may take to end after a stop request (one batch plus the epoch's validation and
 # gradient-flow pass) before the child is considered hung and killed.
 STOP_GRACE_S = 120.0
@@ -75,7 +78,7 @@ CHILD_ENV = {
 }
 
 
-class _RemoteTraceback(Exception):
+class _RemoteTracebackError(Exception):
     """Carries the child's formatted traceback as the ``__cause__`` of the error raised here."""
 
     def __init__(self, text: str):
@@ -166,7 +169,7 @@ class ProcessTrainer:
         for thread in reapers:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def __enter__(self) -> "ProcessTrainer":
+    def __enter__(self) -> ProcessTrainer:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -192,7 +195,7 @@ class ProcessTrainer:
 
     def child_rss_mb(self) -> float | None:
         pid = self.pid
-        return _rss_mb(pid) if pid is not None else None
+        return rss_mb(pid) if pid is not None else None
 
     def _live_child_locked(self) -> _Child:
         child = self._child
@@ -208,7 +211,7 @@ class ProcessTrainer:
         stop, running = self._ctx.Event(), self._ctx.Event()
         running.set()
         process = self._ctx.Process(
-            target=_child_main, args=(child_conn, stop, running, dict(self.env)),
+            target=child_main, args=(child_conn, stop, running, dict(self.env)),
             name="rnnlab-training", daemon=True,
         )
         process.start()
@@ -318,7 +321,7 @@ class ProcessTrainer:
             # As in-process: a listener's exception ends the run, is reported, and propagates.
             if listener is not None:
                 try:
-                    listener.on_failed(_short(listener_error))
+                    listener.on_failed(Failure.from_exception(listener_error).message)
                 except Exception:  # noqa: BLE001 - the original error matters more
                     pass
             raise listener_error
@@ -448,20 +451,6 @@ def _mirror(child: _Child, control) -> bool:
     return False
 
 
-def _short(exc: BaseException) -> str:
-    """One line for a user: the error's own words without the stack TensorFlow pastes into them."""
-    if isinstance(exc, RNNLabError):
-        return str(exc)
-    # TensorFlow's "Graph execution error:" is followed by the graph's stack (indented lines), the
-    # real message, and "[[{{node ...}}]]": keep the unindented lines only.
-    lines = [line.rstrip() for line in str(exc).splitlines()]
-    kept = [line for line in lines if line and not line[0].isspace() and not line.startswith("Detected at node")]
-    text = " ".join(kept) or "no details"
-    if len(text) > 400:
-        text = text[:400] + "..."
-    return f"{type(exc).__name__}: {text}"
-
-
 def _describe_exit(code: int | None) -> str:
     if code is None:
         return "exit code unknown"
@@ -475,27 +464,11 @@ def _describe_exit(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _rss_mb(pid: int) -> float | None:
-    try:
-        import psutil
-
-        return psutil.Process(pid).memory_info().rss / 2**20
-    except ImportError:
-        pass
-    except Exception:  # noqa: BLE001 - the process may be gone; RSS is then unknown
-        return None
-    try:  # Linux without psutil
-        with open(f"/proc/{pid}/statm") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 # --- rebuilding what the child sent -------------------------------------------------------------
 
 
 def _rebuild_error(payload: dict[str, Any], listener, run_started: bool) -> BaseException:
-    remote = _RemoteTraceback(payload["traceback"])
+    remote = _RemoteTracebackError(payload["traceback"])
     exc: BaseException | None = None
     if payload["expected"]:
         try:
@@ -520,9 +493,6 @@ def _rebuild_error(payload: dict[str, Any], listener, run_started: bool) -> Base
 
 
 def _rebuild_result(project, info, payload: dict[str, Any], model=None):
-    from core.models import build_model, loss_and_metrics
-    from core.training import History, TrainingResult, make_optimizer
-
     _share_gpus_in_this_process()
     if model is None:
         model = build_model(project.model, info)
@@ -541,12 +511,6 @@ def _rebuild_result(project, info, payload: dict[str, Any], model=None):
     )
 
 
-def _optimizer_key(variable) -> str:
-    # "adam_3/rnn_1_lstm_cell_kernel_momentum" -> "rnn_1_lstm_cell_kernel_momentum": the prefix is a
-    # per-process name counter, the rest comes from our fixed layer names.
-    return variable.path.split("/", 1)[-1]
-
-
 def _restore_optimizer(optimizer, model, saved: list[tuple[str, Any]]) -> None:
     """Give the rebuilt model the child's optimizer state, so a saved bundle matches an in-process one."""
     if not saved:
@@ -554,8 +518,8 @@ def _restore_optimizer(optimizer, model, saved: list[tuple[str, Any]]) -> None:
     optimizer.build(model.trainable_variables)
     values = dict(saved)
     variables = list(optimizer.variables)
-    if len(values) == len(saved) and all(_optimizer_key(v) in values for v in variables):
-        pairs = [(v, values[_optimizer_key(v)]) for v in variables]
+    if len(values) == len(saved) and all(optimizer_key(v) in values for v in variables):
+        pairs = [(v, values[optimizer_key(v)]) for v in variables]
     elif len(variables) == len(saved):
         pairs = [(v, value) for v, (_, value) in zip(variables, saved)]
     else:
@@ -578,192 +542,3 @@ def _share_gpus_in_this_process() -> None:
             tf.config.experimental.set_memory_growth(gpu, True)
         except (RuntimeError, ValueError):
             pass
-
-
-# --- the child ----------------------------------------------------------------------------------
-
-
-def _child_main(conn, stop, running, env: dict[str, str]) -> None:
-    """Entry point of the child: import TensorFlow once, then serve runs until "quit" or EOF."""
-    os.environ.update(env)
-    # Ctrl+C in the terminal reaches the whole process group; the parent decides when we stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _exit_with_parent()
-    # Training is background work: when it and the window both want a core, the window should
-    # win, or on a 2-core machine the GUI thread waits for time slices (gaps of 100+ ms seen).
-    # The window needs little CPU, so training speed barely changes.
-    try:
-        os.nice(CHILD_NICENESS)
-    except OSError:
-        pass
-    try:
-        import tensorflow as tf
-
-        for gpu in tf.config.list_physical_devices("GPU"):
-            tf.config.experimental.set_memory_growth(gpu, True)
-        import keras  # noqa: F401
-
-        import core.training  # noqa: F401
-    except BaseException:  # noqa: BLE001 - reported to the parent, which raises TrainingError
-        conn.send(("fatal", traceback.format_exc()))
-        return
-    control = _make_event_control(stop, running)
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return
-        if message[0] == "quit":
-            return
-        if message[0] == "train":
-            _serve_job(conn, message[1], message[2], control)
-            gc.collect()
-
-
-def _exit_with_parent() -> None:
-    """Exit when the parent dies, even while paused or mid-run (a daemon child is only reaped on a clean exit)."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        mp_connection.wait([parent.sentinel])
-        os._exit(0)
-
-    threading.Thread(target=watch, name="rnnlab-parent-watch", daemon=True).start()
-
-
-def _make_event_control(stop, running):
-    from core.training import TrainingControl
-
-    class EventControl(TrainingControl):
-        """The child's view of the parent's TrainingControl, through two multiprocessing Events."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self._stop_event = stop
-            self._running_event = running
-
-        def request_stop(self) -> None:
-            self._stop_event.set()
-            self._running_event.set()
-
-        def pause(self) -> None:
-            if not self._stop_event.is_set():
-                self._running_event.clear()
-
-        def resume(self) -> None:
-            self._running_event.set()
-
-        @property
-        def stop_requested(self) -> bool:
-            return self._stop_event.is_set()
-
-        @property
-        def paused(self) -> bool:
-            return not self._running_event.is_set()
-
-        def wait_while_paused(self) -> float:
-            if self._running_event.is_set():
-                return 0.0
-            start = time.perf_counter()
-            self._running_event.wait()
-            return time.perf_counter() - start
-
-    return EventControl()
-
-
-
-def _make_forwarding_listener(conn, job_id: int):
-    from core.training import TrainingListener
-
-    class ForwardingListener(TrainingListener):
-        """Sends each event to the parent; keeps the failure message for the error report."""
-
-        def __init__(self) -> None:
-            self.failed_message: str | None = None
-
-        def on_run_started(self, event) -> None:
-            conn.send(("event", job_id, "on_run_started", event))
-
-        def on_batch_end(self, event) -> None:
-            conn.send(("event", job_id, "on_batch_end", event))
-
-        def on_epoch_end(self, event) -> None:
-            conn.send(("event", job_id, "on_epoch_end", event))
-
-        def on_finished(self, result) -> None:
-            pass  # the parent calls it with the result it rebuilds
-
-        def on_failed(self, message: str) -> None:
-            self.failed_message = message
-
-    return ForwardingListener()
-
-
-def _serve_job(conn, job_id: int, job: dict[str, Any], control) -> None:
-    from core.datasets.base import DataInfo, SequenceData
-    from core.specs import Project
-    from core.training import train
-
-    listener = _make_forwarding_listener(conn, job_id)
-    try:
-        project = Project.from_dict(job["project"], validate=False)
-        info = DataInfo.from_dict(job["info"])
-        data = SequenceData(job["x_train"], job["y_train"], job["x_val"], job["y_val"], info)
-        model = None
-        if "model_json" in job:
-            import keras
-
-            model = keras.models.model_from_json(job["model_json"])
-            model.set_weights(job["model_weights"])
-        result = train(project, data, listener=listener, control=control, model=model)
-        optimizer = result.model.optimizer
-        payload = {
-            "history": result.history.to_dict(),
-            "stop_reason": result.stop_reason,
-            "message": result.message,
-            "epochs_run": result.epochs_run,
-            "final_metrics": dict(result.final_metrics),
-            "weights": result.model.get_weights(),
-            "optimizer": [(_optimizer_key(v), v.numpy()) for v in optimizer.variables] if optimizer else [],
-        }
-        del result, model, data
-        gc.collect()
-        payload["rss_mb"] = _rss_mb(os.getpid())
-        reply = ("done", job_id, payload)
-    except BaseException as exc:  # noqa: BLE001 - every failure is reported to the parent
-        reply = ("error", job_id, _describe_error(exc, listener.failed_message))
-    conn.send(reply)
-
-
-def _describe_error(exc: BaseException, failed_message: str | None) -> dict[str, Any]:
-    frames = traceback.extract_tb(exc.__traceback__)
-    # Point at our own code (the last frame in core/ other than this relay), not deep inside Keras.
-    package = os.path.dirname(os.path.abspath(__file__))
-    ours = [f for f in frames if os.path.abspath(f.filename).startswith(package + os.sep)
-            and os.path.abspath(f.filename) != os.path.abspath(__file__)]
-    where = ""
-    if ours or frames:
-        last = (ours or frames)[-1]
-        name = os.path.relpath(last.filename, os.path.dirname(package)) if ours else os.path.basename(last.filename)
-        where = f" (in {last.name}, {name} line {last.lineno})"
-    attrs = {}
-    for key, value in vars(exc).items():
-        try:
-            pickle.dumps(value)
-        except Exception:  # noqa: BLE001 - attributes that cannot travel are left behind
-            continue
-        attrs[key] = value
-    return {
-        "expected": isinstance(exc, RNNLabError),
-        "module": type(exc).__module__,
-        "name": type(exc).__qualname__,
-        "message": str(exc),
-        "attrs": attrs,
-        "summary": _short(exc) + where,
-        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-        "failed_message": failed_message,
-    }
-

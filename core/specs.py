@@ -10,51 +10,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, ClassVar
 
+from core.datasets import get_task
 from core.errors import SpecError
+from core.files import loads_json
+from core.io_modes import CELLS, IO_MODE_TITLES, IO_MODES
+
+__all__ = ["CELLS", "IO_MODES", "IO_MODE_TITLES", "FieldInfo", "field_info", "Project", "DatasetSpec",
+           "ModelSpec", "TrainingSpec", "SECTIONS", "SCHEMA_VERSION", "parse_value"]
 
 SCHEMA_VERSION = 1
 
-CELLS = ("SimpleRNN", "LSTM", "GRU")
-IO_MODES = ("one_to_one", "one_to_many", "many_to_one", "many_to_many", "encoder_decoder")
-IO_MODE_TITLES = {
-    "one_to_one": "one-to-one",
-    "one_to_many": "one-to-many",
-    "many_to_one": "many-to-one",
-    "many_to_many": "many-to-many (aligned)",
-    "encoder_decoder": "many-to-many (encoder-decoder)",
-}
 ONE_TO_MANY_FEEDS = ("repeat", "initial_state")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear", "elu", "gelu")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 CLIP_MODES = ("none", "norm", "global_norm", "value")
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise SpecError(name, value, "one of " + ", ".join(choices))
-
-
-def _check_int(name: str, value: Any, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(name, value, "a whole number")
-    if value < low or (high is not None and value > high):
-        expected = f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}"
-        raise SpecError(name, value, expected)
-
-
-def _check_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False,
-                 high_open: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
-        raise SpecError(name, value, "a finite number")
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        raise SpecError(name, value, f"a number in {left}{low:g}, {high:g}{right}")
 
 
 def _finite(value: int | float) -> bool:
@@ -64,23 +37,158 @@ def _finite(value: int | float) -> bool:
         return False
 
 
-def _check_bool(name: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise SpecError(name, value, "true or false")
+@dataclass(frozen=True)
+class FieldInfo:
+    """Everything known about one project field: its label, help, and the values it accepts.
+
+    Declared once next to the spec; the validator, the panels' widgets and the generated field
+    tables all read it, so a range cannot drift between them.
+    """
+
+    label: str
+    help: str
+    kind: str  # "int", "float", "choice", "bool", "text" or "object"
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    # How a widget edits it: decimals and step of a spin box; "log" steps multiply.
+    decimals: int = 0
+    step: float = 1.0
+    log_scale: bool = False
+    # Fields whose rule is not a range or a list (the device): an extra check and its wording.
+    expected_text: str = ""
+    custom_check: Callable[[Any], bool] | None = None
+
+    def expected(self) -> str:
+        """The accepted values in words, as validation messages and the docs show them."""
+        if self.expected_text:
+            return self.expected_text
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "int":
+            if self.high is None:
+                return f"a whole number >= {int(self.low)}"
+            return f"a whole number from {int(self.low)} to {int(self.high)}"
+        if self.kind == "float":
+            left = "(" if self.low_open else "["
+            right = ")" if self.high_open else "]"
+            return f"a number in {left}{self.low:g}, {self.high:g}{right}"
+        return "text" if self.kind == "text" else "an object"
+
+    def accepts(self, value: Any) -> bool:
+        if self.kind == "choice":
+            return value in self.choices
+        if self.kind == "bool":
+            return isinstance(value, bool)
+        if self.kind == "text":
+            return isinstance(value, str) and (self.custom_check is None or self.custom_check(value))
+        if self.kind == "object":
+            return isinstance(value, Mapping)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.kind == "int":
+            if not isinstance(value, int):
+                return False
+        elif not _finite(value):
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        if self.high is not None and (value >= self.high if self.high_open else value > self.high):
+            return False
+        return True
+
+    def check(self, dotted: str, value: Any) -> None:
+        if self.accepts(value):
+            return
+        if self.kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise SpecError(dotted, value, "a whole number")
+        if self.kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                     or not _finite(value)):
+            raise SpecError(dotted, value, "a finite number")
+        raise SpecError(dotted, value, self.expected())
+
+    def widget_bounds(self) -> tuple[float, float]:
+        """The smallest and largest value a spin box of ``decimals`` places may offer.
+
+        An open bound moves in by one step of the widget's precision, so that every value the
+        widget can show is one the validator accepts.
+        """
+        quantum = 10.0 ** -self.decimals if self.kind == "float" else 1
+        low = self.low if self.low is not None else 0
+        high = self.high if self.high is not None else 2**31 - 1
+        if self.low_open:
+            low = low + quantum
+        if self.high_open:
+            high = high - quantum
+        if self.kind == "int":
+            return int(low), int(min(high, 2**31 - 1))
+        return float(low), float(high)
+
+
+def spec_field(default: Any, info: FieldInfo) -> Any:
+    """A dataclass field that carries its FieldInfo (read back with ``field_info``)."""
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata={"info": info})
+    return field(default=default, metadata={"info": info})
+
+
+def _is_device(value: str) -> bool:
+    return value in ("cpu", "all_gpus") or (value.startswith("gpu:") and value[4:].isdigit())
+
+
+def _int(label: str, help: str, low: int, high: int | None = None, **kw: Any) -> FieldInfo:
+    return FieldInfo(label, help, "int", low=low, high=high, **kw)
+
+
+def _float(label: str, help: str, low: float, high: float, **kw: Any) -> FieldInfo:
+    return FieldInfo(label, help, "float", low=low, high=high, **{"decimals": 6, **kw})
+
+
+def _choice(label: str, help: str, choices: tuple[str, ...]) -> FieldInfo:
+    return FieldInfo(label, help, "choice", choices=choices)
+
+
+def _bool(label: str, help: str) -> FieldInfo:
+    return FieldInfo(label, help, "bool")
+
+
+class _Validated:
+    """Checks every field against its FieldInfo; the section name prefixes the messages."""
+
+    SECTION: ClassVar[str] = ""
+
+    def validate(self) -> None:
+        for spec_field_ in dataclasses.fields(self):  # type: ignore[arg-type]
+            info = spec_field_.metadata.get("info")
+            if info is not None:
+                info.check(f"{self.SECTION}.{spec_field_.name}", getattr(self, spec_field_.name))
 
 
 @dataclass(frozen=True)
-class DatasetSpec:
+class DatasetSpec(_Validated):
     """Which task makes the sequences, with the task's own parameters.
 
     ``params`` holds the task-specific values (window, noise, file path, ...); each task declares
     them with types and ranges in the dataset registry, which validates them.
     """
 
-    task: str = "cooking"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    validation_split: float = 0.2
-    seed: int = 0
+    SECTION: ClassVar[str] = "dataset"
+
+    task: str = spec_field("cooking", FieldInfo(
+        "Task", "Which task makes the sequences (see Tasks below).", "text",
+        expected_text="the name of a dataset task", custom_check=bool))
+    params: Mapping[str, Any] = spec_field({}, FieldInfo(
+        "Task parameters", "The task's own parameters (see Tasks below); missing ones take their defaults.",
+        "object", expected_text="an object of task parameters"))
+    validation_split: float = spec_field(0.2, _float(
+        "Validation split", "Fraction of the samples kept for validation. Series are split in time order: "
+        "the last part validates.", 0.0, 0.9, step=0.05, decimals=2))
+    seed: int = spec_field(0, _int(
+        "Data seed", "Seed of the data generator: the same seed gives the same samples.", 0, 2**31 - 1))
 
     def __hash__(self) -> int:
         # params is a plain dict (it round-trips through JSON); hash its canonical JSON instead.
@@ -88,77 +196,79 @@ class DatasetSpec:
                      self.validation_split, self.seed))
 
     def validate(self) -> None:
-        if not isinstance(self.task, str) or not self.task:
-            raise SpecError("dataset.task", self.task, "the name of a dataset task")
-        if not isinstance(self.params, Mapping):
-            raise SpecError("dataset.params", self.params, "an object of task parameters")
-        _check_float("dataset.validation_split", self.validation_split, 0.0, 0.9, high_open=False)
-        _check_int("dataset.seed", self.seed, 0, 2**31 - 1)
-        # Task parameters are checked against the task's declared parameters.
-        from core.datasets import get_task  # local: datasets imports specs
-
+        super().validate()
         get_task(self.task).validate_params(self.params)
 
 
 @dataclass(frozen=True)
-class ModelSpec:
-    cell: str = "LSTM"
-    io_mode: str = "many_to_many"
-    layers: int = 1
-    units: int = 32
-    activation: str = "tanh"
-    dropout: float = 0.0
-    recurrent_dropout: float = 0.0
-    bidirectional: bool = False
-    # 0 feeds token inputs as one-hot vectors; > 0 learns an embedding of that size.
-    embedding_dim: int = 0
-    # How a one-to-many model sees its single input vector.
-    one_to_many_feed: str = "repeat"
+class ModelSpec(_Validated):
+    SECTION: ClassVar[str] = "model"
 
-    def validate(self) -> None:
-        _check_choice("model.cell", self.cell, CELLS)
-        _check_choice("model.io_mode", self.io_mode, IO_MODES)
-        _check_int("model.layers", self.layers, 1, 8)
-        _check_int("model.units", self.units, 1, 4096)
-        _check_choice("model.activation", self.activation, ACTIVATIONS)
-        _check_float("model.dropout", self.dropout, 0.0, 1.0, high_open=True)
-        _check_float("model.recurrent_dropout", self.recurrent_dropout, 0.0, 1.0, high_open=True)
-        _check_bool("model.bidirectional", self.bidirectional)
-        _check_int("model.embedding_dim", self.embedding_dim, 0, 1024)
-        _check_choice("model.one_to_many_feed", self.one_to_many_feed, ONE_TO_MANY_FEEDS)
+    cell: str = spec_field("LSTM", _choice(
+        "Cell", "Recurrent cell: SimpleRNN (the lecture's plain RNN), LSTM or GRU.", CELLS))
+    io_mode: str = spec_field("many_to_many", _choice(
+        "Input/output mode", "How inputs and outputs line up in time; must be one the task supports.", IO_MODES))
+    layers: int = spec_field(1, _int("Layers", "Stacked recurrent layers.", 1, 8))
+    units: int = spec_field(32, _int("Units", "Units (hidden state size) of each recurrent layer.", 1, 4096))
+    activation: str = spec_field("tanh", _choice(
+        "Activation", "Activation of the recurrent cell; LSTM/GRU need tanh for the fast cuDNN kernel.",
+        ACTIVATIONS))
+    dropout: float = spec_field(0.0, _float(
+        "Dropout", "Dropout on each layer's inputs.", 0.0, 1.0, high_open=True, step=0.05))
+    recurrent_dropout: float = spec_field(0.0, _float(
+        "Recurrent dropout", "Dropout on the recurrent state; any value above 0 leaves the cuDNN kernel.",
+        0.0, 1.0, high_open=True, step=0.05))
+    bidirectional: bool = spec_field(False, _bool(
+        "Bidirectional", "Read the sequence both ways (Keras Bidirectional)."))
+    # 0 feeds token inputs as one-hot vectors; > 0 learns an embedding of that size.
+    embedding_dim: int = spec_field(0, _int(
+        "Embedding size", "Token inputs only: 0 feeds one-hot vectors, N learns an N-wide embedding.", 0, 1024))
+    # How a one-to-many model sees its single input vector.
+    one_to_many_feed: str = spec_field("repeat", _choice(
+        "One-to-many feed", "One-to-many only: repeat the input vector at every step, or use it as the "
+        "initial state.", ONE_TO_MANY_FEEDS))
 
 
 @dataclass(frozen=True)
-class TrainingSpec:
-    optimizer: str = "adam"
-    learning_rate: float = 0.01
-    momentum: float = 0.9
-    clip_mode: str = "none"
-    clip_value: float = 1.0
-    epochs: int = 30
-    batch_size: int = 32
-    early_stopping: bool = False
-    patience: int = 5
-    seed: int = 42
-    # "cpu", "gpu:N" or "all_gpus".
-    device: str = "cpu"
+class TrainingSpec(_Validated):
+    SECTION: ClassVar[str] = "training"
 
-    def validate(self) -> None:
-        _check_choice("training.optimizer", self.optimizer, OPTIMIZERS)
-        _check_float("training.learning_rate", self.learning_rate, 0.0, 10.0, low_open=True)
-        _check_float("training.momentum", self.momentum, 0.0, 1.0, high_open=True)
-        _check_choice("training.clip_mode", self.clip_mode, CLIP_MODES)
-        _check_float("training.clip_value", self.clip_value, 0.0, 1e6, low_open=True)
-        _check_int("training.epochs", self.epochs, 1, 100000)
-        _check_int("training.batch_size", self.batch_size, 1, 1 << 20)
-        _check_bool("training.early_stopping", self.early_stopping)
-        _check_int("training.patience", self.patience, 1, 10000)
-        _check_int("training.seed", self.seed, 0, 2**31 - 1)
-        if not isinstance(self.device, str) or not (
-            self.device in ("cpu", "all_gpus")
-            or (self.device.startswith("gpu:") and self.device[4:].isdigit())
-        ):
-            raise SpecError("training.device", self.device, '"cpu", "gpu:N" or "all_gpus"')
+    optimizer: str = spec_field("adam", _choice("Optimizer", "Optimizer.", OPTIMIZERS))
+    learning_rate: float = spec_field(0.01, _float(
+        "Learning rate", "Step size of the optimizer.", 0.0, 10.0, low_open=True, decimals=10, log_scale=True))
+    momentum: float = spec_field(0.9, _float(
+        "Momentum", "Momentum (sgd only).", 0.0, 1.0, high_open=True, step=0.05))
+    clip_mode: str = spec_field("none", _choice(
+        "Gradient clipping", "Gradient clipping: by each weight's norm, by the global norm, by value, or none.",
+        CLIP_MODES))
+    clip_value: float = spec_field(1.0, _float(
+        "Clip threshold", "Threshold of the chosen clipping.", 0.0, 1e6, low_open=True, step=0.5))
+    epochs: int = spec_field(30, _int(
+        "Epochs", "Passes over the training data (fewer if early stopping ends the run).", 1, 100000))
+    batch_size: int = spec_field(32, _int("Batch size", "Samples per gradient step.", 1, 1 << 20))
+    early_stopping: bool = spec_field(False, _bool(
+        "Early stopping", "Stop when the validation loss has not improved for `patience` epochs."))
+    patience: int = spec_field(5, _int(
+        "Patience", "Epochs without improvement before early stopping.", 1, 10000))
+    seed: int = spec_field(42, _int(
+        "Seed", "Seed of weight initialisation and shuffling: the same seed gives the same run on CPU.",
+        0, 2**31 - 1))
+    # "cpu", "gpu:N" or "all_gpus".
+    device: str = spec_field("cpu", FieldInfo(
+        "Device", "Where to train: cpu, gpu:N (one GPU) or all_gpus (MirroredStrategy).", "text",
+        expected_text='"cpu", "gpu:N" or "all_gpus"', custom_check=_is_device))
+
+
+def field_info(dotted: str) -> FieldInfo:
+    """The FieldInfo of ``section.name`` (e.g. ``training.learning_rate``)."""
+    section, _, name = dotted.partition(".")
+    spec_cls = SECTIONS.get(section)
+    if spec_cls is None:
+        raise KeyError(dotted)
+    for spec_field_ in dataclasses.fields(spec_cls):
+        if spec_field_.name == name:
+            return spec_field_.metadata["info"]
+    raise KeyError(dotted)
 
 
 @dataclass(frozen=True)
@@ -174,8 +284,6 @@ class Project:
         self.dataset.validate()
         self.model.validate()
         self.training.validate()
-        from core.datasets import get_task
-
         task = get_task(self.dataset.task)
         if self.model.io_mode not in task.supported_modes:
             modes = ", ".join(IO_MODE_TITLES[m] for m in task.supported_modes)
@@ -200,7 +308,7 @@ class Project:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)
 
     @classmethod
-    def from_dict(cls, data: Any, *, validate: bool = True) -> "Project":
+    def from_dict(cls, data: Any, *, validate: bool = True) -> Project:
         """Build a project from parsed JSON; missing fields take their defaults."""
         if not isinstance(data, Mapping):
             raise SpecError("project", type(data).__name__, "a JSON object")
@@ -229,26 +337,17 @@ class Project:
         return project
 
     @classmethod
-    def from_json(cls, text: str) -> "Project":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError("project", f"line {exc.lineno} column {exc.colno}", f"valid JSON ({exc.msg})") from None
-        except ValueError as exc:  # not a JSONDecodeError: a number of more than 4300 digits
-            raise SpecError("project", "a number with too many digits",
-                            f"valid JSON ({str(exc).split(';')[0]})") from None
-        except RecursionError:
-            raise SpecError("project", "JSON nested too deeply", "a project object") from None
-        return cls.from_dict(data)
+    def from_json(cls, text: str) -> Project:
+        return cls.from_dict(loads_json(text, "project", SpecError))
 
     # --- overrides --------------------------------------------------------------------------
 
-    def with_field(self, dotted: str, value: Any) -> "Project":
+    def with_field(self, dotted: str, value: Any) -> Project:
         """Return a copy with one field replaced, e.g. ``model.cell`` or ``dataset.params.window``."""
         data = self.to_dict()
         parts = dotted.split(".")
         node: Any = data
-        for depth, part in enumerate(parts[:-1]):
+        for part in parts[:-1]:
             if not isinstance(node, dict) or part not in node:
                 raise SpecError(dotted, value, "an existing field such as model.cell or training.epochs")
             node = node[part]
@@ -259,12 +358,16 @@ class Project:
         node[leaf] = value
         return Project.from_dict(data)
 
-    def with_override(self, assignment: str) -> "Project":
+    def with_override(self, assignment: str) -> Project:
         """Apply ``FIELD=VALUE`` as typed on the command line; VALUE is parsed as JSON if it can be."""
         if "=" not in assignment:
             raise SpecError("--set", assignment, "FIELD=VALUE, e.g. model.cell=GRU")
         dotted, raw = assignment.split("=", 1)
         return self.with_field(dotted.strip(), parse_value(raw.strip()))
+
+
+SECTIONS: dict[str, type] = {"dataset": DatasetSpec, "model": ModelSpec, "training": TrainingSpec}
+PROJECT_NAME_INFO = FieldInfo("Name", "Shown in the window title and the runs list.", "text")
 
 
 def parse_value(raw: str) -> Any:

@@ -1,19 +1,18 @@
 """Monitored training: ``train(project, data)`` with events for a listener and a stop/pause control.
 
-The plain model is trained through a training-only wrapper whose ``train_step`` takes the
-gradients once, applies them and returns, with the usual running-mean metrics, the batch's own
-loss and the pre-clip gradient norm of every trainable weight (one vector, mapped to names in
-Python). The wrapper is never saved: the result holds the plain Functional model.
+The plain model is trained through the training-only wrapper of ``core.monitoring``, which
+reports each batch's own loss and the pre-clip gradient norm of every weight; this module turns
+them into the events and the History of ``core.history``, polls the control after every batch,
+stops early, and rescues a diverged run. The result holds the plain Functional model.
 
 Epochs and batches in events are counted from 1 ("epoch 3 of 30, batch 1 of 12").
-
-Weight names follow the lecture: ``w_i`` is an RNN layer's input kernel, ``w_R`` its recurrent
-kernel, ``bias`` its bias; other layers keep the Keras names ("kernel", "embeddings"). A
-bidirectional layer ``rnn_1`` reports its halves as "rnn_1/forward" and "rnn_1/backward".
 
 Errors: impossible settings raise (SpecError or TrainingError) before the run starts, without
 calling the listener. Once ``on_run_started`` has been called, any exception calls
 ``listener.on_failed(message)`` and is re-raised.
+
+Importing this module loads no TensorFlow (``train`` does), so the window and the command line
+can import it, and its events, at start-up.
 """
 
 from __future__ import annotations
@@ -21,163 +20,48 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from core.datasets.base import CLASSIFICATION, DataInfo, SequenceData
-from core.errors import RNNLabError, TrainingError
-from core.models import EMBEDDING_NAME, REPEAT_NAME, build_model, check_compatible, loss_and_metrics
+from core import keras_compat
+from core.datasets.base import SequenceData
+from core.errors import Failure, TrainingError
+from core.history import (
+    STOP_REASONS,
+    BatchEnd,
+    EpochEnd,
+    History,
+    RunStarted,
+    TrainingListener,
+    TrainingResult,
+)
+from core.model_fit import dims_fit, targets_fit
+from core.models import build_model, check_compatible, loss_and_metrics
+from core.monitoring import BATCH_LOSS, GRAD_NORMS, gradient_flow_function, monitored_model, weight_names_by_id
 
-STOP_REASONS = ("completed", "stopped", "early_stopping", "nan")
+__all__ = [
+    "STOP_REASONS", "BatchEnd", "EpochEnd", "History", "RunStarted", "TrainingControl", "TrainingListener",
+    "TrainingResult", "available_devices", "gradient_flow_function", "make_optimizer", "train",
+]
+
 PROBE_SIZE = 64
-_BATCH_LOSS = "batch_loss"
-_GRAD_NORMS = "grad_norms"
-_RNN_WEIGHT_NAMES = {"kernel": "w_i", "recurrent_kernel": "w_R"}
-
-
-# --- events ---------------------------------------------------------------------------------
-
-
-@dataclass
-class RunStarted:
-    epochs: int
-    batches_per_epoch: int
-    device_name: str
-    layer_names: list[str]
-    weight_names: dict[str, list[str]]
-
-
-@dataclass
-class BatchEnd:
-    epoch: int
-    batch: int
-    global_batch: int
-    batches_per_epoch: int
-    loss: float  # this batch's own loss (not the running mean)
-    layer_norms: dict[str, float]
-    weight_norms: dict[str, dict[str, float]]
-
-
-@dataclass
-class EpochEnd:
-    epoch: int
-    epochs: int
-    logs: dict[str, float]
-    gradient_flow: np.ndarray  # (T,): ||d loss / d x_t|| on the probe batch
-    elapsed_s: float  # training time since the run started, pauses excluded
-
-
-def _json_float(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
-def _from_json_float(value: float | None) -> float:
-    return float("nan") if value is None else float(value)
-
-
-@dataclass
-class History:
-    epochs: list[dict[str, float]] = field(default_factory=list)
-    batch_loss: list[float] = field(default_factory=list)
-    layer_norms: dict[str, list[float]] = field(default_factory=dict)
-    weight_norms: dict[str, list[float]] = field(default_factory=dict)  # "layer/w" -> per batch
-    gradient_flow: list[list[float]] = field(default_factory=list)  # per epoch
-    # Batches in a full epoch: batch i (from 0) lies at epoch i / batches_per_epoch even when the
-    # run stopped mid-epoch. 0 when unknown (a history saved before this field existed).
-    batches_per_epoch: int = 0
-
-    def batch_epochs(self) -> list[float]:
-        """Each batch's position in epochs (batch i ends at (i + 1) / batches_per_epoch); when
-        batches_per_epoch is unknown, spread the batches evenly over the recorded epochs."""
-        n = len(self.batch_loss)
-        per_epoch = self.batches_per_epoch
-        if per_epoch <= 0:
-            per_epoch = max(1, math.ceil(n / len(self.epochs))) if self.epochs else max(n, 1)
-        return [(i + 1) / per_epoch for i in range(n)]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able; NaN and infinities (a diverged run) become null."""
-        def floats(values):
-            return [_json_float(v) for v in values]
-
-        return {
-            "epochs": [{k: _json_float(v) for k, v in logs.items()} for logs in self.epochs],
-            "batch_loss": floats(self.batch_loss),
-            "layer_norms": {k: floats(v) for k, v in self.layer_norms.items()},
-            "weight_norms": {k: floats(v) for k, v in self.weight_norms.items()},
-            "gradient_flow": [floats(p) for p in self.gradient_flow],
-            "batches_per_epoch": int(self.batches_per_epoch),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "History":
-        """The inverse of to_dict; a value of the wrong kind (read from a file) raises a
-        ValueError naming its field."""
-        def floats(values, field_name):
-            try:
-                if isinstance(values, (str, bytes)):
-                    raise TypeError
-                return [_from_json_float(v) for v in values]
-            except (TypeError, ValueError, OverflowError):
-                raise ValueError(f"{field_name}: expected a list of numbers, received {values!r:.80}") from None
-
-        def table(name):
-            values = data.get(name, {})
-            if not isinstance(values, dict):
-                raise ValueError(f"{name}: expected an object of lists, received {values!r:.80}")
-            return {k: floats(v, f"{name}.{k}") for k, v in values.items()}
-
-        if not isinstance(data, dict):
-            raise ValueError(f"expected an object, received {type(data).__name__}")
-        epochs = data.get("epochs", [])
-        if not isinstance(epochs, list) or not all(isinstance(logs, dict) for logs in epochs):
-            raise ValueError(f"epochs: expected a list of objects, received {epochs!r:.80}")
-        per_epoch = data.get("batches_per_epoch", 0)
-        if isinstance(per_epoch, bool) or not isinstance(per_epoch, int) or per_epoch < 0:
-            raise ValueError(f"batches_per_epoch: expected a whole number >= 0, received {per_epoch!r:.80}")
-        return cls(
-            batches_per_epoch=per_epoch,
-            epochs=[dict(zip(logs, floats(logs.values(), f"epochs[{i}]"))) for i, logs in enumerate(epochs)],
-            batch_loss=floats(data.get("batch_loss", []), "batch_loss"),
-            layer_norms=table("layer_norms"),
-            weight_norms=table("weight_norms"),
-            gradient_flow=[floats(p, f"gradient_flow[{i}]") for i, p in enumerate(data.get("gradient_flow", []))],
-        )
-
-
-@dataclass
-class TrainingResult:
-    model: Any  # the plain keras.Model (compiled with the run's optimizer, loss and metrics)
-    history: History
-    stop_reason: str  # one of STOP_REASONS
-    message: str
-    epochs_run: int
-    final_metrics: dict[str, float]
-
-
-class TrainingListener:
-    """Receives the run's events, in the training thread. Override what you need."""
-
-    def on_run_started(self, event: RunStarted) -> None: ...
-
-    def on_batch_end(self, event: BatchEnd) -> None: ...
-
-    def on_epoch_end(self, event: EpochEnd) -> None: ...
-
-    def on_finished(self, result: TrainingResult) -> None: ...
-
-    def on_failed(self, message: str) -> None: ...
 
 
 class TrainingControl:
-    """Stop and pause requests from any thread; the trainer polls them after every batch."""
+    """Stop and pause requests from any thread; the trainer polls them after every batch.
 
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
+    ``stop`` and ``running`` are the two flags (anything with ``set``, ``clear``, ``is_set`` and
+    ``wait``): threading Events by default; the runner's child passes multiprocessing Events that
+    its parent sets, so the same control works across the process boundary.
+    """
+
+    def __init__(self, *, stop=None, running=None) -> None:
+        self._stop = stop if stop is not None else threading.Event()
+        if running is None:
+            running = threading.Event()
+            running.set()
+        self._running = running
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -263,121 +147,6 @@ def _device_context(device: str):
     return lambda: tf.device(f"/GPU:{index}"), label, None
 
 
-# --- the wrapper ----------------------------------------------------------------------------
-
-
-def _weight_names(model) -> dict[int, tuple[str, str]]:
-    """id(variable) -> (layer key, weight name) for every trainable variable of the model."""
-    import keras
-
-    names: dict[int, tuple[str, str]] = {}
-
-    def name_layer(layer, key: str) -> None:
-        is_rnn = hasattr(layer, "cell")
-        for var in layer.trainable_weights:
-            if id(var) in names:
-                continue
-            short = var.name.split("/")[-1]
-            if is_rnn:
-                short = _RNN_WEIGHT_NAMES.get(short, short)
-            names[id(var)] = (key, short)
-
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Bidirectional):
-            name_layer(layer.forward_layer, f"{layer.name}/forward")
-            name_layer(layer.backward_layer, f"{layer.name}/backward")
-        else:
-            name_layer(layer, layer.name)
-    return names
-
-
-def _make_wrapper_class():
-    import keras
-    import tensorflow as tf
-    from keras.src.losses import loss as loss_module
-    from keras.src.trainers.data_adapters import data_adapter_utils
-
-    class MonitoredModel(keras.Model):
-        """Training-only: holds the plain model; its train_step also reports gradient norms."""
-
-        def __init__(self, inner, replicas: int = 1):
-            super().__init__(name=f"monitored_{inner.name}")
-            self.inner = inner
-            self._replicas = float(replicas)
-            # Weights before the last two updates and at the start of the epoch and of the run, kept
-            # on the device, so a diverged run can go back to usable weights without copying weights
-            # to the host after every batch. Kept out of Keras' tracking. The weights just before a
-            # NaN are often finite but already huge (the loss jumped a batch earlier): the older
-            # copies are what the rescue falls back to (see _Run.rescue).
-            variables = inner.trainable_variables
-            self._snapshot = _Snapshot(variables)  # before the last update
-            self._previous = _Snapshot(variables)  # before the update before it
-            self._epoch_start = _Snapshot(variables)
-            self._run_start = _Snapshot(variables)
-
-        def call(self, inputs, training=False):
-            return self.inner(inputs, training=training)
-
-        def train_step(self, data):
-            x, y, sample_weight = data_adapter_utils.unpack_x_y_sample_weight(data)
-            variables = self.trainable_weights
-            self._previous.save_copy_of(self._snapshot)
-            self._snapshot.save(variables)
-            with tf.GradientTape() as tape:
-                y_pred = self(x, training=True)
-                loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
-                batch_loss = loss_module.unscale_loss_for_distribution(loss)
-                self._loss_tracker.update_state(batch_loss, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
-                loss = self.optimizer.scale_loss(loss)
-            gradients = tape.gradient(loss, variables)
-            # Pre-clip norms: clipping happens inside apply_gradients. Under a distribution strategy
-            # each replica's gradient is scaled by 1/replicas; undo that (norms are then averaged).
-            norms = tf.stack([_gradient_norm(g) for g in gradients]) * self._replicas
-            self.optimizer.apply_gradients(zip(gradients, variables))
-            logs = dict(self.compute_metrics(x, y, y_pred, sample_weight=sample_weight))
-            logs[_BATCH_LOSS] = batch_loss
-            logs[_GRAD_NORMS] = norms
-            return logs
-
-    def _gradient_norm(gradient):
-        if gradient is None:
-            return tf.constant(0.0)
-        if isinstance(gradient, tf.IndexedSlices):
-            gradient = tf.convert_to_tensor(gradient)  # sums repeated rows, like the update does
-        return tf.norm(tf.cast(gradient, tf.float32))
-
-    class _Snapshot:
-        def __init__(self, variables):
-            self.copies = [
-                tf.Variable(v.value, trainable=False, aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-                for v in variables
-            ]
-
-        def save(self, variables):
-            for copy, var in zip(self.copies, variables):
-                copy.assign(var.value)
-
-        def save_copy_of(self, other):
-            for copy, source in zip(self.copies, other.copies):
-                copy.assign(source.read_value())
-
-        def restore(self, variables):
-            for copy, var in zip(self.copies, variables):
-                var.assign(copy.read_value())
-
-    return MonitoredModel
-
-
-_WRAPPER_CLASS = None
-
-
-def _wrapper_class():
-    global _WRAPPER_CLASS
-    if _WRAPPER_CLASS is None:
-        _WRAPPER_CLASS = _make_wrapper_class()
-    return _WRAPPER_CLASS
-
-
 def make_optimizer(training):
     """The Keras optimizer for a TrainingSpec (clipping is applied inside apply_gradients)."""
     import keras
@@ -396,125 +165,6 @@ def make_optimizer(training):
     return keras.optimizers.Adam(learning_rate=training.learning_rate, **clip)
 
 
-# --- gradient flow --------------------------------------------------------------------------
-
-
-def gradient_flow_function(model, info: DataInfo):
-    """A function (x, y) -> ||d loss / d x_t|| per input step t, or None if the model has no such input.
-
-    Real inputs: the gradient w.r.t. the input itself. Token inputs: w.r.t. the embedding's output
-    (the vector each token becomes). One-to-many has no input time axis: the profile runs over the
-    OUTPUT steps, w.r.t. what the RNN receives at each step (the "repeat" layer's output: the
-    repeated input vector, or the zero sequence when the vector is the initial state).
-    The norm at t is taken over the whole probe batch and all features.
-    """
-    import keras
-    import tensorflow as tf
-
-    loss_name, _ = loss_and_metrics(info)
-    loss_fn = keras.losses.get(loss_name)
-    layer_names = {layer.name for layer in model.layers}
-    point = None
-    if info.io_mode == "one_to_many" and REPEAT_NAME in layer_names:
-        point = model.get_layer(REPEAT_NAME)
-    elif info.input_kind == "tokens":
-        if EMBEDDING_NAME not in layer_names:
-            return None
-        point = model.get_layer(EMBEDDING_NAME)
-    elif info.io_mode == "one_to_many":
-        return None
-
-    def profile(gradient):
-        return tf.sqrt(tf.reduce_sum(tf.square(gradient), axis=[0, 2]))
-
-    if point is None:
-        def flow(x, y):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                loss = tf.reduce_mean(loss_fn(y, model(x, training=False)))
-            return profile(tape.gradient(loss, x))
-
-        return _EagerThenCompiled(flow)
-
-    # The tensor is inside the model: run the Functional graph node by node and watch that
-    # layer's output as it is produced (a sub-model would clone the graph and break saving).
-    def flow_inside(x, y):
-        captured = []
-        with tf.GradientTape() as tape:
-            def operation_fn(op):
-                if op is not point:
-                    return op
-
-                def watched(*args, **kwargs):
-                    out = op(*args, **kwargs)
-                    tape.watch(out)
-                    captured.append(out)
-                    return out
-
-                return watched
-
-            outputs = model._run_through_graph([x], operation_fn=operation_fn)
-            y_pred = tf.nest.flatten(outputs)[0]
-            loss = tf.reduce_mean(loss_fn(y, y_pred))
-        return profile(tape.gradient(loss, captured[0]))
-
-    return _EagerThenCompiled(flow_inside)
-
-
-class _EagerThenCompiled:
-    """Runs eagerly while that is cheap; compiles once an eager call turns out slow.
-
-    Tracing costs about 0.4 s, a short sequence's eager call ~20 ms, a 100-step one ~0.4 s: short
-    runs and short sequences skip the tracing, long ones pay it once.
-    """
-
-    SLOW_S = 0.05
-
-    def __init__(self, fn):
-        self.fn = fn
-        self.compiled = None
-
-    def __call__(self, x, y):
-        import tensorflow as tf
-
-        x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
-        if self.compiled is not None:
-            return self.compiled(x, y)
-        start = time.perf_counter()
-        result = self.fn(x, y)
-        if time.perf_counter() - start > self.SLOW_S:
-            _quiet_retracing_warning()
-            # autograph=False: the function has no tensor-dependent Python control flow, and
-            # AutoGraph cannot convert a closure built per model anyway (it warns that it gives up).
-            self.compiled = tf.function(self.fn, reduce_retracing=True, autograph=False)
-        return result
-
-
-class _RetracingFilter:
-    """Drops TensorFlow's "triggered tf.function retracing" warning about the gradient-flow function.
-
-    The function closes over one run's model, so each run necessarily traces a new one (same
-    Python code, a new closure); TensorFlow counts those as retracing of one function and warns
-    once a process has trained ~5 models. Each trace is the expected one per run, so the warning
-    is noise; other retracing warnings still get through.
-    """
-
-    def filter(self, record) -> bool:
-        message = record.getMessage()
-        return not ("triggered tf.function retracing" in message and "gradient_flow_function" in message)
-
-
-_RETRACING_FILTER = _RetracingFilter()
-
-
-def _quiet_retracing_warning() -> None:
-    import logging
-
-    logger = logging.getLogger("tensorflow")
-    if _RETRACING_FILTER not in logger.filters:
-        logger.addFilter(_RETRACING_FILTER)
-
-
 # --- training -------------------------------------------------------------------------------
 
 
@@ -523,21 +173,14 @@ def _check_data(data: SequenceData, model) -> None:
         raise TrainingError("The dataset has no training samples.")
     if len(data.x_train) != len(data.y_train):
         raise TrainingError(f"The dataset has {len(data.x_train)} training inputs but {len(data.y_train)} targets.")
-    def fits(expected, got):
-        return len(expected) == len(got) and all(e is None or e == g for e, g in zip(expected, got))
-
     expected = tuple(model.inputs[0].shape[1:])
     got = tuple(data.x_train.shape[1:])
-    if not fits(expected, got):
+    if not dims_fit(expected, got):
         raise TrainingError(f"The model expects inputs of shape {expected} per sample, the data has {got}: "
                             "rebuild the model for this dataset.")
     output = tuple(model.outputs[0].shape[1:])
     target = tuple(np.shape(data.y_train)[1:])
-    if data.info.kind == CLASSIFICATION:
-        ok = fits(output[:-1], target)  # class ids, one per output step
-    else:
-        ok = fits(output, target) or (output[-1:] == (1,) and fits(output[:-1], target))
-    if not ok:
+    if not targets_fit(output, target, data.info.kind):
         raise TrainingError(f"The model's output has shape {output} per sample, which does not match targets of "
                             f"shape {target}: rebuild the model for this dataset.")
 
@@ -588,8 +231,8 @@ class _Run:
     def batch_end(self, step: int, logs: dict[str, Any]) -> None:
         batch = step + 1
         self.global_batch += 1
-        loss = float(logs[_BATCH_LOSS])
-        norms = np.asarray(logs[_GRAD_NORMS], dtype=np.float64)
+        loss = float(logs[BATCH_LOSS])
+        norms = np.asarray(logs[GRAD_NORMS], dtype=np.float64)
         layer_norms = np.sqrt(np.bincount(self.layer_index, weights=norms * norms, minlength=len(self.layers)))
         weight_norms: dict[str, dict[str, float]] = {layer: {} for layer in self.layers}
         for (layer, w), key, value in zip(self.names, self.weight_keys, norms.tolist()):
@@ -676,7 +319,7 @@ class _Run:
         return value if math.isfinite(value) else math.nan
 
     def epoch_end(self, logs: dict[str, Any]) -> None:
-        epoch_logs = {k: float(v) for k, v in logs.items() if k not in (_BATCH_LOSS, _GRAD_NORMS)
+        epoch_logs = {k: float(v) for k, v in logs.items() if k not in (BATCH_LOSS, GRAD_NORMS)
                       and np.ndim(v) == 0}
         self.history.epochs.append(epoch_logs)
         flow = self.gradient_flow()
@@ -761,18 +404,15 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
         if training.device == "cpu" and tf.config.list_logical_devices("GPU"):
             _disable_cudnn(model)
         replicas = strategy.num_replicas_in_sync if strategy is not None else 1
-        wrapper = _wrapper_class()(model, replicas=replicas)
+        wrapper = monitored_model(model, replicas=replicas)
         loss, metrics = loss_and_metrics(info)
         optimizer = make_optimizer(training)
         wrapper.compile(optimizer=optimizer, loss=loss, metrics=metrics)
         if strategy is None:
-            # Create the optimizer and metric variables now, symbolically. Otherwise they are created
-            # while the train step is traced, and TensorFlow then traces it a second time (and
-            # keeps the first trace's functions alive for the life of the process).
             sample = (data.x_train[: training.batch_size], data.y_train[: training.batch_size])
-            wrapper._symbolic_build(data_batch=sample)
+            keras_compat.build_symbolically(wrapper, sample)
 
-    names_by_id = _weight_names(model)
+    names_by_id = weight_names_by_id(model)
     names = []
     for var in model.trainable_variables:
         names.append(names_by_id.get(id(var), (var.path.rsplit("/", 1)[0], var.name)))
@@ -805,7 +445,7 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
             model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     except Exception as exc:
         if listener is not None:
-            listener.on_failed(_failure_message(exc))
+            listener.on_failed(Failure.from_exception(exc).message)
         if isinstance(exc, tf.errors.ResourceExhaustedError):
             raise TrainingError(f"Out of memory on {device_name}: lower training.batch_size or model.units.") from exc
         raise
@@ -821,10 +461,3 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
     if listener is not None:
         listener.on_finished(result)
     return result
-
-
-def _failure_message(exc: BaseException) -> str:
-    if isinstance(exc, RNNLabError):
-        return str(exc)
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else 'no details'}"

@@ -5,7 +5,8 @@ nothing imported here pulls in TensorFlow, and the import starts in a background
 once the window has been exposed, so it does not compete with the first paint.
 
 ``RNN_LAB_REPORT_SHOWN=1`` prints ``RNN_LAB_WINDOW_SHOWN <unix time> tensorflow_loaded=0|1`` when
-the window has been exposed and painted, and ``RNN_LAB_QUIT_WHEN_SHOWN=1`` exits right after (bench_cold_start.py).
+the window has been exposed and painted, then ``RNN_LAB_TENSORFLOW_READY`` (Train is enabled) and
+``RNN_LAB_RUN_ENDED <status> <label>`` when a run ends (the real-X test); ``RNN_LAB_QUIT_WHEN_SHOWN=1`` exits right after showing (bench_cold_start.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ import threading
 import time
 import traceback
 
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QWidget
 
 ORGANIZATION = "RNN Lab"
 APPLICATION = "RNN Lab"
@@ -121,6 +119,8 @@ def _files_to_open(app: QApplication) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Open RNN Lab's window (``python main.py`` and the ``rnn-lab`` launcher). Returns the exit code."""
+    # Before TensorFlow loads, here or in the training process this one starts.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv if argv is None else argv)
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName(ORGANIZATION)
@@ -129,13 +129,19 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName(DESKTOP_FILE)
     install_crash_hook()
 
-    from desktop_app.main_window import MainWindow, app_icon
+    from desktop_app.main_window import MainWindow
+    from desktop_app.resources import app_icon
     from desktop_app.worker import close_shared_trainer, shared_trainer
 
     app.setWindowIcon(app_icon())
     window = MainWindow()
 
     report = os.environ.get("RNN_LAB_REPORT_SHOWN") == "1"
+    if report:
+        # For the real-X test and benchmarks: each run's end, as one line on stdout.
+        window.session.run_ended.connect(lambda record: print(
+            f"RNN_LAB_RUN_ENDED {record.status} {record.label}", flush=True))
+        window.tensorflow_ready.connect(lambda _text: print("RNN_LAB_TENSORFLOW_READY", flush=True))
     quit_when_shown = os.environ.get("RNN_LAB_QUIT_WHEN_SHOWN") == "1"
 
     def on_shown() -> None:
@@ -159,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(TF_LOAD_FALLBACK_MS, window.start_loading_tensorflow)
 
     for path in _files_to_open(app):
-        window.open_path(path, confirm=False)
+        window.document.open_path(path, confirm=False)
 
     app.aboutToQuit.connect(lambda: window.shutdown())
     app.aboutToQuit.connect(close_shared_trainer)

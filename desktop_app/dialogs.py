@@ -56,6 +56,9 @@ def ask_unsaved_changes(parent: QWidget | None, what: str) -> UnsavedAnswer:
         | QMessageBox.StandardButton.Cancel
     )
     box.setDefaultButton(QMessageBox.StandardButton.Save)
+    # Keyboard users answer with Alt+S / Alt+D (Escape cancels); the platform texts have no mnemonics.
+    box.button(QMessageBox.StandardButton.Save).setText("&Save")
+    box.button(QMessageBox.StandardButton.Discard).setText("&Discard")
     answer = box.exec()
     if answer == QMessageBox.StandardButton.Save:
         return "save"
@@ -83,7 +86,7 @@ class CrashDialog(QMessageBox):
     hook reuses the open dialog and appends each new traceback to its details.
     """
 
-    _current: "CrashDialog | None" = None
+    _current: CrashDialog | None = None
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -101,7 +104,7 @@ class CrashDialog(QMessageBox):
         CrashDialog._current = None
 
     @classmethod
-    def report(cls, parent: QWidget | None, exc_type, exc, tb) -> "CrashDialog":
+    def report(cls, parent: QWidget | None, exc_type, exc, tb) -> CrashDialog:
         dialog = cls._current
         if dialog is None:
             dialog = cls(parent)
@@ -121,6 +124,28 @@ class CrashDialog(QMessageBox):
             "save your work if you can.\n\n" + summary
         )
         self.setDetailedText("\n".join(self._details))
+
+
+def app_versions(tensorflow_version: str) -> dict[str, str]:
+    """What About lists: RNN Lab, PySide6 and TensorFlow ("loading…" until it has loaded)."""
+    versions = {"RNN Lab": _package_version()}
+    try:
+        import PySide6
+
+        versions["PySide6"] = PySide6.__version__
+    except (ImportError, AttributeError):
+        pass
+    versions["TensorFlow"] = tensorflow_version or "loading…"
+    return versions
+
+
+def _package_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("rnn-lab")
+    except Exception:  # noqa: BLE001 - not installed (run from a checkout)
+        return "development"
 
 
 def show_about(parent: QWidget | None, versions: dict[str, str]) -> QMessageBox:
@@ -230,3 +255,11 @@ class LectureGuideDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, parent=self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+
+def open_lecture_guide(parent: QWidget | None) -> LectureGuideDialog:
+    """Show the guide without blocking; it deletes itself when closed."""
+    dialog = LectureGuideDialog(parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog

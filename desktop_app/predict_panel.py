@@ -10,19 +10,17 @@ is disabled while a run trains (``set_busy``).
 from __future__ import annotations
 
 import html
-import os
 from typing import Any
 
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-
 import numpy as np
-from PySide6 import QtCore, QtGui, QtWidgets
 import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.datasets import get_task
-from core.datasets.base import CLASSIFICATION, Task
+from core.datasets.base import CLASSIFICATION
 from core.errors import RNNLabError
 from core.specs import IO_MODE_TITLES
+from desktop_app.plots.style import style_axes
 
 BUSY_NOTE = "Prediction is available when training is not running."
 NO_MODEL_NOTE = "Train a model or open a saved one to make predictions."
@@ -36,56 +34,10 @@ SEED_COLOR = "#7f7f7f"
 TARGET_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 
 
-def _fmt(value: float) -> str:
-    value = float(value)
-    if not np.isfinite(value):
-        return str(value)
-    return f"{value:.4g}"
-
-
-def _history_features(info) -> list[int] | None:
-    """Input feature shown as the past of each regression target (None: no such feature)."""
-    if info.input_kind != "real" or info.io_mode == "one_to_many" or len(info.input_shape) != 2:
-        return None
-    n_features = info.input_shape[-1]
-    explicit = info.extra.get("target_feature_indices")
-    if explicit is None and info.extra.get("feedback_feature") is not None:
-        explicit = [info.extra["feedback_feature"]]
-    if explicit is not None:
-        indices = [int(i) for i in explicit]
-    elif info.target_names and info.feature_names and all(t in info.feature_names for t in info.target_names):
-        indices = [info.feature_names.index(t) for t in info.target_names]
-    elif info.output_dim == n_features == 1:
-        indices = [0]
-    else:
-        return None
-    if len(indices) != info.output_dim or not all(0 <= i < n_features for i in indices):
-        return None
-    return indices
-
-
-def _denormalize_x(info, x: np.ndarray, feature: int) -> np.ndarray:
-    values = np.asarray(x, dtype=np.float64)[:, feature]
-    norm = info.normalization or {}
-    if "x_mean" in norm and "x_std" in norm:
-        mean = np.asarray(norm["x_mean"], dtype=np.float64).reshape(-1)
-        std = np.asarray(norm["x_std"], dtype=np.float64).reshape(-1)
-        m = mean[feature] if mean.size > feature else mean[0]
-        s = std[feature] if std.size > feature else std[0]
-        values = values * (s if s != 0 else 1.0) + m
-    return values
-
-
 def _styled_plot(x_label: str, y_label: str) -> pg.PlotWidget:
     widget = pg.PlotWidget(background="w")
     item = widget.getPlotItem()
-    for side in ("left", "bottom"):
-        axis = item.getAxis(side)
-        axis.enableAutoSIPrefix(False)
-        axis.setPen(pg.mkPen("#444444"))
-        axis.setTextPen(pg.mkPen("#222222"))
-    item.setLabel("bottom", x_label, color="#222222")
-    item.setLabel("left", y_label, color="#222222")
+    style_axes(item, x_label, y_label)
     item.setMenuEnabled(False)
     widget.setMinimumHeight(180)
     return widget
@@ -279,8 +231,8 @@ class PredictPanel(QtWidgets.QWidget):
         self._model, self._info, self._data = model, info, data
         self._prediction = None
         task = get_task(info.task)
-        self._generation = task.generation if task.generation in ("text", "series") else ""
-        self._typed_ok = type(task).encode_input is not Task.encode_input
+        self._generation = task.generation_for(info)
+        self._typed_ok = task.accepts_typed_input
         mode = IO_MODE_TITLES.get(info.io_mode, info.io_mode)
         self.model_label.setText(f"<b>{html.escape(task.title)}</b> · {html.escape(mode)} · "
                                  f"{'classes' if info.kind == CLASSIFICATION else 'values'}")
@@ -333,6 +285,9 @@ class PredictPanel(QtWidgets.QWidget):
         self.sample_spin.setRange(0, 0)
         self.sample_count_label.setText("")
         self.input_edit.clear()
+        # The placeholder described the old model's input ("e.g. sunny rainy ..."): forget it too.
+        self.input_edit.setPlaceholderText("")
+        self.input_edit.setToolTip("")
         self.generate_box.hide()
         self._clear_result()
         self._set_error("")
@@ -342,9 +297,6 @@ class PredictPanel(QtWidgets.QWidget):
         """Disable everything while a run trains (the TF backend is not thread-safe)."""
         self._busy = bool(busy)
         self._update_enabled()
-
-    def is_busy(self) -> bool:
-        return self._busy
 
     def has_model(self) -> bool:
         return self._model is not None
@@ -590,7 +542,7 @@ class PredictPanel(QtWidgets.QWidget):
         if target is not None:
             target = target.reshape(output.shape) if target.size == output.size else None
         horizon = int(info.extra.get("horizon", 1) or 1)
-        history = _history_features(info)
+        history = info.feedback_features()
         steps_in = info.input_shape[0] if info.io_mode != "one_to_many" else 0
         if info.io_mode == "many_to_many":
             out_t = np.arange(1, len(output) + 1) + horizon
@@ -606,7 +558,7 @@ class PredictPanel(QtWidgets.QWidget):
             color = TARGET_COLORS[k % len(TARGET_COLORS)]
             prefix = f"{names[k]}: " if multi else ""
             if history is not None and x is not None and np.ndim(x) == 2:
-                past = _denormalize_x(info, x, history[k])
+                past = info.denormalize_x(x)[:, history[k]]
                 plot.plot(np.arange(1, len(past) + 1), past, pen=pg.mkPen(SEED_COLOR, width=1.5),
                           name=f"{prefix}input")
             symbol_size = 8 if len(output) > 1 else 11
@@ -667,12 +619,13 @@ class PredictPanel(QtWidgets.QWidget):
         if plot.legend is not None:
             plot.legend.clear()
         values = values.reshape(len(values), -1)
-        history = _history_features(info)
+        history = info.feedback_features()
         start = 0
         past: list[np.ndarray] = []
         names = info.target_names or [f"value {k + 1}" for k in range(values.shape[1])]
         if history is not None and np.ndim(seed) == 2:
-            past = [_denormalize_x(info, seed[-info.input_shape[0]:], f) for f in history]
+            seed_values = info.denormalize_x(seed[-info.input_shape[0]:])
+            past = [seed_values[:, f] for f in history]
             start = len(past[0])
             for k, series in enumerate(past):
                 plot.plot(np.arange(1, start + 1), series, pen=pg.mkPen(SEED_COLOR, width=1.5),

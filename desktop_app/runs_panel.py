@@ -2,18 +2,18 @@
 
 Selecting several runs asks the window to overlay their curves; "Compare SimpleRNN / LSTM / GRU"
 asks it to train the three cells on the same data and seed. The panel only shows records and
-reports what the user picked; the window owns the runs.
+reports what the user picked; the training session owns the runs.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from collections.abc import Iterable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from core.specs import IO_MODE_TITLES
+from core.formatting import as_number, format_metric, format_number
+from core.io_modes import IO_MODE_TITLES
+from desktop_app.session import BUSY_STATUSES, RunRecord, RunStatus
 
 # What tells runs apart comes first: a narrow panel shows it without scrolling sideways.
 COLUMNS = ("Run", "Cell", "Status", "Loss", "Val loss", "Val acc. / MAE", "Mode", "Optimizer", "LR", "Clip",
@@ -29,23 +29,25 @@ COLUMN_TIPS = {
                       "the training value when there is no validation set",
 }
 STATUS_TEXT = {
-    "preparing": "preparing",
-    "running": "running",
-    "completed": "completed",
-    "early_stopping": "early stop",
-    "stopped": "stopped",
-    "nan": "NaN (exploded)",
-    "failed": "failed",
-    "loaded": "loaded",
+    RunStatus.PREPARING: "preparing",
+    RunStatus.RUNNING: "running",
+    RunStatus.COMPLETED: "completed",
+    RunStatus.EARLY_STOPPING: "early stop",
+    RunStatus.STOPPED: "stopped",
+    RunStatus.NAN: "NaN (exploded)",
+    RunStatus.FAILED: "failed",
+    RunStatus.LOADED: "loaded",
+    RunStatus.IMPORTED: "imported",
 }
 STATUS_COLOR = {
-    "preparing": "#1f5f99",
-    "running": "#1f5f99",
-    "completed": "#2e7d32",
-    "early_stopping": "#2e7d32",
-    "nan": "#b00020",
-    "failed": "#b00020",
+    RunStatus.PREPARING: "#1f5f99",
+    RunStatus.RUNNING: "#1f5f99",
+    RunStatus.COMPLETED: "#2e7d32",
+    RunStatus.EARLY_STOPPING: "#2e7d32",
+    RunStatus.NAN: "#b00020",
+    RunStatus.FAILED: "#b00020",
 }
+ALARM_STATUSES = (RunStatus.NAN, RunStatus.FAILED)
 CLIP_TEXT = {"norm": "norm", "global_norm": "global", "value": "value"}
 # Short enough for a narrow table; the tooltip has the full title.
 MODE_TEXT = {
@@ -55,54 +57,18 @@ MODE_TEXT = {
     "many_to_many": "many-to-many",
     "encoder_decoder": "enc-dec",
 }
-BUSY_STATUSES = ("preparing", "running")
 RUN_ID_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
-
-
-@dataclass(eq=False)
-class RunRecord:
-    """One run as the window keeps it (compared by identity: it holds a live model)."""
-
-    run_id: str
-    label: str
-    project: Any  # core.specs.Project
-    status: str  # preparing, running, completed, early_stopping, stopped, nan, failed, loaded
-    final_metrics: dict = field(default_factory=dict)
-    history: Any = None  # core.training.History, None until the run ends
-    model: Any = None  # keras.Model, None until the run ends
-    info: Any = None  # core.datasets.DataInfo
-    message: str = ""  # the run's last word: NaN diagnosis, error, where it was opened from
-
-
-def _number(value: Any) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value
-
-
-def _fmt(value: Any) -> str:
-    number = _number(value)
-    if number is None:
-        return "–"
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "∞" if number > 0 else "-∞"
-    return f"{number:.4g}"
 
 
 def metric_text(record: RunRecord) -> tuple[str, str]:
     """The accuracy (as a percentage) or MAE cell, with what it is."""
     metrics = record.final_metrics or {}
     for key, name in (("val_accuracy", "validation accuracy"), ("accuracy", "training accuracy")):
-        number = _number(metrics.get(key))
-        if number is not None:
-            return ("NaN" if math.isnan(number) else f"{100 * number:.1f} %"), name
+        if as_number(metrics.get(key)) is not None:
+            return format_metric(key, metrics[key]), name
     for key, name in (("val_mae", "validation MAE"), ("mae", "training MAE")):
         if key in metrics:
-            return _fmt(metrics[key]), name
+            return format_number(metrics[key]), name
     return "–", ""
 
 
@@ -117,7 +83,8 @@ def row_texts(record: RunRecord) -> list[str]:
     if training is not None:
         optimizer = training.optimizer
         lr = f"{training.learning_rate:g}"
-        clip = "off" if training.clip_mode == "none" else f"{CLIP_TEXT.get(training.clip_mode, training.clip_mode)} {training.clip_value:g}"
+        clip_mode = CLIP_TEXT.get(training.clip_mode, training.clip_mode)
+        clip = "off" if training.clip_mode == "none" else f"{clip_mode} {training.clip_value:g}"
         asked = training.epochs
     else:
         optimizer = lr = clip = "–"
@@ -132,8 +99,8 @@ def row_texts(record: RunRecord) -> list[str]:
         "Run": record.label,
         "Cell": cell,
         "Status": STATUS_TEXT.get(record.status, record.status),
-        "Loss": _fmt(metrics.get("loss")),
-        "Val loss": _fmt(metrics.get("val_loss")),
+        "Loss": format_number(metrics.get("loss")),
+        "Val loss": format_number(metrics.get("val_loss")),
         "Val acc. / MAE": metric_text(record)[0],
         "Mode": mode,
         "Optimizer": optimizer,
@@ -318,7 +285,7 @@ class RunsPanel(QtWidgets.QWidget):
             if COLUMNS[column] == "Status":
                 item.setForeground(QtGui.QBrush(QtGui.QColor(color)) if color else QtGui.QBrush())
                 font = item.font()
-                font.setBold(record.status in ("nan", "failed"))
+                font.setBold(record.status in ALARM_STATUSES)
                 item.setFont(font)
 
     def _update_actions(self) -> None:

@@ -27,7 +27,7 @@ class Settings:
         self._qs = qsettings if qsettings is not None else QSettings()
 
     @classmethod
-    def at_path(cls, path: str | os.PathLike) -> "Settings":
+    def at_path(cls, path: str | os.PathLike) -> Settings:
         """Settings stored in one INI file (tests, screenshots and benchmarks use a temp file)."""
         return cls(QSettings(str(path), QSettings.Format.IniFormat))
 

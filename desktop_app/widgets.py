@@ -1,18 +1,22 @@
 """Small widgets the panels share: an inline message label, number boxes and a ParamSpec form.
 
 Nothing here knows about training or models; the form only turns a task's declared parameters
-(``core.datasets.ParamSpec``) into editors and reads their values back.
+(``core.datasets.ParamSpec``) into editors and reads their values back, and the ``field_*``
+helpers give an editor the range, step, label and help that ``core.specs`` declares for a
+project field, so a widget cannot offer a value the spec rejects.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction, QValidator
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -33,6 +37,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.datasets import ParamSpec
+from core.formatting import format_number
+from core.specs import FieldInfo, field_info
 
 ERROR_COLOR = "#c62828"
 WARNING_COLOR = "#9a6700"
@@ -107,13 +113,6 @@ def compact_combo(combo: QComboBox, chars: int = 10) -> QComboBox:
     return combo
 
 
-def format_number(value: float) -> str:
-    """Shortest readable form: 0.5, 0.001, 1e-05, 250."""
-    if value == 0:
-        return "0"
-    return f"{value:.6g}"
-
-
 class FloatSpinBox(QDoubleSpinBox):
     """A double spin box that shows 0.5 instead of 0.5000 and accepts 1e-3."""
 
@@ -123,7 +122,7 @@ class FloatSpinBox(QDoubleSpinBox):
         self.setKeyboardTracking(False)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
-        return format_number(value)
+        return format_number(value, 6)
 
     def valueFromText(self, text: str) -> float:  # noqa: N802
         try:
@@ -171,6 +170,61 @@ class LogSpinBox(FloatSpinBox):
             return min(larger)
         smaller = [c for c in candidates if c < value * (1 - 1e-9)]
         return max(smaller)
+
+
+# The dynamic property naming the spec field an editor is bound to ("training.learning_rate").
+SPEC_FIELD = "spec_field"
+
+
+def field_label(dotted: str) -> str:
+    """The form label of a project field, e.g. "Learning rate:"."""
+    return field_info(dotted).label + ":"
+
+
+def field_tooltip(info: FieldInfo, note: str = "") -> str:
+    """The field's help, then what this view adds to it (a lecture note, how the arrows step)."""
+    return f"{info.help} {note}".strip()
+
+
+def bind_spin_box(box: QAbstractSpinBox, dotted: str, note: str = "") -> QAbstractSpinBox:
+    """Give ``box`` the range, step, decimals and help declared for the project field ``dotted``."""
+    info = field_info(dotted)
+    if isinstance(box, QDoubleSpinBox):
+        box.setDecimals(info.decimals)  # first: Qt rounds the range to the decimals
+        box.setSingleStep(info.step)
+    else:
+        box.setSingleStep(max(1, int(info.step)))
+    box.setRange(*info.widget_bounds())
+    box.setToolTip(field_tooltip(info, note))
+    box.setProperty(SPEC_FIELD, dotted)
+    return box
+
+
+def field_spin_box(dotted: str, note: str = "") -> QSpinBox | FloatSpinBox:
+    """A spin box for a number field: whole numbers, decimals, or decades for a log-scale field."""
+    info = field_info(dotted)
+    if info.kind == "int":
+        box: QSpinBox | FloatSpinBox = QSpinBox()
+    elif info.log_scale:
+        box = LogSpinBox()
+    else:
+        box = FloatSpinBox()
+    bind_spin_box(box, dotted, note)
+    return box
+
+
+def field_combo(dotted: str, note: str = "", *, titles: Mapping[str, str] | None = None,
+                tips: Mapping[str, str] | None = None) -> QComboBox:
+    """A combo box of a choice field: item data are the spec's values, texts their titles."""
+    info = field_info(dotted)
+    combo = compact_combo(QComboBox())
+    for i, value in enumerate(info.choices):
+        combo.addItem((titles or {}).get(value, value), value)
+        if tips:
+            combo.setItemData(i, tips[value], Qt.ItemDataRole.ToolTipRole)
+    combo.setToolTip(field_tooltip(info, note))
+    combo.setProperty(SPEC_FIELD, dotted)
+    return combo
 
 
 class PathPicker(QWidget):

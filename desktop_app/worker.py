@@ -11,19 +11,20 @@ Stop and pause go through ``core.training.TrainingControl``, a thread-safe flag 
 loop polls after every batch, so the busy worker thread never needs to process a Qt event.
 Batch events are emitted as they come; the receivers only buffer them (plots redraw on a timer).
 
-core.training imports TensorFlow, so it is imported inside functions: importing this module must
-not delay the window.
+Importing core.training loads no TensorFlow (it imports Keras inside ``train``), so this module
+can subclass its listener at import time without delaying the window.
 """
 
 from __future__ import annotations
 
 import threading
-import traceback
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-_LISTENER_CLASS: type | None = None
+from core.errors import Failure, RNNLabError, TrainingError
+from core.training import TrainingControl, TrainingListener
+
 _SHARED_TRAINER: Any = None
 _SHARED_TRAINER_LOCK = threading.Lock()
 
@@ -48,34 +49,25 @@ def close_shared_trainer(timeout: float = 10.0) -> None:
         trainer.close(timeout)
 
 
-def _listener_class() -> type:
-    """The TrainingListener subclass that forwards events to a worker's signals (built once)."""
-    global _LISTENER_CLASS
-    if _LISTENER_CLASS is None:
-        from core.training import TrainingListener
+class _SignalListener(TrainingListener):
+    """Forwards a run's events, in the training thread, to its worker's signals."""
 
-        class SignalListener(TrainingListener):
-            def __init__(self, worker: "TrainingWorker"):
-                self._worker = worker
-                self.failed = False
+    def __init__(self, worker: TrainingWorker):
+        self._worker = worker
 
-            def on_run_started(self, event):
-                self._worker.run_started.emit(event)
+    def on_run_started(self, event):
+        self._worker.run_started.emit(event)
 
-            def on_batch_end(self, event):
-                self._worker.batch_ended.emit(event)
+    def on_batch_end(self, event):
+        self._worker.batch_ended.emit(event)
 
-            def on_epoch_end(self, event):
-                self._worker.epoch_ended.emit(event)
+    def on_epoch_end(self, event):
+        self._worker.epoch_ended.emit(event)
 
-            def on_failed(self, message):
-                # train() reports unexpected failures here; the final signal goes out once the
-                # worker knows the run has ended, so only remember it.
-                self.failed = True
-                self._worker._pending_failure = str(message)
-
-        _LISTENER_CLASS = SignalListener
-    return _LISTENER_CLASS
+    def on_failed(self, message):
+        # train() reports unexpected failures here and then raises; the final signal goes out
+        # once the worker knows the run has ended, so only remember the message.
+        self._worker._pending_failure = str(message)
 
 
 class TrainingWorker(QObject):
@@ -83,14 +75,14 @@ class TrainingWorker(QObject):
 
     Signals carry core.training's event objects unchanged: ``run_started(RunStarted)``,
     ``batch_ended(BatchEnd)``, ``epoch_ended(EpochEnd)``, ``run_finished(TrainingResult)`` and
-    ``run_failed(str)``. Exactly one of the last two ends every run that ``start`` began.
+    ``run_failed(core.errors.Failure)``. Exactly one of the last two ends every run that ``start`` began.
     """
 
     run_started = Signal(object)
     batch_ended = Signal(object)
     epoch_ended = Signal(object)
     run_finished = Signal(object)
-    run_failed = Signal(str)
+    run_failed = Signal(object)
 
     # Internal: carries a run request into the worker thread (queued connection).
     _run_requested = Signal(object, object, object, object)
@@ -125,9 +117,6 @@ class TrainingWorker(QObject):
 
     def start(self, project, data, model=None) -> None:
         """Train ``project`` on ``data`` (a SequenceData) in the worker thread."""
-        from core.errors import TrainingError
-        from core.training import TrainingControl
-
         if self.is_running():
             raise TrainingError("A run is already training: stop it before starting another.")
         if not self._thread.isRunning():
@@ -171,29 +160,25 @@ class TrainingWorker(QObject):
 
     @Slot(object, object, object, object)
     def _run(self, project, data, model, control) -> None:
-        from core.errors import RNNLabError
-
-        outcome: tuple[str, Any]
+        outcome: Any
         try:
             train = self._train_function or shared_trainer().train
-            listener = _listener_class()(self)
-            result = train(project, data, listener=listener, control=control, model=model)
+            result = train(project, data, listener=_SignalListener(self), control=control, model=model)
         except RNNLabError as exc:
-            outcome = ("failed", self._pending_failure or str(exc))
+            outcome = Failure(self._pending_failure or str(exc))
         except Exception as exc:  # a bug or a TensorFlow error: the run ends, the app goes on
-            details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            summary = self._pending_failure or f"{type(exc).__name__}: {exc}"
-            outcome = ("failed", f"Training failed unexpectedly: {summary}\n\n{details}")
-        else:
+            failure = Failure.from_exception(exc, prefix="Training failed unexpectedly: ")
             if self._pending_failure is not None:
-                outcome = ("failed", self._pending_failure)
-            else:
-                outcome = ("finished", result)
+                failure = Failure(f"Training failed unexpectedly: {self._pending_failure}", failure.details,
+                                  expected=False)
+            outcome = failure
+        else:
+            outcome = Failure(self._pending_failure) if self._pending_failure is not None else result
         # Mark the worker idle before the final signal, so that its receiver may start the next
         # run (the compare-cells queue does) without finding this one still active.
         self._control = None
         self._idle.set()
-        if outcome[0] == "finished":
-            self.run_finished.emit(outcome[1])
+        if isinstance(outcome, Failure):
+            self.run_failed.emit(outcome)
         else:
-            self.run_failed.emit(outcome[1])
+            self.run_finished.emit(outcome)

@@ -3,10 +3,10 @@
     python scripts/gen_project_fields.py           # rewrite the file
     python scripts/gen_project_fields.py --check   # exit 1 if the committed file is out of date
 
-Defaults come from the spec dataclasses, accepted values from the validators themselves (each
-field is given an impossible value and the validator's "expected ..." text is shown), task
-parameters from their ParamSpecs. Only the one-line descriptions of the spec fields are written
-here; a new field without one stops the script, so it cannot go undocumented.
+Defaults come from the spec dataclasses; each field's help text and accepted values from the
+``FieldInfo`` declared next to it in core/specs.py (the same one the validator and the window's
+widgets read); task parameters from their ParamSpecs. A spec field without help text stops the
+script, so it cannot go undocumented.
 """
 
 from __future__ import annotations
@@ -22,42 +22,19 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from core.datasets import list_tasks  # noqa: E402
-from core.errors import SpecError  # noqa: E402
-from core.specs import IO_MODE_TITLES, SCHEMA_VERSION, DatasetSpec, ModelSpec, Project, TrainingSpec  # noqa: E402
+from core.specs import (  # noqa: E402
+    IO_MODE_TITLES,
+    PROJECT_NAME_INFO,
+    SCHEMA_VERSION,
+    DatasetSpec,
+    FieldInfo,
+    ModelSpec,
+    Project,
+    TrainingSpec,
+)
 
 OUTPUT = ROOT / "docs" / "PROJECT_FIELDS.md"
 EXAMPLES = ROOT / "resources" / "examples"
-
-FIELD_HELP = {
-    "name": "Shown in the window title and the runs list.",
-    "dataset.task": "Which task makes the sequences (see Tasks below).",
-    "dataset.params": "The task's own parameters (see Tasks below); missing ones take their defaults.",
-    "dataset.validation_split": "Fraction of the samples kept for validation. Series are split in time "
-                                "order: the last part validates.",
-    "dataset.seed": "Seed of the data generator: the same seed gives the same samples.",
-    "model.cell": "Recurrent cell: SimpleRNN (the lecture's plain RNN), LSTM or GRU.",
-    "model.io_mode": "How inputs and outputs line up in time; must be one the task supports.",
-    "model.layers": "Stacked recurrent layers.",
-    "model.units": "Units (hidden state size) of each recurrent layer.",
-    "model.activation": "Activation of the recurrent cell; LSTM/GRU need tanh for the fast cuDNN kernel.",
-    "model.dropout": "Dropout on each layer's inputs.",
-    "model.recurrent_dropout": "Dropout on the recurrent state; any value above 0 leaves the cuDNN kernel.",
-    "model.bidirectional": "Read the sequence both ways (Keras Bidirectional).",
-    "model.embedding_dim": "Token inputs only: 0 feeds one-hot vectors, N learns an N-wide embedding.",
-    "model.one_to_many_feed": "One-to-many only: repeat the input vector at every step, or use it as "
-                              "the initial state.",
-    "training.optimizer": "Optimizer.",
-    "training.learning_rate": "Step size of the optimizer.",
-    "training.momentum": "Momentum (sgd only).",
-    "training.clip_mode": "Gradient clipping: by each weight's norm, by the global norm, by value, or none.",
-    "training.clip_value": "Threshold of the chosen clipping.",
-    "training.epochs": "Passes over the training data (fewer if early stopping ends the run).",
-    "training.batch_size": "Samples per gradient step.",
-    "training.early_stopping": "Stop when the validation loss has not improved for `patience` epochs.",
-    "training.patience": "Epochs without improvement before early stopping.",
-    "training.seed": "Seed of weight initialisation and shuffling: the same seed gives the same run on CPU.",
-    "training.device": "Where to train: cpu, gpu:N (one GPU) or all_gpus (MirroredStrategy).",
-}
 
 PARAM_KINDS = {
     "int": "whole number",
@@ -68,30 +45,6 @@ PARAM_KINDS = {
     "str": "text",
     "columns": "column names",
 }
-
-
-def _accepted(section: str, spec: Any, name: str) -> str:
-    """The validator's own description of the accepted values, found by giving it a bad one."""
-    default = getattr(spec, name)
-    if isinstance(default, bool):
-        probes: list[Any] = ["not a bool"]
-    elif isinstance(default, (int, float)):
-        probes = [-10**12, 10**12]
-    elif isinstance(default, str):
-        probes = ["\x00", 0]
-    else:
-        probes = [[]]
-    dotted = f"{section}.{name}" if section else name
-    for probe in probes:
-        try:
-            if section:
-                dataclasses.replace(spec, **{name: probe}).validate()
-            else:
-                dataclasses.replace(Project(), **{name: probe}).validate()
-        except SpecError as exc:
-            if exc.field == dotted:
-                return exc.expected
-    return "any value"
 
 
 def _md(text: str) -> str:
@@ -116,14 +69,25 @@ def _section_table(section: str, spec: Any) -> list[str]:
     lines = ["| Field | Default | Accepted values | Meaning |", "|---|---|---|---|"]
     for f in dataclasses.fields(spec):
         dotted = f"{section}.{f.name}"
-        if dotted not in FIELD_HELP:
-            raise SystemExit(f"{dotted} has no description: add it to FIELD_HELP in {Path(__file__).name}")
+        info = f.metadata.get("info")
+        if info is None or not info.help:
+            raise SystemExit(f"{dotted} has no help text: give its FieldInfo one in core/specs.py")
         default = getattr(spec, f.name)
         if dotted == "dataset.params":
             default = {}
-        lines.append(f"| `{dotted}` | {_json(default)} | {_cell(_accepted(section, spec, f.name))} "
-                     f"| {_cell(FIELD_HELP[dotted])} |")
+        lines.append(f"| `{dotted}` | {_json(default)} | {_cell(_accepted(dotted, info))} | {_cell(info.help)} |")
     return lines
+
+
+def _accepted(dotted: str, info: FieldInfo) -> str:
+    if dotted == "dataset.task":  # the task registry, not the spec, knows the task names
+        return "one of " + ", ".join(sorted(task.name for task in list_tasks()))
+    return info.expected()
+
+
+def _name_row() -> str:
+    info = PROJECT_NAME_INFO
+    return f"| `name` | {_json(Project().name)} | {_cell(info.expected())} | {_cell(info.help)} |"
 
 
 def _param_range(p) -> str:
@@ -188,7 +152,7 @@ def render() -> str:
         f"| `schema_version` | `{SCHEMA_VERSION}` | "
         + (f"a whole number from 1 to {SCHEMA_VERSION}" if SCHEMA_VERSION > 1 else "`1`")
         + " | Format version; files from a newer RNN Lab are refused. |",
-        f"| `name` | {_json(Project().name)} | {_cell(_accepted('', Project(), 'name'))} | {FIELD_HELP['name']} |",
+        _name_row(),
         "",
         "## dataset",
         "",
@@ -263,7 +227,7 @@ def render_readme_section() -> str:
         "",
         "| Field | Default | Accepted values | Meaning |",
         "|---|---|---|---|",
-        f"| `name` | {_json(Project().name)} | {_cell(_accepted('', Project(), 'name'))} | {FIELD_HELP['name']} |",
+        _name_row(),
         *_section_table("dataset", DatasetSpec())[2:],
         *_section_table("model", ModelSpec())[2:],
         *_section_table("training", TrainingSpec())[2:],

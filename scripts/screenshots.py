@@ -61,7 +61,7 @@ def save(app: QApplication, window, name: str) -> Path:
 
 def train(app: QApplication, window, *, compare: bool = False, timeout_s: float = 900) -> None:
     finished: list = []
-    signal = window.queue_finished if compare else window.run_completed
+    signal = window.session.queue_finished if compare else window.session.run_ended
     signal.connect(finished.append)
     started = window.compare_cells() if compare else window.train()
     if not started:
@@ -80,8 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("RNN Lab")
     app.setApplicationName("RNN Lab")
 
+    from core.examples import EXAMPLES_DIR
     from desktop_app import dialogs
-    from desktop_app.main_window import EXAMPLES_DIR, MainWindow, app_icon
+    from desktop_app.main_window import MainWindow
+    from desktop_app.resources import app_icon
     from desktop_app.settings import Settings
 
     # Opening the next example would ask whether to save the trained model; nothing here is
@@ -94,11 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(SIZE)
         window.show()
         window.start_loading_tensorflow()
-        wait_until(app, lambda: window.tensorflow_is_ready, 120, "TensorFlow")
+        wait_until(app, lambda: window.tf_loader.is_ready, 120, "TensorFlow")
         save(app, window, "01-fresh-start.png")
 
         # The lecture's cooking schedule, a short LSTM run.
-        window.open_example(EXAMPLES_DIR / "cooking.json")
+        window.document.open_example(EXAMPLES_DIR / "cooking.json")
         training = window.current_project().training
         window.training_panel.set_spec(dataclasses.replace(training, epochs=12))
         train(app, window)
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if not args.skip_compare:
             # SimpleRNN vs LSTM vs GRU on the adding problem: the vanishing gradient, compared.
-            window.open_example(EXAMPLES_DIR / "adding_lstm.json")
+            window.document.open_example(EXAMPLES_DIR / "adding_lstm.json")
             project = window.current_project()
             window.training_panel.set_spec(dataclasses.replace(project.training, epochs=10))
             window.docks["architecture"].raise_()

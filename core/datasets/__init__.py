@@ -13,6 +13,8 @@ from core.datasets.base import (  # noqa: F401
     list_tasks,
     register_task,
 )
+from core.errors import SpecError
+from core.io_modes import IO_MODE_TITLES
 
 # Each module registers its tasks on import; the order here is the order users see.
 from core.datasets import cooking  # noqa: E402,F401  isort: skip
@@ -28,9 +30,6 @@ from core.datasets import csv_series  # noqa: E402,F401  isort: skip
 
 def build_dataset(spec, io_mode: str | None = None) -> SequenceData:
     """Arrays for a DatasetSpec in the given I/O mode (the task's natural mode for its parameters if None)."""
-    from core.errors import SpecError
-    from core.specs import IO_MODE_TITLES
-
     task = get_task(spec.task)
     params = task.validate_params(spec.params)
     mode = io_mode or task.natural_mode_for(params)

@@ -12,15 +12,8 @@ import re
 
 import numpy as np
 
-from core.datasets.base import (
-    REGRESSION,
-    DataInfo,
-    ParamSpec,
-    SequenceData,
-    Task,
-    register_task,
-    split_in_order,
-)
+from core.datasets.arrays import split_in_order
+from core.datasets.base import REGRESSION, DataInfo, ParamSpec, SequenceData, Task, register_task, samples_param
 from core.errors import DatasetError
 
 # Always answering the mean sum, 1, scores Var(u1 + u2) = 2 * (1/12) = 1/6 for u ~ U(0, 1).
@@ -48,12 +41,12 @@ class AddingTask(Task):
     kind = REGRESSION
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one",)
+    accepts_typed_input = True
     params = (
         ParamSpec("length", "int", 50, "Sequence length T",
                   "Steps per sequence; the longer, the further back the first marked number.",
                   minimum=2, maximum=1000),
-        ParamSpec("samples", "int", 1000, "Sequences",
-                  "Number of generated sequences (training + validation).", minimum=10, maximum=200000),
+        samples_param(1000),
     )
 
     def build(self, params, io_mode, validation_split, seed) -> SequenceData:

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
-from core.errors import DatasetError, SpecError
+from core.errors import DatasetError, RNNLabError, SpecError
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -94,6 +94,13 @@ class ParamSpec:
         return value
 
 
+def samples_param(default: int, label: str = "Sequences", counted: str = "generated sequences",
+                  modes: tuple[str, ...] = ()) -> ParamSpec:
+    """How many samples a generated task makes; every task allows the same range."""
+    return ParamSpec("samples", "int", default, label, f"Number of {counted} (training + validation).",
+                     minimum=10, maximum=200000, modes=modes)
+
+
 @dataclass
 class DataInfo:
     """Metadata of a built dataset: enough to build a model, decode outputs and encode input."""
@@ -145,7 +152,7 @@ class DataInfo:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "DataInfo":
+    def from_dict(cls, data: Mapping[str, Any]) -> DataInfo:
         """The inverse of to_dict. Raises KeyError for a missing field and TypeError/ValueError
         naming a field that holds the wrong kind of value (data read back from a file)."""
         if not isinstance(data, Mapping):
@@ -201,6 +208,57 @@ class DataInfo:
         std = np.asarray(self.normalization["y_std"], dtype=np.float32)
         return np.asarray(y) * std + mean
 
+    def x_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std of each input feature, (0, 1) where the inputs are not normalised.
+
+        One stored value stands for every feature; a std of 0 reads as 1 so that dividing by it
+        stays finite.
+        """
+        n_features = self.input_shape[-1] if self.input_shape else 1
+        norm = self.normalization or {}
+        mean = np.asarray(norm.get("x_mean", []), dtype=np.float64).reshape(-1)
+        std = np.asarray(norm.get("x_std", []), dtype=np.float64).reshape(-1)
+        if mean.size == 1 and std.size == 1:
+            mean, std = np.full(n_features, mean[0]), np.full(n_features, std[0])
+        if mean.size != n_features or std.size != n_features:
+            return np.zeros(n_features), np.ones(n_features)
+        return mean, np.where(std == 0, 1.0, std)
+
+    def denormalize_x(self, x: np.ndarray) -> np.ndarray:
+        """Real inputs of shape (..., features) back in the data's own units."""
+        mean, std = self.x_stats()
+        return np.asarray(x, dtype=np.float64) * std + mean
+
+    def feedback_features(self) -> list[int] | None:
+        """The input feature each regression target is, in target order (None: a target is no input).
+
+        This is what a series plot shows as a target's past, and what generation feeds each
+        prediction back as. An explicit ``target_feature_indices`` (or ``feedback_feature``) in
+        ``extra`` wins; then matching names; then as many targets as features, in order.
+        """
+        if self.input_kind != "real" or self.io_mode == "one_to_many" or len(self.input_shape) != 2:
+            return None
+        n_features, n_targets = self.input_shape[-1], self.output_dim
+        explicit = self.extra.get("target_feature_indices")
+        if explicit is None and self.extra.get("feedback_feature") is not None:
+            explicit = [self.extra["feedback_feature"]]
+        if explicit is not None:
+            indices = [int(i) for i in explicit]
+        elif self.target_names and self.feature_names and all(t in self.feature_names for t in self.target_names):
+            indices = [self.feature_names.index(t) for t in self.target_names]
+        elif n_targets == n_features:
+            indices = list(range(n_features))
+        else:
+            return None
+        if len(indices) != n_targets or not all(0 <= i < n_features for i in indices):
+            return None
+        return indices
+
+    def predicts_every_input(self) -> bool:
+        """Whether the targets are exactly the input features, so predictions can be fed back as input."""
+        indices = self.feedback_features()
+        return indices is not None and sorted(set(indices)) == list(range(self.input_shape[-1]))
+
 
 def _finite_number(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -240,20 +298,6 @@ class SequenceData:
         return self.info.describe_sample(x, y)
 
 
-def split_in_order(x: np.ndarray, y: np.ndarray, validation_split: float) -> tuple[np.ndarray, ...]:
-    """Split keeping order: the last ``validation_split`` of the rows become validation."""
-    n = len(x)
-    n_val = int(round(n * validation_split))
-    if validation_split > 0 and n_val == 0 and n >= 2:
-        n_val = 1
-    n_train = n - n_val
-    if n_train < 1:
-        raise DatasetError(
-            f"Only {n} samples: nothing left to train on after the validation split of {validation_split:g}."
-        )
-    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
-
-
 class Task:
     """Base class of a registered sequence task. Subclasses set the class attributes and build()."""
 
@@ -265,8 +309,11 @@ class Task:
     natural_mode: ClassVar[str] = "many_to_one"
     supported_modes: ClassVar[tuple[str, ...]] = ("many_to_one",)
     params: ClassVar[tuple[ParamSpec, ...]] = ()
-    # Whether inference can generate a continuation autoregressively ("text", "series" or "").
+    # Whether inference can generate a continuation autoregressively ("text", "series" or ""
+    # for "it depends on the data", see generation_for).
     generation: ClassVar[str] = ""
+    # Whether encode_input turns a typed sequence into a model input.
+    accepts_typed_input: ClassVar[bool] = False
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -274,6 +321,28 @@ class Task:
     def natural_mode_for(self, params: Mapping[str, Any]) -> str:
         """The natural mode for these parameters (a task such as echo/reverse has one per operation)."""
         return self.natural_mode
+
+    def mode_for(self, params: Mapping[str, Any], preferred: str | None = None) -> str:
+        """``preferred`` if this task supports it, else the natural mode for these parameters.
+
+        Parameters that do not validate yet (a form half filled in) give the task's natural mode.
+        """
+        if preferred in self.supported_modes:
+            return preferred
+        try:
+            return self.natural_mode_for(self.validate_params(params))
+        except RNNLabError:
+            return self.natural_mode
+
+    def generation_for(self, info: DataInfo) -> str:
+        """How a model trained on this task continues a sequence: "text", "series" or "" (it cannot).
+
+        The declared ``generation`` wins. Otherwise a regression model whose targets are its own
+        input features (an imported CSV series, say) can feed each prediction back: "series".
+        """
+        if self.generation:
+            return self.generation
+        return "series" if info.kind == REGRESSION and info.predicts_every_input() else ""
 
     def validate_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Return the full parameter dict (defaults filled in) or raise SpecError naming the field."""
@@ -352,127 +421,3 @@ def list_tasks() -> list[Task]:
 def _ensure_loaded() -> None:
     # Importing the package registers the built-in tasks.
     import core.datasets  # noqa: F401
-
-
-# --- helpers shared by the series tasks (weather, sine, text, csv) -------------------------------
-
-
-def fit_normalization(x_rows: np.ndarray, y_rows: np.ndarray | None = None) -> dict[str, list[float]]:
-    """Per-column mean and std of (training) rows; a constant column gets std 1 so it stays finite."""
-
-    def stats(rows: np.ndarray) -> tuple[list[float], list[float]]:
-        rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
-        mean = rows.mean(axis=0)
-        std = rows.std(axis=0)
-        std = np.where(std < 1e-8, 1.0, std)
-        return [float(v) for v in mean], [float(v) for v in std]
-
-    x_mean, x_std = stats(x_rows)
-    norm = {"x_mean": x_mean, "x_std": x_std}
-    if y_rows is not None:
-        norm["y_mean"], norm["y_std"] = stats(y_rows)
-    return norm
-
-
-def normalize(values: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
-    return ((np.asarray(values, dtype=np.float64) - np.asarray(mean)) / np.asarray(std)).astype(np.float32)
-
-
-def denormalize(values: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64) * np.asarray(std) + np.asarray(mean)
-
-
-def _windows(features: np.ndarray, targets: np.ndarray, window: int, horizon: int, stride: int,
-             io_mode: str) -> tuple[np.ndarray, np.ndarray]:
-    rows = len(features)
-    starts = np.arange(0, rows - window - horizon + 1, stride)
-    idx = starts[:, None] + np.arange(window)[None, :]
-    x = features[idx]
-    if io_mode == "many_to_many":
-        y = targets[idx + horizon]
-    else:
-        y = targets[starts + window - 1 + horizon]
-    return np.ascontiguousarray(x), np.ascontiguousarray(y)
-
-
-def series_windows(features: np.ndarray, targets: np.ndarray, *, window: int, horizon: int = 1,
-                   stride: int = 1, validation_split: float, io_mode: str, source: str,
-                   unit: str = "rows") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Cut a time series into windows, split in time order BEFORE windowing.
-
-    The last ``validation_split`` of the rows form the validation part and its windows lie wholly
-    inside it, so no validation window reuses a row the training windows were scored on (no
-    leakage through overlapping windows). Row ``t`` of ``features`` must line up with row ``t``
-    of ``targets``; a window of rows ``[s, s + window)`` predicts ``targets[s + window - 1 + horizon]``
-    (many-to-one) or ``targets[s + horizon : s + window + horizon]`` (many-to-many).
-    Returns x_train, y_train, x_val, y_val and the number of training rows (for normalisation).
-    """
-    rows = len(features)
-    need = window + horizon
-    if rows < need:
-        raise DatasetError(
-            f"{source} has {rows} {unit}: a window of {window} plus a horizon of {horizon} needs at least "
-            f"{need} {unit}. Use a shorter window or more data."
-        )
-    n_val = int(round(rows * validation_split)) if validation_split > 0 else 0
-    n_train = rows - n_val
-    if n_train < need:
-        raise DatasetError(
-            f"{source}: the training part (the first {n_train} of {rows} {unit}, after a validation split of "
-            f"{validation_split:g}) is shorter than window + horizon = {need} {unit}. Lower the window or the "
-            f"validation split."
-        )
-    if 0 < n_val < need:
-        raise DatasetError(
-            f"{source}: the validation part (the last {n_val} of {rows} {unit}) is shorter than window + "
-            f"horizon = {need} {unit}, so it holds no complete window. Lower the window, raise the validation "
-            f"split, or set it to 0."
-        )
-    x_train, y_train = _windows(features[:n_train], targets[:n_train], window, horizon, stride, io_mode)
-    if n_val:
-        x_val, y_val = _windows(features[n_train:], targets[n_train:], window, horizon, stride, io_mode)
-    else:
-        x_val, y_val = x_train[:0], y_train[:0]
-    return x_train, y_train, x_val, y_val, n_train
-
-
-_ROW_SPLIT = re.compile(r"[;\n]+")
-_NUMBER_SPLIT = re.compile(r"[,\s]+")
-
-
-def parse_number_rows(text: str, columns: Sequence[str], rows: int, *, row_word: str = "row") -> np.ndarray:
-    """Parse typed numbers into a (rows, len(columns)) array.
-
-    One column: numbers separated by commas or spaces ("0.1, 0.5, 0.9"). Several columns: one
-    row per line or per ";", numbers in a row separated by commas or spaces.
-    """
-    if not isinstance(text, str) or not text.strip():
-        raise DatasetError(f"Type {rows} {row_word}s of numbers ({', '.join(columns)}).")
-    if len(columns) == 1:
-        lines = [[tok for tok in _NUMBER_SPLIT.split(text.replace(";", " ").strip()) if tok]]
-        cells = [[tok] for tok in lines[0]]
-    else:
-        cells = [[tok for tok in _NUMBER_SPLIT.split(line.strip()) if tok]
-                 for line in _ROW_SPLIT.split(text) if line.strip()]
-    values = np.zeros((len(cells), len(columns)))
-    for r, row in enumerate(cells, start=1):
-        if len(row) != len(columns):
-            raise DatasetError(
-                f"{row_word.capitalize()} {r}: expected {len(columns)} numbers ({', '.join(columns)}), "
-                f"got {len(row)}."
-            )
-        for c, token in enumerate(row):
-            try:
-                value = float(token)
-            except ValueError:
-                raise DatasetError(
-                    f"{row_word.capitalize()} {r}, {columns[c]}: {token!r} is not a number."
-                ) from None
-            if not np.isfinite(value):
-                raise DatasetError(f"{row_word.capitalize()} {r}, {columns[c]}: {token!r} is not a finite number.")
-            values[r - 1, c] = value
-    if len(cells) != rows:
-        unit = "numbers" if len(columns) == 1 else f"{row_word}s"
-        raise DatasetError(f"Expected {rows} {unit} (the model's window), got {len(cells)}.")
-    return values
-

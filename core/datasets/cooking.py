@@ -16,16 +16,8 @@ import re
 
 import numpy as np
 
-from core.datasets.base import (
-    CLASSIFICATION,
-    DataInfo,
-    ParamSpec,
-    SequenceData,
-    Task,
-    class_ids,
-    register_task,
-    split_in_order,
-)
+from core.datasets.arrays import split_in_order
+from core.datasets.base import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, Task, register_task, samples_param
 from core.errors import DatasetError
 
 DISHES = ("ice cream", "french fries", "pizza")
@@ -52,12 +44,12 @@ class CookingTask(Task):
     kind = CLASSIFICATION
     natural_mode = "many_to_many"
     supported_modes = ("many_to_many", "one_to_one")
+    accepts_typed_input = True
     params = (
         ParamSpec("days", "int", 7, "Days per sequence",
                   "How many days of weather each sequence holds (a week by default).",
                   minimum=2, maximum=60, modes=("many_to_many",)),
-        ParamSpec("samples", "int", 800, "Sequences",
-                  "Number of generated sequences (training + validation).", minimum=10, maximum=200000),
+        samples_param(800),
         ParamSpec("rain_probability", "float", 0.5, "Chance of rain",
                   "Probability that a day is rainy (the cook moves on to the next dish).",
                   minimum=0.0, maximum=1.0),
@@ -107,10 +99,6 @@ class CookingTask(Task):
         if start.max() <= 0:
             return weather
         return f"starts after {DISHES[int(np.argmax(start))]} | {weather}"
-
-    def decode_output(self, info: DataInfo, y: np.ndarray) -> str:
-        ids = np.atleast_1d(class_ids(info, y))
-        return ", ".join(DISHES[int(i)] for i in ids)
 
     def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
         """Parse "pizza: sunny, rainy, rainy" (or "sunny rainy rainy", starting after ice cream)."""

@@ -17,19 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datasets.base import (
-    REGRESSION,
-    DataInfo,
-    ParamSpec,
-    SequenceData,
-    Task,
-    denormalize,
-    fit_normalization,
-    normalize,
-    parse_number_rows,
-    register_task,
-    series_windows,
-)
+from core.datasets.arrays import fit_normalization, normalize, parse_number_rows, series_windows
+from core.datasets.base import REGRESSION, DataInfo, ParamSpec, SequenceData, Task, register_task
 from core.datasets.text import RESOURCES, read_user_text, resolve_path
 from core.errors import DatasetError
 
@@ -238,6 +227,7 @@ class CsvTask(Task):
     kind = REGRESSION
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one", "many_to_many")
+    accepts_typed_input = True
     params = (
         ParamSpec("path", "path", "builtin:daily_weather", "CSV file",
                   "A .csv file with a header row; builtin:daily_weather is two years of daily weather "
@@ -294,9 +284,7 @@ class CsvTask(Task):
         return SequenceData(x_tr, y_tr, x_va, y_va, info)
 
     def decode_input(self, info: DataInfo, x: np.ndarray) -> str:
-        norm = info.normalization or {}
-        rows = denormalize(np.asarray(x).reshape(-1, len(info.feature_names)),
-                           norm.get("x_mean", 0.0), norm.get("x_std", 1.0))
+        rows = info.denormalize_x(np.asarray(x).reshape(-1, len(info.feature_names)))
         last = ", ".join(f"{name} {_num(v)}" for name, v in zip(info.feature_names, rows[-1]))
         return f"{len(rows)} rows; last row: {last}"
 

@@ -15,6 +15,7 @@ import string
 
 import numpy as np
 
+from core.datasets.arrays import split_in_order
 from core.datasets.base import (
     CLASSIFICATION,
     DataInfo,
@@ -23,7 +24,7 @@ from core.datasets.base import (
     Task,
     class_ids,
     register_task,
-    split_in_order,
+    samples_param,
 )
 from core.errors import DatasetError, SpecError
 
@@ -49,6 +50,7 @@ class EchoTask(Task):
     kind = CLASSIFICATION
     natural_mode = "many_to_many"
     supported_modes = ("many_to_many", "encoder_decoder")
+    accepts_typed_input = True
     params = (
         ParamSpec("operation", "choice", "echo", "Operation",
                   "echo: repeat each symbol later; reverse: write the sequence backwards.",
@@ -59,8 +61,7 @@ class EchoTask(Task):
                   minimum=0, maximum=499),
         ParamSpec("symbols", "int", 4, "Symbols", "How many different symbols (2-26).",
                   minimum=2, maximum=26),
-        ParamSpec("samples", "int", 1000, "Sequences",
-                  "Number of generated sequences (training + validation).", minimum=10, maximum=200000),
+        samples_param(1000),
     )
 
     def natural_mode_for(self, params) -> str:

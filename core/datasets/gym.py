@@ -11,16 +11,8 @@ import re
 
 import numpy as np
 
-from core.datasets.base import (
-    CLASSIFICATION,
-    DataInfo,
-    ParamSpec,
-    SequenceData,
-    Task,
-    class_ids,
-    register_task,
-    split_in_order,
-)
+from core.datasets.arrays import split_in_order
+from core.datasets.base import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, Task, register_task, samples_param
 from core.errors import DatasetError
 
 WORKOUTS = ("shoulders", "biceps", "triceps", "chest", "back", "legs", "cardio")
@@ -46,12 +38,12 @@ class GymTask(Task):
     kind = CLASSIFICATION
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one", "many_to_many")
+    accepts_typed_input = True
     params = (
         ParamSpec("window", "int", 7, "Days seen",
                   "How many recent days the net reads (at least one of them is attended).",
                   minimum=1, maximum=120),
-        ParamSpec("samples", "int", 800, "Sequences",
-                  "Number of generated sequences (training + validation).", minimum=10, maximum=200000),
+        samples_param(800),
         ParamSpec("attendance", "float", 0.7, "Chance of attending",
                   "Probability of going to the gym on a given day; the rest are missed days.",
                   minimum=0.05, maximum=1.0),
@@ -91,10 +83,6 @@ class GymTask(Task):
     def decode_input(self, info: DataInfo, x: np.ndarray) -> str:
         names = list(WORKOUTS) + [MISSED]
         return ", ".join(names[int(np.argmax(step))] for step in np.asarray(x))
-
-    def decode_output(self, info: DataInfo, y: np.ndarray) -> str:
-        ids = np.atleast_1d(class_ids(info, y))
-        return ", ".join(WORKOUTS[int(i)] for i in ids)
 
     def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
         """Parse "biceps, missed, triceps": one word per day, commas or spaces between."""

@@ -12,15 +12,8 @@ import re
 
 import numpy as np
 
-from core.datasets.base import (
-    CLASSIFICATION,
-    DataInfo,
-    ParamSpec,
-    SequenceData,
-    Task,
-    register_task,
-    split_in_order,
-)
+from core.datasets.arrays import split_in_order
+from core.datasets.base import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, Task, register_task, samples_param
 from core.errors import DatasetError
 
 PAD = "<pad>"
@@ -70,9 +63,9 @@ class SentimentTask(Task):
     kind = CLASSIFICATION
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one",)
+    accepts_typed_input = True
     params = (
-        ParamSpec("samples", "int", 1000, "Reviews",
-                  "Number of generated reviews (training + validation).", minimum=10, maximum=200000),
+        samples_param(1000, "Reviews", "generated reviews"),
         ParamSpec("negation_probability", "float", 0.4, "Chance of 'not'",
                   "Probability that a clause is negated with 'not'.", minimum=0.0, maximum=1.0),
         ParamSpec("contrast_probability", "float", 0.3, "Chance of 'but'",

@@ -15,20 +15,8 @@ import re
 
 import numpy as np
 
-from core.datasets.base import (
-    REGRESSION,
-    DataInfo,
-    ParamSpec,
-    SequenceData,
-    Task,
-    denormalize,
-    fit_normalization,
-    normalize,
-    parse_number_rows,
-    register_task,
-    series_windows,
-    split_in_order,
-)
+from core.datasets.arrays import fit_normalization, normalize, parse_number_rows, series_windows, split_in_order
+from core.datasets.base import REGRESSION, DataInfo, ParamSpec, SequenceData, Task, register_task, samples_param
 from core.errors import DatasetError
 
 # Relative periods and amplitudes of the mixed components; non-integer ratios make the sum
@@ -67,6 +55,7 @@ class SineTask(Task):
     kind = REGRESSION
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one", "many_to_many", "one_to_many")
+    accepts_typed_input = True
     generation = "series"
     params = (
         ParamSpec("points", "int", 1000, "Series length",
@@ -86,9 +75,7 @@ class SineTask(Task):
         ParamSpec("length", "int", 30, "Values to produce",
                   "How many values the one-to-many net writes from its start vector.",
                   minimum=2, maximum=1000, modes=("one_to_many",)),
-        ParamSpec("samples", "int", 800, "Sequences",
-                  "Number of start vectors (training + validation).", minimum=10, maximum=200000,
-                  modes=("one_to_many",)),
+        samples_param(800, counted="start vectors", modes=("one_to_many",)),
     )
 
     def build(self, params, io_mode, validation_split, seed) -> SequenceData:
@@ -147,8 +134,7 @@ class SineTask(Task):
     def decode_input(self, info: DataInfo, x: np.ndarray) -> str:
         x = np.asarray(x)
         if info.io_mode == "one_to_many":
-            norm = info.normalization or {}
-            freq, s, c, amp = denormalize(x.reshape(-1), norm["x_mean"], norm["x_std"])
+            freq, s, c, amp = info.denormalize_x(x.reshape(-1))
             phase = (np.degrees(np.arctan2(s, c)) + 360) % 360
             return f"sine: frequency {freq:.3f} cycles/step (period {1 / freq:.1f}), phase {phase:.0f} deg, amplitude {amp:.2f}"
         values = x.reshape(-1)

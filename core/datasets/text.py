@@ -8,23 +8,15 @@ The text is split in order (its last part for validation) before it is cut into 
 
 from __future__ import annotations
 
-import codecs
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from core.datasets.base import (
-    CLASSIFICATION,
-    DataInfo,
-    ParamSpec,
-    SequenceData,
-    Task,
-    register_task,
-    series_windows,
-)
+from core.datasets.arrays import series_windows
+from core.datasets.base import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, Task, register_task
 from core.errors import DatasetError, SpecError
+from core.files import read_user_text
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 TEXTS = RESOURCES / "texts"
@@ -60,57 +52,6 @@ def resolve_path(value: str, field: str, folder: Path, suffix: str, kind: str) -
     return path
 
 
-def read_user_text(path: Path, kind: str = "text file") -> str:
-    """Decode a user's file as UTF-8 or raise a DatasetError saying why it is not usable text."""
-    if not path.exists():
-        raise DatasetError(f"The {kind} {path} does not exist.")
-    if path.is_dir():
-        raise DatasetError(f"{path} is a folder, not a {kind}.")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DatasetError(f"Cannot read the {kind} {path}: {exc.strerror or exc}.") from None
-    if not data.strip():
-        raise DatasetError(f"The {kind} {path.name} is empty.")
-    utf32 = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
-    if data.startswith(utf32 + (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(data):
-        # The UTF-32 little-endian mark starts with the UTF-16 one: tell them apart by name.
-        encoding = "UTF-32" if data.startswith(utf32) else "UTF-16"
-        raise DatasetError(
-            f"{path.name} is {encoding} encoded; RNN Lab reads UTF-8. Save it again as UTF-8 "
-            f"(in most editors: Save As, encoding UTF-8)."
-        )
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise DatasetError(
-            f"{path.name} looks like a binary file, not a {kind} (it contains a NUL byte at position {nul})."
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise DatasetError(
-            f"{path.name} is not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} cannot be decoded. "
-            f"It may be Latin-1 or Windows-1252; save it again as UTF-8."
-        ) from None
-    controls = sum(1 for ch in text if ch not in "\n\r\t\f" and unicodedata.category(ch) == "Cc")
-    if controls > max(2, len(text) // 100):
-        raise DatasetError(
-            f"{path.name} looks like a binary file, not a {kind}: {controls} of its {len(text)} characters "
-            f"are control characters."
-        )
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _looks_utf16(data: bytes) -> bool:
-    # UTF-16 without a BOM: mostly-ASCII text has a NUL in every other byte.
-    sample = data[:4000]
-    if len(sample) < 8:
-        return False
-    even, odd = sample[0::2], sample[1::2]
-    return max(even.count(0), odd.count(0)) > 0.4 * len(odd) and min(even.count(0), odd.count(0)) < 0.05 * len(odd)
-
-
 def build_vocabulary(text: str, max_vocabulary: int) -> list[str]:
     counts = Counter(text)
     if len(counts) <= max_vocabulary:
@@ -136,6 +77,7 @@ class TextTask(Task):
     kind = CLASSIFICATION
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one", "many_to_many")
+    accepts_typed_input = True
     generation = "text"
     params = (
         ParamSpec("source", "path", "builtin:recurrence", "Text",

@@ -11,19 +11,8 @@ import datetime as _dt
 
 import numpy as np
 
-from core.datasets.base import (
-    REGRESSION,
-    DataInfo,
-    ParamSpec,
-    SequenceData,
-    Task,
-    denormalize,
-    fit_normalization,
-    normalize,
-    parse_number_rows,
-    register_task,
-    series_windows,
-)
+from core.datasets.arrays import fit_normalization, normalize, parse_number_rows, series_windows
+from core.datasets.base import REGRESSION, DataInfo, ParamSpec, SequenceData, Task, register_task
 from core.errors import DatasetError
 
 FEATURES = ("high (F)", "low (F)", "wind (mph)", "rain (in)", "humidity")
@@ -91,6 +80,7 @@ class WeatherTask(Task):
     kind = REGRESSION
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one", "many_to_many")
+    accepts_typed_input = True
     params = (
         ParamSpec("days", "int", 1000, "Days simulated",
                   "Length of the simulated weather record; windows are cut from it.",
@@ -127,8 +117,7 @@ class WeatherTask(Task):
         return SequenceData(x_tr, y_tr, x_va, y_va, info)
 
     def _raw_input(self, info: DataInfo, x: np.ndarray) -> np.ndarray:
-        norm = info.normalization or {}
-        return denormalize(np.asarray(x).reshape(-1, len(FEATURES)), norm.get("x_mean", 0.0), norm.get("x_std", 1.0))
+        return info.denormalize_x(np.asarray(x).reshape(-1, len(FEATURES)))
 
     def decode_input(self, info: DataInfo, x: np.ndarray) -> str:
         days = self._raw_input(info, x)

@@ -1,22 +1,20 @@
 """The Architecture panel: cell, size, I/O mode, with the lecture's picture and a live parameter count.
 
-The panel edits a ``ModelSpec``. Everything it shows before training is computed without
-TensorFlow: the parameter count (``core.param_count``), the diagram and the problems a choice
-would cause with the current data. Once TensorFlow has loaded (``set_tensorflow_ready``), the model
-builder's own checks, its cuDNN warnings and "Show Keras code" come in, imported lazily.
+The panel edits a ``ModelSpec``. Everything it shows is computed without TensorFlow, so it
+works while TensorFlow is still loading: the parameter count (``core.param_count``), the
+diagram, the model builder's own compatibility checks and cuDNN notes, and "Show Keras code"
+(``core.models``, which imports Keras only to build a model).
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -25,17 +23,26 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from core.datasets import CLASSIFICATION, DataInfo, get_task
 from core.errors import RNNLabError
+from core.models import compatibility_problems, cudnn_warnings, keras_code
 from core.param_count import count_parameters, frozen_parameters
-from core.specs import ACTIVATIONS, CELLS, IO_MODE_TITLES, IO_MODES, ONE_TO_MANY_FEEDS, ModelSpec
-from desktop_app.widgets import NOTE_COLOR, FloatSpinBox, MessageLabel, compact_combo, place_in_scroll_area, note_label
+from core.specs import IO_MODE_TITLES, IO_MODES, ModelSpec, field_info
+from desktop_app.panels.io_mode_diagram import IOModeDiagram
+from desktop_app.widgets import (
+    NOTE_COLOR,
+    MessageLabel,
+    field_combo,
+    field_label,
+    field_spin_box,
+    field_tooltip,
+    note_label,
+    place_in_scroll_area,
+)
 
 CELL_TIPS = {
     "SimpleRNN": "The lecture's RNN: h(t) = g(w_i x(t) + w_R h(t-1) + b). Small and fast, but its gradient "
@@ -65,6 +72,7 @@ FEED_TIPS = {
     "repeat": "The input vector is fed again at every output step.",
     "initial_state": "The input vector becomes the RNN's initial state h(0); the steps get no input.",
 }
+FEED_TITLES = {"repeat": "repeat at every step", "initial_state": "as initial state"}
 # Beyond this many steps a SimpleRNN's gradient has all but vanished at the first steps.
 LONG_SEQUENCE = 50
 
@@ -79,7 +87,6 @@ class ArchitecturePanel(QWidget):
         self._info: DataInfo | None = None
         self._supported: tuple[str, ...] = tuple(IO_MODES)
         self._task_title = ""
-        self._tf_ready = False
         self._errors: list[str] = []
         self._warnings: list[str] = []
         self._build_ui()
@@ -98,59 +105,41 @@ class ArchitecturePanel(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._form = form
 
-        self.cell_combo = compact_combo(QComboBox())
-        for i, cell in enumerate(CELLS):
-            self.cell_combo.addItem(cell)
-            self.cell_combo.setItemData(i, CELL_TIPS[cell], Qt.ItemDataRole.ToolTipRole)
-        self.cell_combo.setToolTip("Which recurrent cell: SimpleRNN is the lecture's equation; LSTM and GRU add gates "
-                                   "that keep gradients alive over long sequences.")
-        form.addRow("Cell:", self.cell_combo)
+        self.cell_combo = field_combo(
+            "model.cell", "LSTM and GRU add gates that keep gradients alive over long sequences.", tips=CELL_TIPS)
+        form.addRow(field_label("model.cell"), self.cell_combo)
 
-        self.layers_spin = QSpinBox()
-        self.layers_spin.setRange(1, 8)
-        self.layers_spin.setToolTip("Recurrent layers stacked on each other; each reads the sequence of states "
-                                    "of the one below.")
-        form.addRow("Layers:", self.layers_spin)
+        self.layers_spin = field_spin_box(
+            "model.layers", "Each reads the sequence of states of the one below.")
+        form.addRow(field_label("model.layers"), self.layers_spin)
 
-        self.units_spin = QSpinBox()
-        self.units_spin.setRange(1, 4096)
+        self.units_spin = field_spin_box(
+            "model.units", "The size of h(t): how much the net can remember at each step.")
         self.units_spin.setKeyboardTracking(False)
-        self.units_spin.setToolTip("Size of the hidden state h(t): how much the net can remember at each step.")
-        form.addRow("Units:", self.units_spin)
+        form.addRow(field_label("model.units"), self.units_spin)
 
-        self.activation_combo = compact_combo(QComboBox())
-        for i, name in enumerate(ACTIVATIONS):
-            self.activation_combo.addItem(name)
-            self.activation_combo.setItemData(i, ACTIVATION_TIPS[name], Qt.ItemDataRole.ToolTipRole)
-        self.activation_combo.setToolTip("g in h(t) = g(w_i x(t) + w_R h(t-1) + b). ReLU helps vanishing "
-                                         "gradients (lecture); tanh is the default.")
-        form.addRow("Activation g:", self.activation_combo)
+        self.activation_combo = field_combo(
+            "model.activation", "It is g in h(t) = g(w_i x(t) + w_R h(t-1) + b); ReLU helps vanishing gradients "
+            "(lecture).", tips=ACTIVATION_TIPS)
+        form.addRow(field_label("model.activation"), self.activation_combo)
 
-        self.dropout_spin = FloatSpinBox()
-        self.dropout_spin.setRange(0.0, 0.95)
-        self.dropout_spin.setSingleStep(0.05)
-        self.dropout_spin.setToolTip("Share of the inputs x(t) dropped at random while training, against overfitting.")
-        form.addRow("Dropout:", self.dropout_spin)
+        self.dropout_spin = field_spin_box("model.dropout", "Inputs x(t) are dropped at random while training, "
+                                                            "against overfitting.")
+        form.addRow(field_label("model.dropout"), self.dropout_spin)
 
-        self.recurrent_dropout_spin = FloatSpinBox()
-        self.recurrent_dropout_spin.setRange(0.0, 0.95)
-        self.recurrent_dropout_spin.setSingleStep(0.05)
-        self.recurrent_dropout_spin.setToolTip("Share of the recurrent connections h(t-1) dropped while training. "
-                                               "Turns off the fast cuDNN kernel on a GPU.")
-        form.addRow("Recurrent dropout:", self.recurrent_dropout_spin)
+        self.recurrent_dropout_spin = field_spin_box("model.recurrent_dropout", "Connections h(t-1) are dropped at "
+                                                                                "random while training.")
+        form.addRow(field_label("model.recurrent_dropout"), self.recurrent_dropout_spin)
 
         self.bidirectional_check = QCheckBox("both directions")
-        self.bidirectional_check.setToolTip("A second layer reads the sequence from the end; every output then sees "
-                                            "the whole sequence. Doubles the weights.")
-        form.addRow("Bidirectional:", self.bidirectional_check)
+        self.bidirectional_check.setToolTip(field_tooltip(
+            field_info("model.bidirectional"), "Every output then sees the whole sequence; doubles the weights."))
+        form.addRow(field_label("model.bidirectional"), self.bidirectional_check)
 
-        self.embedding_spin = QSpinBox()
-        self.embedding_spin.setRange(0, 1024)
+        self.embedding_spin = field_spin_box("model.embedding_dim", "One-hot vectors are the lecture's way.")
         self.embedding_spin.setSpecialValueText("0 (one-hot)")
         self.embedding_spin.setKeyboardTracking(False)
-        self.embedding_spin.setToolTip("Tokens enter as vectors: 0 uses one-hot vectors (as in the lecture); "
-                                       "more learns an embedding of that size.")
-        form.addRow("Embedding size:", self.embedding_spin)
+        form.addRow(field_label("model.embedding_dim"), self.embedding_spin)
         layout.addWidget(layers_box)
 
         mode_box = QGroupBox("Inputs and outputs")
@@ -158,17 +147,10 @@ class ArchitecturePanel(QWidget):
         mode_form = QFormLayout()
         mode_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._mode_form = mode_form
-        self.mode_combo = compact_combo(QComboBox())
-        for i, mode in enumerate(IO_MODES):
-            self.mode_combo.addItem(IO_MODE_TITLES[mode], mode)
-            self.mode_combo.setItemData(i, MODE_TIPS[mode], Qt.ItemDataRole.ToolTipRole)
-        mode_form.addRow("I/O mode:", self.mode_combo)
-        self.feed_combo = compact_combo(QComboBox())
-        for i, feed in enumerate(ONE_TO_MANY_FEEDS):
-            self.feed_combo.addItem({"repeat": "repeat at every step", "initial_state": "as initial state"}[feed], feed)
-            self.feed_combo.setItemData(i, FEED_TIPS[feed], Qt.ItemDataRole.ToolTipRole)
-        self.feed_combo.setToolTip("How the single input vector of a one-to-many model reaches the RNN.")
-        mode_form.addRow("Input vector fed:", self.feed_combo)
+        self.mode_combo = field_combo("model.io_mode", titles=IO_MODE_TITLES, tips=MODE_TIPS)
+        mode_form.addRow(field_label("model.io_mode"), self.mode_combo)
+        self.feed_combo = field_combo("model.one_to_many_feed", titles=FEED_TITLES, tips=FEED_TIPS)
+        mode_form.addRow(field_label("model.one_to_many_feed"), self.feed_combo)
         mode_layout.addLayout(mode_form)
         self.diagram = IOModeDiagram()
         mode_layout.addWidget(self.diagram)
@@ -225,10 +207,10 @@ class ArchitecturePanel(QWidget):
                    self.recurrent_dropout_spin, self.bidirectional_check, self.embedding_spin, self.mode_combo,
                    self.feed_combo)
         blockers = [QSignalBlocker(w) for w in widgets]
-        self.cell_combo.setCurrentText(spec.cell)
+        self.cell_combo.setCurrentIndex(self.cell_combo.findData(spec.cell))
         self.layers_spin.setValue(spec.layers)
         self.units_spin.setValue(spec.units)
-        self.activation_combo.setCurrentText(spec.activation)
+        self.activation_combo.setCurrentIndex(self.activation_combo.findData(spec.activation))
         self.dropout_spin.setValue(spec.dropout)
         self.recurrent_dropout_spin.setValue(spec.recurrent_dropout)
         self.bidirectional_check.setChecked(spec.bidirectional)
@@ -269,10 +251,6 @@ class ArchitecturePanel(QWidget):
     def supported_modes(self) -> tuple[str, ...]:
         return self._supported
 
-    def set_tensorflow_ready(self, ready: bool) -> None:
-        self._tf_ready = bool(ready)
-        self._refresh()
-
     def problem(self) -> str:
         """Why this spec cannot train with the data ("" when it can, or while there is no data)."""
         return "\n".join(self._errors)
@@ -280,23 +258,18 @@ class ArchitecturePanel(QWidget):
     def warnings(self) -> list[str]:
         return list(self._warnings)
 
-    def parameter_count(self) -> int | None:
-        """The total shown, or None while there is no data to count against."""
-        if self._info is None:
-            return None
-        return count_parameters(self._spec, self._info).total
-
     # --- reacting --------------------------------------------------------------------------
 
     def _spec_from_widgets(self) -> ModelSpec:
+        # Rounded to the widget's decimals: steps of 0.05 add up to 0.15000000000000002.
         return ModelSpec(
-            cell=self.cell_combo.currentText(),
+            cell=self.cell_combo.currentData(),
             io_mode=self.mode_combo.currentData(),
             layers=self.layers_spin.value(),
             units=self.units_spin.value(),
-            activation=self.activation_combo.currentText(),
-            dropout=round(self.dropout_spin.value(), 4),
-            recurrent_dropout=round(self.recurrent_dropout_spin.value(), 4),
+            activation=self.activation_combo.currentData(),
+            dropout=round(self.dropout_spin.value(), self.dropout_spin.decimals()),
+            recurrent_dropout=round(self.recurrent_dropout_spin.value(), self.recurrent_dropout_spin.decimals()),
             bidirectional=self.bidirectional_check.isChecked(),
             embedding_dim=self.embedding_spin.value(),
             one_to_many_feed=self.feed_combo.currentData(),
@@ -319,25 +292,11 @@ class ArchitecturePanel(QWidget):
         self.equation_label.setText(equation_html(spec, info))
         self._update_parameters()
         self._errors, self._warnings = spec_problems(spec, info, self._supported, self._task_title)
-        notes: list[str] = []
-        if self._tf_ready and info is not None:
-            self._add_model_builder_checks(notes)
+        notes = cudnn_warnings(spec) if info is not None else []
         self.problems_label.set_messages(self._errors, self._warnings)
         self.notes_label.setText("<br>".join(f"GPU: {html.escape(n)}" for n in notes))
         self.notes_label.setVisible(bool(notes))
         self._update_code_button()
-
-    def _add_model_builder_checks(self, notes: list[str]) -> None:
-        # The model builder is the authority on what it can build; its module is only imported
-        # once TensorFlow is up, as for every engine module the window uses.
-        from core import models
-
-        if not self._errors and self._info is not None and self._info.io_mode == self._spec.io_mode:
-            try:
-                models.check_compatible(self._spec, self._info)
-            except RNNLabError as exc:
-                self._errors.append(str(exc))
-        notes.extend(models.cudnn_warnings(self._spec))
 
     def _update_diagram(self) -> None:
         spec, info = self._spec, self._info
@@ -370,9 +329,7 @@ class ArchitecturePanel(QWidget):
         )
 
     def _update_code_button(self) -> None:
-        if not self._tf_ready:
-            enabled, tip = False, "Available once TensorFlow has loaded."
-        elif self._info is None:
+        if self._info is None:
             enabled, tip = False, "Choose a valid dataset first: the code depends on its shapes."
         elif self._errors:
             enabled, tip = False, "Fix the problem shown above first."
@@ -384,8 +341,6 @@ class ArchitecturePanel(QWidget):
     def _on_code_clicked(self) -> None:
         if self._info is None:
             return
-        from core.models import keras_code
-
         try:
             code = keras_code(self._spec, self._info)
         except RNNLabError as exc:
@@ -422,24 +377,19 @@ def spec_problems(spec: ModelSpec, info: DataInfo | None, supported: tuple[str, 
                   task_title: str = "") -> tuple[list[str], list[str]]:
     """(errors, warnings) about this spec with this data, in words, without TensorFlow.
 
-    Errors are choices that cannot train; warnings are choices that will train badly, each with
-    the lecture's reason.
+    Errors are choices that cannot train: a mode the task lacks, then what the model builder
+    (``core.models.compatibility_problems``) refuses. Warnings are choices that will train badly,
+    each with the lecture's reason.
     """
     errors: list[str] = []
     warnings: list[str] = []
     where = f"The {task_title} task" if task_title else "This dataset"
-    mode_title = IO_MODE_TITLES[spec.io_mode]
     if supported and spec.io_mode not in supported:
         choices = " or ".join(IO_MODE_TITLES[m] for m in supported)
-        errors.append(f"{where} has no {mode_title} version: choose {choices} as the I/O mode.")
-    tokens = info is not None and info.input_kind == "tokens"
-    if spec.io_mode == "one_to_many":
-        if tokens:
-            errors.append("One-to-many needs one real-valued start vector; this data has token sequences.")
-        if spec.one_to_many_feed == "initial_state" and spec.bidirectional:
-            errors.append("Bidirectional does not work with the input vector fed as initial state: the backward "
-                          "layer would start at the last step, where the vector is not fed. Feed it at every step "
-                          "or untick Bidirectional.")
+        errors.append(f"{where} has no {IO_MODE_TITLES[spec.io_mode]} version: choose {choices} as the I/O mode.")
+    # Data built for another mode is about to be rebuilt: judge the spec alone until then.
+    current = info if info is not None and info.io_mode == spec.io_mode else None
+    errors += [str(problem) for problem in compatibility_problems(spec, current)]
     if info is None:
         return errors, warnings
     steps = info.seq_len_in
@@ -503,220 +453,3 @@ def equation_html(spec: ModelSpec, info: DataInfo | None) -> str:
         lines.append(f'<span style="color:{NOTE_COLOR}">and a second copy reading from the last step back; '
                      "<i>h</i>(t) joins both</span>")
     return "<br>".join(lines)
-
-
-# --- the diagram ----------------------------------------------------------------------------
-
-INPUT_FILL, INPUT_EDGE = QColor("#f4a6a6"), QColor("#c0392b")
-HIDDEN_FILL, HIDDEN_EDGE = QColor("#b7e1a1"), QColor("#3d8b2f")
-OUTPUT_FILL, OUTPUT_EDGE = QColor("#a9cbee"), QColor("#2a6fb0")
-ARROW = QColor("#444444")
-MAX_COLUMNS = 7  # per segment (input part, output part); longer ones get an ellipsis
-
-
-@dataclass(frozen=True)
-class DiagramColumn:
-    """One time step of the picture: which boxes it has and their labels."""
-
-    input_label: str = ""  # "" means no input box at this step
-    output_label: str = ""
-    ellipsis: bool = False  # stands for the steps left out
-    repeated_input: bool = False  # the same vector again (one-to-many "repeat")
-
-
-def diagram_columns(mode: str, steps_in: int | None = None, steps_out: int | None = None,
-                    feed: str = "repeat") -> list[DiagramColumn]:
-    """The columns of the lecture's picture for a mode, with real step counts when given."""
-    t_in = steps_in or 3
-    t_out = steps_out or 3
-    if mode == "one_to_one":
-        return [DiagramColumn("x", "y")]
-    if mode == "many_to_one":
-        cols = [DiagramColumn(f"x{t}") if t else DiagramColumn(ellipsis=True) for t in _steps(t_in)]
-        return _mark(cols, len(cols) - 1, output="y")
-    if mode == "many_to_many":
-        return [DiagramColumn(f"x{t}", f"y{t}") if t else DiagramColumn(ellipsis=True) for t in _steps(t_in)]
-    if mode == "one_to_many":
-        cols = []
-        for i, t in enumerate(_steps(t_out)):
-            if not t:
-                cols.append(DiagramColumn(ellipsis=True))
-            elif feed == "repeat":
-                cols.append(DiagramColumn("x", f"y{t}", repeated_input=i > 0))
-            else:
-                cols.append(DiagramColumn("x" if i == 0 else "", f"y{t}"))
-        return cols
-    # encoder_decoder: read everything, then write
-    cols = [DiagramColumn(f"x{t}") if t else DiagramColumn(ellipsis=True) for t in _steps(t_in)]
-    cols += [DiagramColumn("", f"y{t}") if t else DiagramColumn(ellipsis=True) for t in _steps(t_out)]
-    return cols
-
-
-def _steps(n: int) -> list[int]:
-    """1..n, or the first and last steps with a 0 standing for the ellipsis."""
-    if n <= MAX_COLUMNS:
-        return list(range(1, n + 1))
-    return [1, 2, 0, n - 1, n]
-
-
-def _mark(cols: list[DiagramColumn], index: int, *, output: str) -> list[DiagramColumn]:
-    cols[index] = replace(cols[index], output_label=output)
-    return cols
-
-
-class IOModeDiagram(QWidget):
-    """The lecture's (Karpathy's) boxes: inputs red, hidden states green, outputs blue."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._mode = "many_to_many"
-        self._steps_in: int | None = None
-        self._steps_out: int | None = None
-        self._layers = 1
-        self._bidirectional = False
-        self._feed = "repeat"
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self._update_tooltip()
-
-    def set_mode(self, mode: str, *, steps_in: int | None = None, steps_out: int | None = None,
-                 layers: int = 1, bidirectional: bool = False, feed: str = "repeat") -> None:
-        self._mode, self._steps_in, self._steps_out = mode, steps_in, steps_out
-        self._layers, self._bidirectional, self._feed = layers, bidirectional, feed
-        self.updateGeometry()
-        self._update_tooltip()
-        self.update()
-
-    def mode(self) -> str:
-        return self._mode
-
-    def columns(self) -> list[DiagramColumn]:
-        return diagram_columns(self._mode, self._steps_in, self._steps_out, self._feed)
-
-    def hidden_rows(self) -> int:
-        return min(self._layers, 3)
-
-    def caption(self) -> str:
-        title = IO_MODE_TITLES.get(self._mode, self._mode)
-        if self._steps_in is None:
-            return title + self._structure()
-        if self._mode == "one_to_one":
-            counts = "1 step in, 1 out"
-        elif self._mode == "one_to_many":
-            counts = f"1 vector in, {self._steps_out} steps out"
-        elif self._mode == "many_to_one":
-            counts = f"{self._steps_in} steps in, 1 out"
-        elif self._mode == "many_to_many":
-            counts = f"{self._steps_in} steps in, one output each"
-        else:
-            counts = f"{self._steps_in} steps in, then {self._steps_out} out"
-        return f"{title}: {counts}{self._structure()}"
-
-    def _structure(self) -> str:
-        parts = []
-        if self._layers > 1:
-            shown = "" if self._layers <= 3 else " (3 drawn)"
-            parts.append(f"{self._layers} layers{shown}")
-        if self._bidirectional:
-            parts.append("bidirectional")
-        return "".join(f" · {p}" for p in parts)
-
-    def _update_tooltip(self) -> None:
-        self.setToolTip(f"{self.caption()}\nred: inputs x(t) · green: hidden states h(t), arrows to the right carry "
-                        "the state to the next step · blue: outputs y(t)")
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(360, self._height())
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(200, self._height())
-
-    def _height(self) -> int:
-        return 46 + (2 + self.hidden_rows()) * 36 + 18
-
-    def paintEvent(self, _event) -> None:  # noqa: N802
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        cols = self.columns()
-        rows = self.hidden_rows()
-        width = self.width()
-        top, caption_h = 6, 30
-        row_h = (self.height() - top - caption_h) / (rows + 2)
-        col_w = min(52.0, (width - 16) / max(1, len(cols)))
-        box = max(12.0, min(row_h * 0.62, col_w * 0.62, 28.0))
-        x0 = (width - col_w * len(cols)) / 2
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.5, min(9.0, box * 0.38)))
-        painter.setFont(font)
-
-        def center(col: int, row: int) -> QPointF:  # row 0: outputs (top), rows+1: inputs (bottom)
-            return QPointF(x0 + col_w * (col + 0.5), top + row_h * (row + 0.5))
-
-        def draw_box(c: QPointF, fill: QColor, edge: QColor, label: str, faded: bool = False) -> None:
-            rect = QRectF(c.x() - box / 2, c.y() - box / 2, box, box)
-            f = QColor(fill)
-            if faded:
-                f.setAlpha(110)
-            painter.setPen(QPen(edge, 1.4))
-            painter.setBrush(QBrush(f))
-            painter.drawRoundedRect(rect, 3, 3)
-            if label:
-                painter.setPen(QColor("#202020"))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
-
-        for i, col in enumerate(cols):
-            if col.ellipsis:
-                painter.setPen(QColor("#555555"))
-                for r in range(1, rows + 1):
-                    painter.drawText(QRectF(center(i, r).x() - col_w / 2, center(i, r).y() - box / 2, col_w, box),
-                                     Qt.AlignmentFlag.AlignCenter, "···")
-                continue
-            for r in range(1, rows + 1):  # hidden boxes, top layer at row 1
-                label = "h" if rows == 1 else f"h{rows - r + 1}"
-                draw_box(center(i, r), HIDDEN_FILL, HIDDEN_EDGE, label)
-            if col.input_label:
-                start, end = center(i, rows + 1), center(i, rows)
-                _arrow(painter, QPointF(start.x(), start.y() - box / 2), QPointF(end.x(), end.y() + box / 2))
-                draw_box(start, INPUT_FILL, INPUT_EDGE, col.input_label, faded=col.repeated_input)
-            if col.output_label:
-                start, end = center(i, 1), center(i, 0)
-                _arrow(painter, QPointF(start.x(), start.y() - box / 2), QPointF(end.x(), end.y() + box / 2))
-                draw_box(end, OUTPUT_FILL, OUTPUT_EDGE, col.output_label)
-            for r in range(2, rows + 1):  # layer below feeds the layer above
-                a, b = center(i, r), center(i, r - 1)
-                _arrow(painter, QPointF(a.x(), a.y() - box / 2), QPointF(b.x(), b.y() + box / 2))
-        # Recurrent connections: the state goes on to the next step (and back, if bidirectional).
-        for i in range(len(cols) - 1):
-            for r in range(1, rows + 1):
-                a, b = center(i, r), center(i + 1, r)
-                left = QPointF(a.x() + box / 2, a.y())
-                right = QPointF(b.x() - box / 2, b.y())
-                if cols[i].ellipsis or cols[i + 1].ellipsis:
-                    left.setX(a.x() + (box / 2 if not cols[i].ellipsis else col_w * 0.3))
-                    right.setX(b.x() - (box / 2 if not cols[i + 1].ellipsis else col_w * 0.3))
-                if self._bidirectional:
-                    _arrow(painter, QPointF(left.x(), left.y() - box * 0.18), QPointF(right.x(), right.y() - box * 0.18))
-                    _arrow(painter, QPointF(right.x(), right.y() + box * 0.18), QPointF(left.x(), left.y() + box * 0.18))
-                else:
-                    _arrow(painter, left, right)
-        caption_font = QFont(self.font())
-        caption_font.setPointSizeF(8.5)
-        painter.setFont(caption_font)
-        painter.setPen(QColor("#333333"))
-        painter.drawText(QRectF(4, self.height() - caption_h, width - 8, caption_h),
-                         Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.caption())
-        painter.end()
-
-
-def _arrow(painter: QPainter, start: QPointF, end: QPointF) -> None:
-    painter.setPen(QPen(ARROW, 1.2))
-    painter.drawLine(start, end)
-    direction = end - start
-    length = max(1e-6, (direction.x() ** 2 + direction.y() ** 2) ** 0.5)
-    ux, uy = direction.x() / length, direction.y() / length
-    size = 5.0
-    tip = end
-    left = QPointF(tip.x() - ux * size - uy * size * 0.55, tip.y() - uy * size + ux * size * 0.55)
-    right = QPointF(tip.x() - ux * size + uy * size * 0.55, tip.y() - uy * size - ux * size * 0.55)
-    path = QPainterPath()
-    path.addPolygon(QPolygonF([tip, left, right]))
-    painter.fillPath(path, QBrush(ARROW))

@@ -9,10 +9,12 @@ returning the last spec that worked.
 from __future__ import annotations
 
 import html
-import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
@@ -27,29 +29,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-import numpy as np  # noqa: E402
-import pyqtgraph as pg  # noqa: E402
-
-from core.datasets import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, build_dataset, get_task, list_tasks  # noqa: E402
-from core.errors import RNNLabError  # noqa: E402
-from core.specs import IO_MODE_TITLES, DatasetSpec  # noqa: E402
-from desktop_app.widgets import MessageLabel, ParamForm, compact_combo, place_in_scroll_area, note_label  # noqa: E402
+from core.datasets import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, build_dataset, get_task, list_tasks
+from core.errors import RNNLabError
+from core.specs import IO_MODE_TITLES, DatasetSpec, field_info
+from desktop_app.plots.style import style_axes
+from desktop_app.widgets import (
+    MessageLabel,
+    ParamForm,
+    bind_spin_box,
+    compact_combo,
+    note_label,
+    place_in_scroll_area,
+)
 
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 TEXT_FILTER = "Text files (*.txt *.md);;All files (*)"
 
+
+def _spec_field_param(name: str, default: float) -> ParamSpec:
+    """A row of the task form for a DatasetSpec field, as ``core.specs`` declares it."""
+    info = field_info(f"dataset.{name}")
+    return ParamSpec(name, info.kind, default, info.label, info.help, minimum=info.low, maximum=info.high)
+
+
 # The split and seed belong to every task; they sit in the same form so the labels line up.
-_SPLIT_PARAM = ParamSpec(
-    "validation_split", "float", 0.2, "Validation split",
-    "Share of the samples held back (the last ones, in order) to check the net on data it never trained on.",
-    minimum=0.0, maximum=0.9,
-)
-_SEED_PARAM = ParamSpec(
-    "seed", "int", 0, "Data seed",
-    "Same seed, same generated samples: change it to draw a different dataset.",
-    minimum=0, maximum=2**31 - 1,
-)
+_SPLIT_PARAM = _spec_field_param("validation_split", DatasetSpec.validation_split)
+_SEED_PARAM = _spec_field_param("seed", DatasetSpec.seed)
 _COMMON = (_SPLIT_PARAM.name, _SEED_PARAM.name)
 
 SAMPLE_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -227,14 +232,8 @@ class DatasetPanel(QWidget):
         return self.task_combo.currentData() or self._valid_spec.task
 
     def _effective_mode(self, task_name: str) -> str:
-        task = get_task(task_name)
-        if self._io_mode in task.supported_modes:
-            return self._io_mode
         params = self._params_by_task.get(task_name, {})
-        try:
-            return task.natural_mode_for(task.validate_params({k: v for k, v in params.items() if k not in _COMMON}))
-        except RNNLabError:
-            return task.natural_mode
+        return get_task(task_name).mode_for({k: v for k, v in params.items() if k not in _COMMON}, self._io_mode)
 
     def _show_task(self, name: str) -> None:
         """Replace the form with the task's parameters (remembered values or defaults)."""
@@ -251,6 +250,9 @@ class DatasetPanel(QWidget):
         values.update(self._params_by_task.get(name, {}))
         file_filter = CSV_FILTER if name == "csv" else TEXT_FILTER
         self._form = ParamForm(tuple(task.params) + (_SPLIT_PARAM, _SEED_PARAM), values, file_filter=file_filter)
+        for param in (_SPLIT_PARAM, _SEED_PARAM):
+            bind_spin_box(self._form.editor(param.name), f"dataset.{param.name}")
+        self._form.set_values(values)  # again, now within the spec's range and decimals
         self._form_task = name
         for param in self._form.params:
             picker = self._form.editor(param.name)
@@ -333,8 +335,8 @@ class DatasetPanel(QWidget):
         try:
             spec.validate()
             task = get_task(spec.task)
-            wanted = self._io_mode or task.natural_mode_for(task.validate_params(spec.params))
-            mode = wanted if wanted in task.supported_modes else task.natural_mode_for(task.validate_params(spec.params))
+            mode = task.mode_for(spec.params, self._io_mode)
+            wanted = self._io_mode or mode
             data = build_dataset(spec, mode)
         except RNNLabError as exc:
             self._show_result(None, str(exc))
@@ -459,10 +461,7 @@ class DatasetPanel(QWidget):
         if len(pos) == 1:
             # One input vector (one-to-one, one-to-many): show it as the lecture does, a column
             # of numbers, one per feature, in the data's own units.
-            vector = np.asarray(steps[0], dtype=float)
-            norm = info.normalization or {}
-            if len(norm.get("x_mean", [])) == len(vector) and len(norm.get("x_std", [])) == len(vector):
-                vector = vector * np.asarray(norm["x_std"]) + np.asarray(norm["x_mean"])
+            vector = info.denormalize_x(steps[0])
             self._tick_labels += _draw_vector(plot, vector, float(pos[0]), names, "input vector, sample 1")
             return 1
         symbol = "o" if len(pos) <= 40 else None
@@ -594,12 +593,8 @@ def _style_plot(plot: pg.PlotItem) -> None:
     plot.hideButtons()
     plot.showGrid(x=True, y=True, alpha=0.15)
     plot.getViewBox().setMouseEnabled(x=True, y=False)
-    for name in ("left", "bottom"):
-        axis = plot.getAxis(name)
-        axis.setPen(pg.mkPen("#555555"))
-        axis.setTextPen(pg.mkPen("#333333"))
+    style_axes(plot)
     plot.getAxis("left").setWidth(MIN_AXIS_WIDTH)
-    plot.getAxis("bottom").enableAutoSIPrefix(False)
 
 
 def _draw_ids(plot: pg.PlotItem, ids: np.ndarray, pos: np.ndarray, names: list[str], what: str) -> list[str]:

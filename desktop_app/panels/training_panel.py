@@ -6,7 +6,7 @@ tells the panel its state (``set_run_state``) and progress (``set_progress``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,14 +17,22 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QStyle,
     QVBoxLayout,
     QWidget,
 )
 
-from core.specs import CLIP_MODES, OPTIMIZERS, TrainingSpec
-from desktop_app.widgets import NOTE_COLOR, FloatSpinBox, LogSpinBox, MessageLabel, compact_combo, place_in_scroll_area
+from core.specs import TrainingSpec, field_info
+from desktop_app.widgets import (
+    NOTE_COLOR,
+    MessageLabel,
+    compact_combo,
+    field_combo,
+    field_label,
+    field_spin_box,
+    field_tooltip,
+    place_in_scroll_area,
+)
 
 RUN_STATES = ("idle", "preparing", "running", "paused", "stopping")
 
@@ -82,78 +90,61 @@ class TrainingPanel(QWidget):
         form = QFormLayout(opt_box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._opt_form = form
-        self.optimizer_combo = compact_combo(QComboBox())
-        for i, name in enumerate(OPTIMIZERS):
-            self.optimizer_combo.addItem(OPTIMIZER_TITLES[name], name)
-            self.optimizer_combo.setItemData(i, OPTIMIZER_TIPS[name], Qt.ItemDataRole.ToolTipRole)
-        self.optimizer_combo.setToolTip("How each update uses the gradient. RMSprop and Adam adapt the step size "
-                                        "per weight, which tames exploding gradients (lecture).")
-        form.addRow("Optimizer:", self.optimizer_combo)
+        self.optimizer_combo = field_combo(
+            "training.optimizer", "RMSprop and Adam adapt the step size per weight, which tames exploding "
+            "gradients (lecture).", titles=OPTIMIZER_TITLES, tips=OPTIMIZER_TIPS)
+        form.addRow(field_label("training.optimizer"), self.optimizer_combo)
 
-        self.lr_spin = LogSpinBox(minimum=1e-6, maximum=10.0)
-        self.lr_spin.setToolTip("Step size of each update, w -= rate x gradient (the lecture's n). Too big: the loss "
-                                "jumps or explodes; too small: nothing moves. The arrows go 1, 2, 5, 10, ...")
-        form.addRow("Learning rate:", self.lr_spin)
+        self.lr_spin = field_spin_box(
+            "training.learning_rate", "Each update is w -= rate x gradient (the lecture's n). Too big: the loss "
+            "jumps or explodes; too small: nothing moves. The arrows go 1, 2, 5, 10, ...")
+        form.addRow(field_label("training.learning_rate"), self.lr_spin)
 
-        self.momentum_spin = FloatSpinBox()
-        self.momentum_spin.setRange(0.0, 0.999)
-        self.momentum_spin.setSingleStep(0.05)
-        self.momentum_spin.setToolTip("SGD only: each update keeps this share of the previous one, smoothing "
-                                      "noisy gradients.")
-        form.addRow("Momentum:", self.momentum_spin)
+        self.momentum_spin = field_spin_box(
+            "training.momentum", "Each update keeps this share of the previous one, smoothing noisy gradients.")
+        form.addRow(field_label("training.momentum"), self.momentum_spin)
 
-        self.clip_combo = compact_combo(QComboBox())
-        for i, mode in enumerate(CLIP_MODES):
-            self.clip_combo.addItem(CLIP_TITLES[mode], mode)
-            self.clip_combo.setItemData(i, CLIP_TIPS[mode], Qt.ItemDataRole.ToolTipRole)
-        self.clip_combo.setToolTip("Gradient clipping caps the gradient before each update: the lecture's fix for "
-                                   "exploding gradients.")
-        form.addRow("Gradient clipping:", self.clip_combo)
+        self.clip_combo = field_combo(
+            "training.clip_mode", "Clipping caps the gradient before each update: the lecture's fix for exploding "
+            "gradients.", titles=CLIP_TITLES, tips=CLIP_TIPS)
+        form.addRow(field_label("training.clip_mode"), self.clip_combo)
 
-        self.clip_spin = FloatSpinBox()
-        self.clip_spin.setRange(1e-4, 1e6)
-        self.clip_spin.setSingleStep(0.5)
-        self.clip_spin.setToolTip("The largest gradient norm (or entry, for clipping by value) an update may use.")
-        form.addRow("Clip at:", self.clip_spin)
+        self.clip_spin = field_spin_box(
+            "training.clip_value", "The largest gradient norm (or entry, for clipping by value) an update may use.")
+        form.addRow(field_label("training.clip_value"), self.clip_spin)
         settings_layout.addWidget(opt_box)
 
         run_box = QGroupBox("Schedule")
         rform = QFormLayout(run_box)
         rform.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.epochs_spin = QSpinBox()
-        self.epochs_spin.setRange(1, 100000)
-        self.epochs_spin.setToolTip("Passes over the whole training set.")
-        rform.addRow("Epochs:", self.epochs_spin)
+        self.epochs_spin = field_spin_box("training.epochs")
+        rform.addRow(field_label("training.epochs"), self.epochs_spin)
 
-        self.batch_spin = QSpinBox()
-        self.batch_spin.setRange(1, 1 << 20)
-        self.batch_spin.setToolTip("Samples per update: smaller batches give more, noisier updates per epoch.")
-        rform.addRow("Batch size:", self.batch_spin)
+        self.batch_spin = field_spin_box(
+            "training.batch_size", "Smaller batches give more, noisier updates per epoch.")
+        rform.addRow(field_label("training.batch_size"), self.batch_spin)
 
+        early_note = "More epochs would only fit the training data better (overfitting)."
         self.early_check = QCheckBox("after")
-        self.early_check.setToolTip("Stop when the validation loss has not improved for this many epochs (the "
-                                    "patience): more epochs would only fit the training data better (overfitting).")
-        self.patience_spin = QSpinBox()
-        self.patience_spin.setRange(1, 10000)
+        self.early_check.setToolTip(field_tooltip(field_info("training.early_stopping"), early_note))
+        self.patience_spin = field_spin_box("training.patience", early_note)
         self.patience_spin.setSuffix(" epochs")
-        self.patience_spin.setToolTip(self.early_check.toolTip())
         early_row = QHBoxLayout()
         early_row.setContentsMargins(0, 0, 0, 0)
         early_row.addWidget(self.early_check)
         early_row.addWidget(self.patience_spin, 1)
         early_widget = QWidget()
         early_widget.setLayout(early_row)
-        rform.addRow("Early stopping:", early_widget)
+        rform.addRow(field_label("training.early_stopping"), early_widget)
 
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
-        self.seed_spin.setToolTip("Same seed, same initial weights and batch order: the same result again on a CPU.")
-        rform.addRow("Seed:", self.seed_spin)
+        self.seed_spin = field_spin_box("training.seed")
+        rform.addRow(field_label("training.seed"), self.seed_spin)
 
+        # The devices are this machine's, offered once TensorFlow has listed them (set_devices).
         self.device_combo = compact_combo(QComboBox())
-        self.device_combo.setToolTip("Where to train: the CPU always works; a GPU runs LSTM and GRU much faster; "
-                                     "all GPUs share each batch between them.")
-        rform.addRow("Device:", self.device_combo)
+        self.device_combo.setToolTip(field_tooltip(
+            field_info("training.device"), "The CPU always works; a GPU runs LSTM and GRU much faster."))
+        rform.addRow(field_label("training.device"), self.device_combo)
         settings_layout.addWidget(run_box)
         layout.addWidget(self.settings)
 
@@ -207,6 +198,10 @@ class TrainingPanel(QWidget):
         self.early_check.toggled.connect(self._on_widget_changed)
 
     # --- spec ------------------------------------------------------------------------------
+
+    def device(self) -> str:
+        """The device id chosen now, readable even while another field is half-edited."""
+        return self.device_combo.currentData() or "cpu"
 
     def spec(self) -> TrainingSpec:
         return self._spec
@@ -343,6 +338,13 @@ class TrainingPanel(QWidget):
 
     def progress_text(self) -> str:
         return self.progress_label.text()
+
+    def clear_progress(self) -> None:
+        """Forget the last run's progress and how it ended (another project is current)."""
+        self._progress_text = ""
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.progress_label.setText("Ready.")
 
     def _update_train_tooltip(self) -> None:
         if self._state != "idle":

@@ -18,9 +18,10 @@ import codecs
 import json
 import marshal
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # A number with more digits than Python will turn into an int from text (4300 by default):
 # json.loads then raises ValueError, not JSONDecodeError.
@@ -103,6 +104,12 @@ def _csv_with_cell(row: int, column: str, value: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _bad_cell(case_id: str, file: str, row: int, column: str, value: str, *words: str) -> Hostile:
+    """The good CSV with one bad cell; the message must name its file line (row + 1) and column."""
+    return Hostile(case_id, _bytes_file(file, _csv_with_cell(row, column, value)),
+                   (f"row {row + 1}", f"'{column}'", *words))
+
+
 def _csv_with_line(row: int, line: str) -> bytes:
     lines = good_csv_text().splitlines()
     lines[row] = line
@@ -130,22 +137,14 @@ def csv_cases() -> list[Hostile]:
         c("utf16_bom", _bytes_file("utf16.csv", good.encode("utf-16")), ("utf-16", "utf-8")),
         c("utf16_no_bom", _bytes_file("utf16le.csv", good.encode("utf-16-le")), ("utf-16", "utf-8")),
         c("latin1", _bytes_file("latin1.csv", latin1), ("not utf-8", "line 1", "latin-1")),
-        c("overflow_1e400", _bytes_file("overflow.csv", _csv_with_cell(5, "temp", "1e400")),
-          ("row 6", "'temp'", "'1e400'", "not a finite number")),
-        c("huge_1e308", _bytes_file("huge.csv", _csv_with_cell(7, "humidity", "1e308")),
-          ("row 8", "'humidity'", "too large")),
-        c("nan_cell", _bytes_file("nan.csv", _csv_with_cell(3, "pressure", "NaN")),
-          ("row 4", "'pressure'", "not a finite number")),
-        c("inf_cell", _bytes_file("inf.csv", _csv_with_cell(9, "temp", "inf")),
-          ("row 10", "'temp'", "not a finite number")),
-        c("minus_infinity_cell", _bytes_file("minf.csv", _csv_with_cell(2, "humidity", "-Infinity")),
-          ("row 3", "'humidity'", "not a finite number")),
-        c("empty_cell", _bytes_file("gap.csv", _csv_with_cell(12, "temp", "")),
-          ("row 13", "'temp'", "missing value")),
-        c("na_cell", _bytes_file("na.csv", _csv_with_cell(4, "humidity", "NA")),
-          ("row 5", "'humidity'", "missing value")),
-        c("text_cell", _bytes_file("word.csv", _csv_with_cell(8, "temp", "warm")),
-          ("row 9", "'temp'", "'warm' is not a number")),
+        _bad_cell("overflow_1e400", "overflow.csv", 5, "temp", "1e400", "'1e400'", "not a finite number"),
+        _bad_cell("huge_1e308", "huge.csv", 7, "humidity", "1e308", "too large"),
+        _bad_cell("nan_cell", "nan.csv", 3, "pressure", "NaN", "not a finite number"),
+        _bad_cell("inf_cell", "inf.csv", 9, "temp", "inf", "not a finite number"),
+        _bad_cell("minus_infinity_cell", "minf.csv", 2, "humidity", "-Infinity", "not a finite number"),
+        _bad_cell("empty_cell", "gap.csv", 12, "temp", "", "missing value"),
+        _bad_cell("na_cell", "na.csv", 4, "humidity", "NA", "missing value"),
+        _bad_cell("text_cell", "word.csv", 8, "temp", "warm", "'warm' is not a number"),
         c("short_row", _bytes_file("short.csv", _csv_with_line(6, "7,11.5")),
           ("row 7", "2 cells", "4 columns")),
         c("long_row", _bytes_file("long.csv", _csv_with_line(6, "7,11.5,50,1000,3,4")),
@@ -187,7 +186,7 @@ def csv_cases() -> list[Hostile]:
         c("path_blank", _missing("unused.csv"), ("dataset.params.path", "path"), names_file=False,
           params={"path": "   "}),
         c("folder", _folder("folder.csv"), ("folder",)),
-        c("missing", _missing("nowhere.csv"), ("does not exist",)),
+        c("missing", _missing("nowhere.csv"), ("not found",)),
     ]
 
 
@@ -235,7 +234,7 @@ def text_cases() -> list[Hostile]:
         c("unknown_builtin", _missing("unused.txt"), ("dataset.params.source", "builtin:recurrence"),
           names_file=False, params={"source": "builtin:no-such-text"}),
         c("folder", _folder("folder.txt"), ("folder",)),
-        c("missing", _missing("nowhere.txt"), ("does not exist",)),
+        c("missing", _missing("nowhere.txt"), ("not found",)),
     ]
 
 

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from core.cli import main
-from core.persistence import load_bundle
+from core.history import History
+from core.persistence import load_bundle, save_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 keras = pytest.importorskip("keras")
@@ -148,6 +149,21 @@ def test_inspect_bundle(trained, capsys):
         assert expected in text
 
 
+def test_inspect_names_the_verdict_of_a_run_that_vanished(trained, tmp_path, capsys):
+    bundle = load_bundle(trained["bundle"])
+    batches = len(bundle.history.batch_loss)
+    bundle.history = History(epochs=bundle.history.epochs, batch_loss=bundle.history.batch_loss,
+                             layer_norms={"rnn_1": [1e-3] * (batches - 1) + [1e-9]},
+                             gradient_flow=[[1e-3, 1e-2, 1.0], [1e-13, 1e-6, 1.0]])
+    vanished = tmp_path / "vanished.rnnlab"
+    save_bundle(vanished, bundle)
+    assert main(["inspect", str(vanished)]) == 0
+    text = capsys.readouterr().out
+    assert "first/last 1.00e-13 (vanishing)" in text and "Gradient diagnosis:" in text
+    assert "rnn_1 below 1e-06 at the latest batch: vanishing" in text
+    assert "vanishing at early steps: try LSTM/GRU" in text
+
+
 def test_inspect_plain_keras_file(tmp_path, capsys):
     # A model made by ordinary Keras code, nothing from RNN Lab.
     model = keras.Sequential([keras.Input((12, 3)), keras.layers.GRU(5, name="gru"), keras.layers.Dense(1)])
@@ -214,7 +230,7 @@ def test_help(capsys):
     (["train", "{junk}", "--out", "m.rnnlab"], 1, "junk.json: not a project file"),
     (["predict", "{junk}"], 1, "junk.json: not a model bundle"),
     (["predict", "{bundle}", "--sample", "999"], 1, "Sample 999 does not exist"),
-    (["predict", "{bundle}", "--input", "{missing}"], 1, "input file not found"),
+    (["predict", "{bundle}", "--input", "{missing}"], 1, "missing.json: file not found"),
     (["inspect", "{missing}"], 1, "file not found"),
     (["export", "{bundle}", "{folder}/out.txt"], 1, "must end in .keras"),
 ])

@@ -185,7 +185,7 @@ def test_bad_csv_content_names_row_and_column(tmp_path, make, params, message):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"", "The CSV file series.csv is empty"),
+        (b"", "series.csv: the CSV file is empty"),
         (b"\n\n  \n", "is empty"),
         (bytes(range(256)) * 8, "binary file"),
         (b"PK\x03\x04\x14\x00\x06\x00\x08\x00" + bytes(200), "binary file"),
@@ -202,7 +202,7 @@ def test_unreadable_csv_files_are_explained(tmp_path, content, message):
 
 
 def test_missing_file_folder_and_blank_path(tmp_path):
-    with pytest.raises(DatasetError, match="nothere.csv does not exist"):
+    with pytest.raises(DatasetError, match="nothere.csv: file not found"):
         build(tmp_path / "nothere.csv")
     with pytest.raises(DatasetError, match="is a folder"):
         build(tmp_path)

@@ -414,7 +414,7 @@ def test_text_typed_seed_and_vocabulary_cap(tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (None, "does not exist"),
+        (None, "file not found"),
         (b"", "is empty"),
         (b"  \n\n ", "is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20, "binary file"),
@@ -449,3 +449,64 @@ def test_regression_decoding_is_in_words_for_every_regression_task():
         assert get_task(name).kind == REGRESSION
         out = data.info.decode_output(data.y_val[0])
         assert any(ch.isalpha() for ch in out) and ":" in out, out
+
+
+# --- rules every view asks the task or the data info, not its own copy -------------------------
+
+
+def test_mode_for_keeps_a_supported_mode_and_otherwise_follows_the_parameters():
+    echo = get_task("echo")
+    assert echo.mode_for({}, "encoder_decoder") == "encoder_decoder"
+    assert echo.mode_for({"operation": "reverse"}, "one_to_many") == "encoder_decoder"
+    assert echo.mode_for({"operation": "echo"}) == "many_to_many"
+    # Half-typed parameters that do not validate yet: the task's natural mode.
+    assert echo.mode_for({"operation": "reverse", "length": -1}) == echo.natural_mode
+
+
+def test_tasks_declare_typed_input_exactly_when_they_encode_it():
+    from core.datasets.base import Task
+
+    for task in list_tasks():
+        assert task.accepts_typed_input == (type(task).encode_input is not Task.encode_input), task.name
+
+
+def test_generation_is_declared_or_follows_from_what_the_model_predicts(tmp_path):
+    assert get_task("text").generation_for(build("text").info) == "text"
+    assert get_task("sine").generation_for(build("sine").info) == "series"
+    # Classes, or a sum of two inputs, cannot be fed back as the next input.
+    assert get_task("cooking").generation_for(build("cooking").info) == ""
+    assert get_task("adding").generation_for(build("adding").info) == ""
+    path = tmp_path / "co2.csv"
+    path.write_text("month,co2,temp\n" + "".join(f"{m},{300 + m % 7},{m % 5}\n" for m in range(60)))
+    alone = build("csv", path=str(path), feature_columns=["co2"], target_column="co2", window=5).info
+    assert get_task("csv").generation_for(alone) == "series"
+    with_temp = build("csv", path=str(path), feature_columns=["co2", "temp"], target_column="co2", window=5).info
+    assert get_task("csv").generation_for(with_temp) == ""
+    assert with_temp.feedback_features() == [0]
+
+
+def _series_info(**changes) -> DataInfo:
+    info = dict(task="csv", io_mode="many_to_one", kind=REGRESSION, input_kind="real", input_shape=(4, 2),
+                output_shape=(1,), feature_names=["co2", "temp"], target_names=["temp"],
+                normalization={"x_mean": [300.0, 10.0], "x_std": [2.0, 0.0], "y_mean": [10.0], "y_std": [5.0]})
+    return DataInfo(**{**info, **changes})
+
+
+def test_denormalize_x_undoes_the_input_scaling_per_feature():
+    info = _series_info()
+    np.testing.assert_allclose(info.denormalize_x(np.array([[1.0, 3.0], [0.0, -1.0]])), [[302.0, 13.0], [300.0, 9.0]])
+    # One stored value stands for every feature; missing statistics mean unscaled inputs.
+    shared = _series_info(normalization={"x_mean": [1.0], "x_std": [2.0]})
+    np.testing.assert_allclose(shared.denormalize_x(np.array([1.0, 2.0])), [3.0, 5.0])
+    np.testing.assert_allclose(_series_info(normalization=None).denormalize_x(np.array([1.0, 2.0])), [1.0, 2.0])
+
+
+def test_feedback_features_map_each_target_to_its_input():
+    assert _series_info().feedback_features() == [1]
+    assert not _series_info().predicts_every_input()
+    both = _series_info(target_names=["co2", "temp"], output_shape=(2,))
+    assert both.feedback_features() == [0, 1] and both.predicts_every_input()
+    assert _series_info(extra={"feedback_feature": 0}).feedback_features() == [0]
+    assert _series_info(target_names=["sum"]).feedback_features() is None
+    assert _series_info(extra={"target_feature_indices": [5]}).feedback_features() is None
+    assert _series_info(io_mode="one_to_many", input_shape=(2,)).feedback_features() is None

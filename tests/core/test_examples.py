@@ -63,7 +63,8 @@ def test_example_pairs_differ_only_where_they_mean_to():
     assert _differences(_raw("adding_simplernn"), _raw("adding_lstm")) == {"name", "model.cell"}
     assert _raw("adding_lstm")["dataset"]["params"]["length"] >= 100
     assert _differences(_raw("exploding_gradients"), _raw("exploding_clipped")) == {"name", "training.clip_mode"}
-    assert _differences(_raw("cooking"), _raw("cooking_feedforward")) <= {"name", "model.io_mode", "dataset.params.days"}
+    assert _differences(_raw("cooking"), _raw("cooking_feedforward")) <= {
+        "name", "model.io_mode", "dataset.params.days"}
     assert _raw("cooking_feedforward")["model"]["io_mode"] == "one_to_one"
     assert _raw("sine_generate")["model"]["io_mode"] == "one_to_many"
     assert _raw("reverse")["model"]["io_mode"] == "encoder_decoder"
@@ -127,3 +128,24 @@ def test_project_fields_doc_covers_every_field_and_parameter():
     assert "| `model.layers` | `1` | a whole number from 1 to 8 |" in text
     for name in NAMES:
         assert f"`{name}.json`" in text
+
+
+def test_examples_are_listed_in_the_lectures_order_with_their_names():
+    from core.examples import EXAMPLE_ORDER, EXAMPLES_DIR, list_examples
+
+    examples = list_examples()
+    assert EXAMPLES_DIR == EXAMPLES
+    assert [e.path.stem for e in examples] == [name for name in EXAMPLE_ORDER if name in NAMES]
+    assert all(e.title == _raw(e.path.stem)["name"] for e in examples)
+
+
+def test_unknown_and_unreadable_examples_come_last_under_their_file_name(tmp_path):
+    from core.examples import list_examples
+
+    (tmp_path / "zz_mine.json").write_text('{"name": "  My own project "}', encoding="utf-8")
+    (tmp_path / "a-broken_one.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "gym.json").write_text('{"name": ""}', encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a project", encoding="utf-8")
+    examples = list_examples(tmp_path)
+    assert [(e.title, e.path.name) for e in examples] == [
+        ("Gym", "gym.json"), ("A broken one", "a-broken_one.json"), ("My own project", "zz_mine.json")]

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from _hostile_files import (
     Hostile,
     bundle_cases,
@@ -25,28 +24,36 @@ from _hostile_files import (
     project_cases,
     text_cases,
 )
-from core import persistence
+
+from core import keras_files, persistence
 from core.datasets import build_dataset
 from core.errors import ModelFileError, RNNLabError
 from core.persistence import import_keras, load_bundle, load_project
 from core.specs import DatasetSpec, ModelSpec, Project
 
 
-def _assert_clear(err: RNNLabError, case: Hostile, path: Path) -> None:
-    message = str(err)
+def _refused_clearly(case: Hostile, folder: Path, opener) -> RNNLabError:
+    """Open the case's file with ``opener(path, case)``: it must raise an error a user can act on."""
+    path = case.write(folder)
+    with pytest.raises(RNNLabError) as raised:
+        opener(path, case)
+    message = str(raised.value)
     lowered = message.lower()
     missing = [word for word in case.words if word.lower() not in lowered]
     assert not missing, f"message lacks {missing}: {message}"
     if case.names_file:
         assert path.name in message, f"message does not name {path.name}: {message}"
     assert "Traceback" not in message and len(message) < 1000, message
+    return raised.value
 
 
-def _open(case: Hostile, folder: Path, opener) -> tuple[RNNLabError, Path]:
-    path = case.write(folder)
-    with pytest.raises(RNNLabError) as err:
-        opener(path, case)
-    return err.value, path
+def _dataset_opener(task: str, path_param: str):
+    """Builds ``task`` (many-to-one) from the case's file, with the case's extra parameters."""
+
+    def open_file(path: Path, case: Hostile) -> None:
+        build_dataset(DatasetSpec(task=task, params={path_param: str(path), **case.params}), "many_to_one")
+
+    return open_file
 
 
 # --- CSV and text through the dataset tasks ---------------------------------------------------
@@ -54,20 +61,12 @@ def _open(case: Hostile, folder: Path, opener) -> tuple[RNNLabError, Path]:
 
 @pytest.mark.parametrize("case", csv_cases(), ids=str)
 def test_hostile_csv(case, tmp_path):
-    def open_csv(path, case):
-        build_dataset(DatasetSpec(task="csv", params={"path": str(path), **case.params}), "many_to_one")
-
-    err, path = _open(case, tmp_path, open_csv)
-    _assert_clear(err, case, path)
+    _refused_clearly(case, tmp_path, _dataset_opener("csv", "path"))
 
 
 @pytest.mark.parametrize("case", text_cases(), ids=str)
 def test_hostile_text(case, tmp_path):
-    def open_text(path, case):
-        build_dataset(DatasetSpec(task="text", params={"source": str(path), **case.params}), "many_to_one")
-
-    err, path = _open(case, tmp_path, open_text)
-    _assert_clear(err, case, path)
+    _refused_clearly(case, tmp_path, _dataset_opener("text", "source"))
 
 
 def test_good_csv_and_text_load(tmp_path):
@@ -96,8 +95,7 @@ def test_csv_with_huge_but_representable_values_stays_finite(tmp_path):
 
 @pytest.mark.parametrize("case", project_cases(), ids=str)
 def test_hostile_project_file(case, tmp_path):
-    err, path = _open(case, tmp_path, lambda path, case: load_project(path))
-    _assert_clear(err, case, path)
+    _refused_clearly(case, tmp_path, lambda path, case: load_project(path))
 
 
 def test_project_file_missing_fields_take_defaults(tmp_path):
@@ -158,17 +156,13 @@ def good_files(tmp_path_factory):
 @pytest.mark.parametrize("case_id", [c.id for c in bundle_cases(Path("unused"))])
 def test_hostile_bundle(case_id, good_files, tmp_path):
     case = {c.id: c for c in bundle_cases(good_files[0])}[case_id]
-    err, path = _open(case, tmp_path, lambda path, case: load_bundle(path))
-    assert isinstance(err, ModelFileError)
-    _assert_clear(err, case, path)
+    assert isinstance(_refused_clearly(case, tmp_path, lambda path, case: load_bundle(path)), ModelFileError)
 
 
 @pytest.mark.parametrize("case_id", [c.id for c in keras_cases(Path("unused"))])
 def test_hostile_keras(case_id, good_files, tmp_path):
     case = {c.id: c for c in keras_cases(good_files[1])}[case_id]
-    err, path = _open(case, tmp_path, lambda path, case: import_keras(path))
-    assert isinstance(err, ModelFileError)
-    _assert_clear(err, case, path)
+    assert isinstance(_refused_clearly(case, tmp_path, lambda path, case: import_keras(path)), ModelFileError)
 
 
 # --- nothing from a file runs ------------------------------------------------------------------
@@ -235,7 +229,7 @@ def test_keras_safe_mode_still_refuses_when_the_scan_misses(kind, code_models, m
     """Defence in depth: were the config scan fooled, Keras' safe mode must still refuse."""
     model_path, marker = code_models[kind]
     marker.unlink(missing_ok=True)
-    monkeypatch.setattr(persistence, "_find_lambda", lambda config: None)
+    monkeypatch.setattr(keras_files, "_find_lambda", lambda config: None)
     with pytest.raises(ModelFileError, match="refused"):
         import_keras(model_path)
     assert not marker.exists(), "code from the file ran"

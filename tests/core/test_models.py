@@ -21,31 +21,11 @@ from core.models import (
 )
 from core.specs import CELLS, IO_MODES, ModelSpec
 
-T_IN, T_OUT, FEATURES = 5, 4, 3
-VOCAB = ["a", "b", "c", "d"]
-
-
-def tiny_info(mode: str, *, tokens: bool = False, kind: str = CLASSIFICATION) -> DataInfo:
-    t_in = 1 if mode == "one_to_one" else T_IN
-    if mode == "one_to_many":
-        input_shape: tuple[int, ...] = (FEATURES,)
-    else:
-        input_shape = (t_in,) if tokens else (t_in, FEATURES)
-    steps = {"many_to_many": (t_in,), "one_to_many": (T_OUT,), "encoder_decoder": (T_OUT,)}.get(mode, ())
-    output_shape = steps if kind == CLASSIFICATION else steps + (2,)
-    return DataInfo(
-        task="tiny", io_mode=mode, kind=kind, input_kind="tokens" if tokens else "real",
-        input_shape=input_shape, output_shape=output_shape,
-        class_names=["x", "y", "z"] if kind == CLASSIFICATION else [],
-        vocabulary=list(VOCAB) if tokens else [],
-        target_names=["u", "v"] if kind == REGRESSION else [],
-    )
-
 
 def sample_input(info: DataInfo, n: int = 2) -> np.ndarray:
     rng = np.random.default_rng(1)
     if info.input_kind == "tokens":
-        return rng.integers(0, len(VOCAB), size=(n, *info.input_shape)).astype(np.int32)
+        return rng.integers(0, len(info.vocabulary), size=(n, *info.input_shape)).astype(np.int32)
     return rng.normal(size=(n, *info.input_shape)).astype(np.float32)
 
 
@@ -57,7 +37,7 @@ def expected_output_shape(info: DataInfo) -> tuple:
 
 @pytest.mark.parametrize("mode", IO_MODES)
 @pytest.mark.parametrize("cell", CELLS)
-def test_every_cell_and_mode_builds_with_the_data_shapes_and_names(cell, mode):
+def test_every_cell_and_mode_builds_with_the_data_shapes_and_names(tiny_info, cell, mode):
     info = tiny_info(mode, kind=CLASSIFICATION if cell != "GRU" else REGRESSION)
     model = build_model(ModelSpec(cell=cell, io_mode=mode, layers=2, units=4), info)
     assert model.inputs[0].name == "sequence"
@@ -84,7 +64,7 @@ def test_every_cell_and_mode_builds_with_the_data_shapes_and_names(cell, mode):
     (ModelSpec(cell="SimpleRNN", io_mode="many_to_many", units=4, embedding_dim=0, bidirectional=True), True),
     (ModelSpec(cell="GRU", io_mode="encoder_decoder", units=4, embedding_dim=3, dropout=0.1), True),
 ])
-def test_models_save_and_reload_in_safe_mode_with_identical_outputs(tmp_path, spec, tokens):
+def test_models_save_and_reload_in_safe_mode_with_identical_outputs(tiny_info, tmp_path, spec, tokens):
     info = tiny_info(spec.io_mode, tokens=tokens)
     model = build_model(spec, info)
     path = tmp_path / "model.keras"
@@ -98,12 +78,12 @@ def test_models_save_and_reload_in_safe_mode_with_identical_outputs(tmp_path, sp
         assert type(layer).__name__ != "Lambda"
 
 
-def test_one_to_many_initial_state_feeds_the_vector_only_through_the_state():
+def test_one_to_many_initial_state_feeds_the_vector_only_through_the_state(tiny_info):
     info = tiny_info("one_to_many")
     model = build_model(ModelSpec(cell="LSTM", io_mode="one_to_many", units=4, one_to_many_feed="initial_state"), info)
     rnn = model.get_layer("rnn_1")
     # The RNN reads a zero sequence of T_out steps; the vector arrives as [h, c].
-    assert tuple(model.get_layer("repeat").output.shape) == (None, T_OUT, 1)
+    assert tuple(model.get_layer("repeat").output.shape) == (None, info.output_shape[0], 1)
     assert {"state_h", "state_c"} <= {layer.name for layer in model.layers}
     x = sample_input(info)
     changed = x.copy()
@@ -114,7 +94,7 @@ def test_one_to_many_initial_state_feeds_the_vector_only_through_the_state():
     assert rnn.get_config()["return_sequences"] is True
 
 
-def test_encoder_decoder_decoder_starts_from_the_encoder_states():
+def test_encoder_decoder_decoder_starts_from_the_encoder_states(tiny_info):
     info = tiny_info("encoder_decoder")
     model = build_model(ModelSpec(cell="LSTM", io_mode="encoder_decoder", units=4), info)
     decoder = model.get_layer("decoder_1")
@@ -123,33 +103,34 @@ def test_encoder_decoder_decoder_starts_from_the_encoder_states():
     assert inbound == ["repeat", "encoder_1", "encoder_1"]
 
 
-def test_identity_embedding_is_a_frozen_one_hot():
+def test_identity_embedding_is_a_frozen_one_hot(tiny_info):
     info = tiny_info("many_to_one", tokens=True)
     model = build_model(ModelSpec(cell="GRU", io_mode="many_to_one", units=4, embedding_dim=0), info)
     embedding = model.get_layer("embedding")
     assert not embedding.trainable
     ids = np.array([[0, 3, 1, 1, 2]], dtype=np.int32)
-    np.testing.assert_array_equal(np.asarray(embedding(ids))[0], np.eye(len(VOCAB))[ids[0]])
+    np.testing.assert_array_equal(np.asarray(embedding(ids))[0], np.eye(len(info.vocabulary))[ids[0]])
     learned = build_model(ModelSpec(cell="GRU", io_mode="many_to_one", units=4, embedding_dim=7), info)
     assert learned.get_layer("embedding").trainable
     assert learned.get_layer("embedding").output_dim == 7
 
 
-def test_parameter_counts_per_layer_follow_the_cell_formulas():
+def test_parameter_counts_per_layer_follow_the_cell_formulas(tiny_info):
     info = tiny_info("many_to_one")
     model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_one", layers=2, units=6), info)
     counts = {name: (cls, n) for name, cls, n in layer_parameter_counts(model)}
-    assert counts["rnn_1"] == ("LSTM", 4 * (6 * (FEATURES + 6) + 6))
+    features = info.input_shape[-1]
+    assert counts["rnn_1"] == ("LSTM", 4 * (6 * (features + 6) + 6))
     assert counts["rnn_2"] == ("LSTM", 4 * (6 * (6 + 6) + 6))
     assert counts["head"] == ("Dense", 6 * 3 + 3)
     assert sum(n for _, _, n in layer_parameter_counts(model)) == model.count_params()
     gru = build_model(ModelSpec(cell="GRU", io_mode="many_to_one", units=6, bidirectional=True), info)
     # reset_after=True (the cuDNN-compatible GRU) has two bias vectors per gate.
-    assert dict((n, c) for n, _, c in layer_parameter_counts(gru))["rnn_1"] == 2 * 3 * (6 * (FEATURES + 6) + 2 * 6)
+    assert dict((n, c) for n, _, c in layer_parameter_counts(gru))["rnn_1"] == 2 * 3 * (6 * (features + 6) + 2 * 6)
 
 
 @pytest.mark.parametrize("mode", IO_MODES)
-def test_keras_code_runs_and_builds_the_same_architecture(mode):
+def test_keras_code_runs_and_builds_the_same_architecture(tiny_info, mode):
     tokens = mode not in ("one_to_many",) and mode != "one_to_one"
     info = tiny_info(mode, tokens=tokens)
     spec = ModelSpec(cell="LSTM", io_mode=mode, layers=2, units=5, dropout=0.1, activation="relu",
@@ -168,13 +149,13 @@ def test_keras_code_runs_and_builds_the_same_architecture(mode):
     assert imports == ["import keras"]  # runs without RNN Lab installed
 
 
-def test_check_compatible_rejects_impossible_choices_naming_the_field():
+def test_check_compatible_rejects_impossible_choices_naming_the_field(tiny_info):
     with pytest.raises(SpecError, match="model.bidirectional"):
         check_compatible(ModelSpec(io_mode="one_to_many", one_to_many_feed="initial_state", bidirectional=True),
                          tiny_info("one_to_many"))
     with pytest.raises(SpecError, match="model.io_mode.*encoder-decoder"):
         mismatched = tiny_info("many_to_many")
-        mismatched.output_shape = (T_IN + 2,)
+        mismatched.output_shape = (mismatched.input_shape[0] + 2,)
         check_compatible(ModelSpec(io_mode="many_to_many"), mismatched)
     with pytest.raises(SpecError, match="model.io_mode.*rebuild"):
         check_compatible(ModelSpec(io_mode="many_to_one"), tiny_info("many_to_many"))
@@ -184,7 +165,7 @@ def test_check_compatible_rejects_impossible_choices_naming_the_field():
     check_compatible(ModelSpec(io_mode="one_to_many", bidirectional=True), tiny_info("one_to_many"))
 
 
-def test_cudnn_warnings_name_the_choice_that_leaves_the_fast_kernel():
+def test_cudnn_warnings_name_the_choice_that_leaves_the_fast_kernel(tiny_info):
     assert cudnn_warnings(ModelSpec(cell="LSTM")) == []
     assert cudnn_warnings(ModelSpec(cell="GRU", dropout=0.3, bidirectional=True, layers=3)) == []
     relu = cudnn_warnings(ModelSpec(cell="GRU", activation="relu"))
@@ -199,6 +180,6 @@ def test_cudnn_warnings_name_the_choice_that_leaves_the_fast_kernel():
             config["unroll"], config["use_bias"]) == ("tanh", "sigmoid", True, False, True)
 
 
-def test_loss_and_metrics_follow_the_task_kind():
+def test_loss_and_metrics_follow_the_task_kind(tiny_info):
     assert loss_and_metrics(tiny_info("many_to_one")) == ("sparse_categorical_crossentropy", ["accuracy"])
     assert loss_and_metrics(tiny_info("many_to_one", kind=REGRESSION)) == ("mse", ["mae"])

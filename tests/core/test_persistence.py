@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _hostile_files import rewrite_zip
 
 from core import persistence
 from core.errors import ModelFileError, SpecError
@@ -49,38 +50,28 @@ REGRESSION_PROJECT = Project(
 )
 
 
-@pytest.fixture(scope="module")
-def classification(tmp_path_factory):
-    bundle, data = _train_bundle(CLASSIFICATION_PROJECT)
-    path = tmp_path_factory.mktemp("cls") / "cooking.rnnlab"
+def _saved_bundle(tmp_path_factory, project: Project, file_name: str) -> tuple[Bundle, object, Path]:
+    """A bundle trained on ``project``, saved as ``file_name`` in a folder of its own."""
+    bundle, data = _train_bundle(project)
+    path = tmp_path_factory.mktemp("bundle") / file_name
     save_bundle(path, bundle)
     return bundle, data, path
+
+
+@pytest.fixture(scope="module")
+def classification(tmp_path_factory):
+    return _saved_bundle(tmp_path_factory, CLASSIFICATION_PROJECT, "cooking.rnnlab")
 
 
 @pytest.fixture(scope="module")
 def regression(tmp_path_factory):
-    bundle, data = _train_bundle(REGRESSION_PROJECT)
-    path = tmp_path_factory.mktemp("reg") / "weather.rnnlab"
-    save_bundle(path, bundle)
-    return bundle, data, path
+    return _saved_bundle(tmp_path_factory, REGRESSION_PROJECT, "weather.rnnlab")
 
 
 def _lambda_model():
     inputs = keras.Input((3,))
     doubled = keras.layers.Lambda(lambda t: t * 2, name="doubler")(inputs)
     return keras.Model(inputs, keras.layers.Dense(1)(doubled))
-
-
-def _rewrite_bundle(source: Path, target: Path, replace: dict[str, bytes | None]) -> Path:
-    """Copy a bundle, replacing (bytes) or dropping (None) some members."""
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
-        for name in zin.namelist():
-            if name in replace:
-                if replace[name] is not None:
-                    zout.writestr(name, replace[name])
-            else:
-                zout.writestr(name, zin.read(name))
-    return target
 
 
 # --- project files ----------------------------------------------------------------------------
@@ -131,7 +122,7 @@ def test_builtin_and_outside_paths_are_kept(tmp_path):
     (None, "file not found"),
     (b"", "empty"),
     (b"\x00\x01\xff\xfe binary junk", "not UTF-8"),
-    (b'{"name": "x",\n "model": {"cell": }', "not valid JSON at line 2"),
+    (b'{"name": "x",\n "model": {"cell": }', "not valid JSON (line 2 column"),
     (b"PK\x03\x04 zip", "zip file"),
 ])
 def test_bad_project_files(tmp_path, content, expected):
@@ -232,15 +223,15 @@ def _bad_file(kind: str, tmp_path: Path, good: Path) -> Path:
             target.write_bytes(zf.read("model.keras"))
     elif kind == "newer_version":
         manifest = json.loads(zipfile.ZipFile(good).read("manifest.json"))
-        _rewrite_bundle(good, target, {"manifest.json": json.dumps({**manifest, "version": 7}).encode()})
+        rewrite_zip(good, target, {"manifest.json": json.dumps({**manifest, "version": 7}).encode()})
     elif kind == "bad_json":
-        _rewrite_bundle(good, target, {"project.json": b'{"name": "x", '})
+        rewrite_zip(good, target, {"project.json": b'{"name": "x", '})
     elif kind == "no_model":
-        _rewrite_bundle(good, target, {"model.keras": None})
+        rewrite_zip(good, target, {"model.keras": None})
     elif kind == "lambda":
         model_file = tmp_path / "lambda.keras"
         _lambda_model().save(model_file)
-        _rewrite_bundle(good, target, {"model.keras": model_file.read_bytes()})
+        rewrite_zip(good, target, {"model.keras": model_file.read_bytes()})
     return target
 
 
@@ -252,7 +243,7 @@ def _bad_file(kind: str, tmp_path: Path, good: Path) -> Path:
     ("foreign", "without manifest.json"),
     ("plain_keras", "plain Keras model, not an RNN Lab bundle: use Import .keras"),
     ("newer_version", "bundle version 7 was written by a newer RNN Lab"),
-    ("bad_json", "project.json inside the bundle is not valid JSON"),
+    ("bad_json", "project.json inside the bundle: not valid JSON"),
     ("no_model", "lacks model.keras"),
     ("lambda", "Lambda layer (doubler)"),
 ])

@@ -20,12 +20,12 @@ from core.errors import SpecError, TrainingError
 from core.models import build_model
 from core.runner import ProcessTrainer
 from core.specs import ModelSpec, Project, TrainingSpec
-from core.training import TrainingControl, TrainingListener, train
+from core.training import TrainingControl, train
 
 T, FEATURES, CLASSES = 6, 3, 3
 
 
-def tiny_data(n_train: int = 32, n_val: int = 8, *, steps: int = T, bad_labels: bool = False) -> SequenceData:
+def learnable_data(n_train: int = 32, n_val: int = 8, *, steps: int = T, bad_labels: bool = False) -> SequenceData:
     info = DataInfo(task="tiny", io_mode="many_to_one", kind=CLASSIFICATION, input_kind="real",
                     input_shape=(steps, FEATURES), output_shape=(), class_names=["x", "y", "z"])
     rng = np.random.default_rng(0)
@@ -38,42 +38,10 @@ def tiny_data(n_train: int = 32, n_val: int = 8, *, steps: int = T, bad_labels: 
     return SequenceData(x[:n_train], y[:n_train], x[n_train:], y[n_train:], info)
 
 
-def project(cell: str = "GRU", units: int = 8, **training) -> Project:
+def gru_project(cell: str = "GRU", units: int = 8, **training) -> Project:
     settings = {"epochs": 2, "batch_size": 8, "learning_rate": 0.01, "seed": 3, **training}
     return Project(model=ModelSpec(cell=cell, io_mode="many_to_one", units=units),
                    training=TrainingSpec(**settings))
-
-
-class Recorder(TrainingListener):
-    def __init__(self) -> None:
-        self.events: list[tuple] = []
-        self.failed: list[str] = []
-        self.times: list[float] = []
-        self.thread_ids: set[int] = set()
-
-    def _note(self, item: tuple) -> None:
-        self.events.append(item)
-        self.times.append(time.perf_counter())
-        self.thread_ids.add(threading.get_ident())
-
-    def on_run_started(self, event) -> None:
-        self._note(("started", event.epochs, event.batches_per_epoch, tuple(event.layer_names)))
-
-    def on_batch_end(self, event) -> None:
-        self._note(("batch", event.epoch, event.batch, event.global_batch))
-
-    def on_epoch_end(self, event) -> None:
-        self._note(("epoch", event.epoch, len(event.gradient_flow)))
-
-    def on_finished(self, result) -> None:
-        self._note(("finished", result.stop_reason))
-
-    def on_failed(self, message: str) -> None:
-        self._note(("failed",))
-        self.failed.append(message)
-
-    def batches(self) -> list[tuple]:
-        return [e for e in self.events if e[0] == "batch"]
 
 
 def alive(pid: int | None) -> bool:
@@ -93,9 +61,9 @@ def trainer():
 
 
 @pytest.fixture(scope="module")
-def reference(trainer):
+def reference(Recorder, trainer):
     """The same run through the child and in this process."""
-    spec, data = project(epochs=3), tiny_data()
+    spec, data = gru_project(epochs=3), learnable_data()
     local_result = train(spec, data)  # while the child imports TensorFlow
     recorder = Recorder()
     child_result = trainer.train(spec, data, listener=recorder)
@@ -125,18 +93,17 @@ def test_a_run_in_the_child_gives_the_same_result_as_in_process(reference):
 
 def test_events_arrive_in_order_in_the_calling_thread(reference):
     _, _, recorder, _, _ = reference
-    events = recorder.events
-    assert events[0] == ("started", 3, 4, ("rnn_1", "head"))
-    expected = []
-    for epoch in (1, 2, 3):
-        expected += [("batch", epoch, b, (epoch - 1) * 4 + b) for b in (1, 2, 3, 4)]
-        expected.append(("epoch", epoch, T))
-    assert events[1:-1] == expected
-    assert events[-1] == ("finished", "completed")
+    started = recorder.started
+    assert (started.epochs, started.batches_per_epoch, started.layer_names) == (3, 4, ["rnn_1", "head"])
+    assert recorder.events == ["started", *(["batch"] * 4 + ["epoch"]) * 3, "finished"]
+    assert [(b.epoch, b.batch, b.global_batch) for b in recorder.batches] == \
+           [(epoch, b, (epoch - 1) * 4 + b) for epoch in (1, 2, 3) for b in (1, 2, 3, 4)]
+    assert [(e.epoch, len(e.gradient_flow)) for e in recorder.epochs] == [(1, T), (2, T), (3, T)]
+    assert recorder.result.stop_reason == "completed"
     assert recorder.thread_ids == {threading.get_ident()}
 
 
-def test_stop_requested_before_the_first_batch_ends_stops_after_it(trainer):
+def test_stop_requested_before_the_first_batch_ends_stops_after_it(Recorder, trainer):
     control = TrainingControl()
 
     class StopAtStart(Recorder):
@@ -145,40 +112,34 @@ def test_stop_requested_before_the_first_batch_ends_stops_after_it(trainer):
             control.request_stop()
 
     recorder = StopAtStart()
-    spec, data = project(epochs=5), tiny_data()
+    spec, data = gru_project(epochs=5), learnable_data()
     # Training a given model further: it travels to the child and its trained weights come back into it.
     model = build_model(spec.model, data.info)
     before = model.get_weights()
     result = trainer.train(spec, data, listener=recorder, control=control, model=model)
     assert result.stop_reason == "stopped"
-    assert [e[3] for e in recorder.batches()] == [1]
+    assert [b.global_batch for b in recorder.batches] == [1]
     assert result.epochs_run == 1 and len(result.history.batch_loss) == 1
-    assert recorder.events[-1] == ("finished", "stopped")
+    assert recorder.events[-1] == "finished" and recorder.result.stop_reason == "stopped"
     assert result.model is model
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # one batch's update
 
 
-def test_stop_from_a_batch_event_lands_within_one_batch(trainer):
+def test_stop_from_a_batch_event_lands_within_one_batch(StopAtBatch, trainer):
     control = TrainingControl()
 
-    class StopAtThree(Recorder):
-        def on_batch_end(self, event):
-            super().on_batch_end(event)
-            if event.global_batch == 3:
-                control.request_stop()
-
-    recorder = StopAtThree()
+    recorder = StopAtBatch(control, 3)
     # Long sequences make a batch (~20 ms) far longer than the listener's reaction (< 1 ms).
-    data = tiny_data(n_train=640, n_val=0, steps=60)
-    result = trainer.train(project(cell="LSTM", units=64, epochs=3, batch_size=64), data,
+    data = learnable_data(n_train=640, n_val=0, steps=60)
+    result = trainer.train(gru_project(cell="LSTM", units=64, epochs=3, batch_size=64), data,
                            listener=recorder, control=control)
     assert result.stop_reason == "stopped"
     # The child may already be computing batch 4 when the listener sees batch 3: that one finishes.
-    assert [e[3] for e in recorder.batches()] in ([1, 2, 3], [1, 2, 3, 4])
-    assert len(result.history.batch_loss) == len(recorder.batches())
+    assert [b.global_batch for b in recorder.batches] in ([1, 2, 3], [1, 2, 3, 4])
+    assert len(result.history.batch_loss) == len(recorder.batches)
 
 
-def test_pause_then_resume_runs_to_completion(trainer):
+def test_pause_then_resume_runs_to_completion(Recorder, trainer):
     control = TrainingControl()
     timers: list[threading.Timer] = []
 
@@ -191,18 +152,18 @@ def test_pause_then_resume_runs_to_completion(trainer):
                 timers[0].start()
 
     recorder = PauseAtTwo()
-    result = trainer.train(project(epochs=2), tiny_data(), listener=recorder, control=control)
+    result = trainer.train(gru_project(epochs=2), learnable_data(), listener=recorder, control=control)
     timers[0].join()
     assert result.stop_reason == "completed" and result.epochs_run == 2
-    assert [e[3] for e in recorder.batches()] == list(range(1, 9))
+    assert [b.global_batch for b in recorder.batches] == list(range(1, 9))
     # The child stood still for the pause: one gap between events spans it.
     gaps = np.diff(recorder.times)
     assert gaps.max() >= 0.45
 
 
-def test_expected_errors_come_back_with_their_class_and_message(trainer):
-    data = tiny_data()
-    gpu_project = project(device="gpu:7")
+def test_expected_errors_come_back_with_their_class_and_message(Recorder, trainer):
+    data = learnable_data()
+    gpu_project = gru_project(device="gpu:7")
     with pytest.raises(TrainingError) as local:
         train(gpu_project, data)
     recorder = Recorder()
@@ -213,18 +174,18 @@ def test_expected_errors_come_back_with_their_class_and_message(trainer):
     assert "GPU 7" in str(remote.value)
     assert recorder.events == []  # nothing had started, as in-process
 
-    wrong_mode = Project(model=ModelSpec(io_mode="many_to_many"), training=project().training)
+    wrong_mode = Project(model=ModelSpec(io_mode="many_to_many"), training=gru_project().training)
     with pytest.raises(SpecError) as remote_spec:
         trainer.train(wrong_mode, data)
     assert remote_spec.value.field == "model.io_mode"
     assert str(remote_spec.value).startswith("model.io_mode: expected the mode the dataset was built for")
 
 
-def test_an_unexpected_error_is_reported_with_where_it_happened(trainer):
+def test_an_unexpected_error_is_reported_with_where_it_happened(Recorder, trainer):
     recorder = Recorder()
     with pytest.raises(TrainingError, match="Training failed in the training process") as info:
-        trainer.train(project(epochs=1), tiny_data(bad_labels=True), listener=recorder)
-    assert recorder.events[0][0] == "started" and recorder.events[-1] == ("failed",)
+        trainer.train(gru_project(epochs=1), learnable_data(bad_labels=True), listener=recorder)
+    assert recorder.events[0] == "started" and recorder.events[-1] == "failed"
     assert recorder.failed == [str(info.value)]
     message = str(info.value)
     assert "label value of 7" in message  # TensorFlow's own words, without its graph stack
@@ -233,7 +194,7 @@ def test_an_unexpected_error_is_reported_with_where_it_happened(trainer):
     assert alive(trainer.last_pid)  # the child survives its run's error (the next test trains in it)
 
 
-def test_a_listener_that_raises_ends_the_run_and_its_error_propagates(trainer):
+def test_a_listener_that_raises_ends_the_run_and_its_error_propagates(Recorder, trainer):
     class Broken(Recorder):
         def on_batch_end(self, event):
             super().on_batch_end(event)
@@ -242,13 +203,13 @@ def test_a_listener_that_raises_ends_the_run_and_its_error_propagates(trainer):
     recorder = Broken()
     pid = trainer.pid
     with pytest.raises(RuntimeError, match="listener bug"):
-        trainer.train(project(epochs=50), tiny_data(), listener=recorder)
-    assert [e[0] for e in recorder.events] == ["started", "batch", "failed"]  # no events after the error
+        trainer.train(gru_project(epochs=50), learnable_data(), listener=recorder)
+    assert recorder.events == ["started", "batch", "failed"]  # no events after the error
     assert recorder.failed == ["RuntimeError: listener bug"]
     assert trainer.pid == pid  # the run was stopped, not the child killed
 
 
-def test_a_killed_child_gives_a_training_error_and_a_fresh_child_serves_the_next_run(trainer):
+def test_a_killed_child_gives_a_training_error_and_a_fresh_child_serves_the_next_run(Recorder, trainer):
     survivor = trainer.last_pid
     killed: list[int] = []
 
@@ -262,10 +223,10 @@ def test_a_killed_child_gives_a_training_error_and_a_fresh_child_serves_the_next
     recorder = KillAtTwo()
     started = time.perf_counter()
     with pytest.raises(TrainingError, match=r"stopped unexpectedly \(exit code -9, SIGKILL"):
-        trainer.train(project(epochs=50), tiny_data(), listener=recorder)
+        trainer.train(gru_project(epochs=50), learnable_data(), listener=recorder)
     assert time.perf_counter() - started < 30
     assert killed == [survivor]
-    assert recorder.events[-1] == ("failed",) and "stopped unexpectedly" in recorder.failed[0]
+    assert recorder.events[-1] == "failed" and "stopped unexpectedly" in recorder.failed[0]
     assert not alive(killed[0])
     replacement = trainer.pid  # started at once, before the next run asks for it
     assert replacement is not None and replacement != killed[0]
@@ -273,7 +234,7 @@ def test_a_killed_child_gives_a_training_error_and_a_fresh_child_serves_the_next
     # The next run works, in the replacement; with recycle_after_runs=1 it is then replaced too.
     trainer.recycle_after_runs = 1
     try:
-        result = trainer.train(project(epochs=1), tiny_data())
+        result = trainer.train(gru_project(epochs=1), learnable_data())
     finally:
         trainer.recycle_after_runs = 1000
     assert result.stop_reason == "completed"
@@ -296,7 +257,7 @@ def test_close_while_a_run_waits_for_the_child_leaves_no_child_alive(trainer):
 
     def run() -> None:
         try:
-            outcome.append(trainer.train(project(epochs=100), tiny_data()))
+            outcome.append(trainer.train(gru_project(epochs=100), learnable_data()))
         except TrainingError as exc:
             outcome.append(exc)
 

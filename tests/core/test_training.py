@@ -19,86 +19,17 @@ from core.specs import CELLS, IO_MODES, DatasetSpec, ModelSpec, Project, Trainin
 from core.training import (
     History,
     TrainingControl,
-    TrainingListener,
     available_devices,
     gradient_flow_function,
     train,
 )
-
-T_IN, T_OUT, FEATURES = 5, 4, 3
-VOCAB = ["a", "b", "c", "d"]
-
-
-def tiny_data(mode: str, *, n: int = 24, n_val: int = 8, tokens: bool = False, kind: str = CLASSIFICATION,
-              seed: int = 0) -> SequenceData:
-    t_in = 1 if mode == "one_to_one" else T_IN
-    if mode == "one_to_many":
-        input_shape: tuple[int, ...] = (FEATURES,)
-    else:
-        input_shape = (t_in,) if tokens else (t_in, FEATURES)
-    steps = {"many_to_many": (t_in,), "one_to_many": (T_OUT,), "encoder_decoder": (T_OUT,)}.get(mode, ())
-    output_shape = steps if kind == CLASSIFICATION else steps + (2,)
-    info = DataInfo(
-        task="tiny", io_mode=mode, kind=kind, input_kind="tokens" if tokens else "real",
-        input_shape=input_shape, output_shape=output_shape,
-        class_names=["x", "y", "z"] if kind == CLASSIFICATION else [],
-        vocabulary=list(VOCAB) if tokens else [],
-        target_names=["u", "v"] if kind == REGRESSION else [],
-    )
-    rng = np.random.default_rng(seed)
-    if tokens:
-        x = rng.integers(0, len(VOCAB), size=(n, *input_shape)).astype(np.int32)
-    else:
-        x = rng.normal(size=(n, *input_shape)).astype(np.float32)
-    if kind == CLASSIFICATION:
-        y = rng.integers(0, 3, size=(n, *output_shape)).astype(np.int32)
-    else:
-        y = rng.normal(size=(n, *output_shape)).astype(np.float32)
-    cut = n - n_val
-    return SequenceData(x[:cut], y[:cut], x[cut:], y[cut:], info)
-
-
-def project(mode: str = "many_to_one", *, training: dict | None = None, **model) -> Project:
-    model_spec = ModelSpec(**{"io_mode": mode, "units": 4, **model})
-    return Project(model=model_spec, training=TrainingSpec(**{"epochs": 1, "batch_size": 8, **(training or {})}))
-
-
-class Recorder(TrainingListener):
-    def __init__(self):
-        self.events: list = []
-        self.batches: list = []
-        self.epochs: list = []
-        self.started = None
-        self.result = None
-        self.failed: list[str] = []
-
-    def on_run_started(self, event):
-        self.started = event
-        self.events.append("started")
-
-    def on_batch_end(self, event):
-        self.batches.append(event)
-        self.events.append("batch")
-
-    def on_epoch_end(self, event):
-        self.epochs.append(event)
-        self.events.append("epoch")
-
-    def on_finished(self, result):
-        self.result = result
-        self.events.append("finished")
-
-    def on_failed(self, message):
-        self.failed.append(message)
-        self.events.append("failed")
-
 
 # --- every cell x mode ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("mode", IO_MODES)
 @pytest.mark.parametrize("cell", CELLS)
-def test_every_cell_and_mode_trains_a_few_steps_with_events(cell, mode):
+def test_every_cell_and_mode_trains_a_few_steps_with_events(tiny_data, project, Recorder, cell, mode):
     tokens = cell == "GRU" and mode not in ("one_to_many",)
     kind = REGRESSION if cell == "LSTM" else CLASSIFICATION
     # No validation set here (it only adds tracing time); the gradient-flow probe then uses training rows.
@@ -113,7 +44,8 @@ def test_every_cell_and_mode_trains_a_few_steps_with_events(cell, mode):
     metric = "accuracy" if kind == CLASSIFICATION else "mae"
     assert set(logs) == {"loss", metric}
     assert all(np.isfinite(v) for v in logs.values())
-    expected_steps = T_OUT if mode == "one_to_many" else (1 if mode == "one_to_one" else T_IN)
+    # One value per input step; one-to-many has no input time axis and runs over its output steps.
+    expected_steps = (data.info.output_shape if mode == "one_to_many" else data.info.input_shape)[0]
     flow = recorder.epochs[0].gradient_flow
     assert flow.shape == (expected_steps,) and np.all(np.isfinite(flow)) and np.all(flow >= 0)
     for event in recorder.batches:
@@ -130,7 +62,7 @@ def test_every_cell_and_mode_trains_a_few_steps_with_events(cell, mode):
 # --- norms ----------------------------------------------------------------------------------
 
 
-def test_reported_gradient_norms_are_the_pre_clip_norms_of_the_batch():
+def test_reported_gradient_norms_are_the_pre_clip_norms_of_the_batch(tiny_data, project, Recorder):
     data = tiny_data("many_to_one", n=20, n_val=4)
     spec = project("many_to_one", cell="LSTM", bidirectional=True, units=5,
                    training={"batch_size": 16, "clip_mode": "norm", "clip_value": 1e-4, "optimizer": "sgd"})
@@ -168,7 +100,7 @@ def _copy_rnn_and_head(source, target):
             target.get_layer(layer.name).set_weights(layer.get_weights())
 
 
-def test_gradient_flow_on_real_inputs_matches_finite_differences():
+def test_gradient_flow_on_real_inputs_matches_finite_differences(tiny_data):
     data = tiny_data("many_to_one", n=12, n_val=4, kind=REGRESSION)
     keras.utils.set_random_seed(0)
     model = build_model(ModelSpec(cell="GRU", io_mode="many_to_one", units=6), data.info)
@@ -184,43 +116,45 @@ def test_gradient_flow_on_real_inputs_matches_finite_differences():
         loss = tf.reduce_mean(keras.losses.mean_squared_error(y, model(xt)))
     g = tape.gradient(loss, xt).numpy()
     eps = 1e-2
-    for t in range(T_IN):
+    for t in range(x.shape[1]):
         direction = np.zeros_like(x)
         direction[:, t, :] = g[:, t, :] / np.linalg.norm(g[:, t, :])
         slope = (loss_at(x + eps * direction) - loss_at(x - eps * direction)) / (2 * eps)
         assert flow[t] == pytest.approx(slope, rel=2e-2)
 
 
-def test_gradient_flow_of_tokens_is_taken_at_the_embedding_output():
+def test_gradient_flow_of_tokens_is_taken_at_the_embedding_output(tiny_data):
     # With the identity embedding, the embedding output is the one-hot input of a real-valued twin.
     tokens = tiny_data("many_to_many", tokens=True)
     keras.utils.set_random_seed(0)
     spec = ModelSpec(cell="LSTM", io_mode="many_to_many", units=4)
     model = build_model(spec, tokens.info)
-    twin_info = DataInfo(**{**tokens.info.__dict__, "input_kind": "real", "input_shape": (T_IN, len(VOCAB)),
-                            "vocabulary": []})
+    vocabulary = len(tokens.info.vocabulary)
+    twin_info = DataInfo(**{**tokens.info.__dict__, "input_kind": "real",
+                            "input_shape": (*tokens.info.input_shape, vocabulary), "vocabulary": []})
     twin = build_model(spec, twin_info)
     _copy_rnn_and_head(model, twin)
-    one_hot = np.eye(len(VOCAB), dtype=np.float32)[tokens.x_val]
+    one_hot = np.eye(vocabulary, dtype=np.float32)[tokens.x_val]
     y = tf.constant(tokens.y_val)
     flow = np.asarray(gradient_flow_function(model, tokens.info)(tf.constant(tokens.x_val), y))
     expected = np.asarray(gradient_flow_function(twin, twin_info)(tf.constant(one_hot), y))
-    assert flow.shape == (T_IN,)
+    assert flow.shape == tokens.info.input_shape
     np.testing.assert_allclose(flow, expected, rtol=1e-5)
     assert np.all(flow > 0)
 
 
 @pytest.mark.parametrize("feed", ["repeat", "initial_state"])
-def test_one_to_many_gradient_flow_runs_over_the_output_steps(feed):
+def test_one_to_many_gradient_flow_runs_over_the_output_steps(tiny_data, feed):
     data = tiny_data("one_to_many", kind=REGRESSION)
     keras.utils.set_random_seed(0)
     spec = ModelSpec(cell="SimpleRNN", io_mode="one_to_many", units=4, one_to_many_feed=feed)
     model = build_model(spec, data.info)
     flow = np.asarray(gradient_flow_function(model, data.info)(tf.constant(data.x_val), tf.constant(data.y_val)))
-    assert flow.shape == (T_OUT,)
+    t_out = data.info.output_shape[0]
+    assert flow.shape == (t_out,)
     # Reference: the gradient w.r.t. what the RNN reads at each step, recomputed from the layers.
     repeat_in = data.x_val if feed == "repeat" else np.zeros((len(data.x_val), 1), np.float32)
-    steps = tf.constant(np.repeat(repeat_in[:, None, :], T_OUT, axis=1))
+    steps = tf.constant(np.repeat(repeat_in[:, None, :], t_out, axis=1))
     with tf.GradientTape() as tape:
         tape.watch(steps)
         if feed == "repeat":
@@ -237,21 +171,15 @@ def test_one_to_many_gradient_flow_runs_over_the_output_steps(feed):
 # --- control --------------------------------------------------------------------------------
 
 
-def test_stop_lands_within_one_batch_and_keeps_the_trained_weights():
+def test_stop_lands_within_one_batch_and_keeps_the_trained_weights(tiny_data, project, StopAtBatch):
     data = tiny_data("many_to_one", n=88, n_val=8)  # 10 batches per epoch
     control = TrainingControl()
-
-    class StopAtThree(Recorder):
-        def on_batch_end(self, event):
-            super().on_batch_end(event)
-            if event.global_batch == 3:
-                control.request_stop()
 
     keras.utils.set_random_seed(0)
     spec = project("many_to_one", cell="GRU", training={"epochs": 3})
     model = build_model(spec.model, data.info)
     initial = model.get_weights()
-    recorder = StopAtThree()
+    recorder = StopAtBatch(control, 3)
     result = train(spec, data, listener=recorder, control=control, model=model)
     assert recorder.batches[-1].global_batch in (3, 4)
     assert result.stop_reason == "stopped" and result.epochs_run == 1
@@ -260,7 +188,7 @@ def test_stop_lands_within_one_batch_and_keeps_the_trained_weights():
     assert "stopped" in result.message.lower()
 
 
-def test_pause_blocks_until_resumed_and_a_stop_ends_a_paused_run():
+def test_pause_blocks_until_resumed_and_a_stop_ends_a_paused_run(tiny_data, project, Recorder):
     data = tiny_data("many_to_one", n=56, n_val=8)  # 6 batches per epoch
     control = TrainingControl()
     times: list[float] = []
@@ -304,7 +232,7 @@ EXPLODING = dict(cell="SimpleRNN", activation="relu", units=16)
 HUGE_LR = {"optimizer": "sgd", "learning_rate": 5.0, "momentum": 0.0, "epochs": 1, "batch_size": 16}
 
 
-def test_nan_loss_stops_at_that_batch_and_restores_the_last_finite_weights():
+def test_nan_loss_stops_at_that_batch_and_restores_the_last_finite_weights(project, Recorder):
     data = exploding_data()
     spec = project("many_to_one", training=HUGE_LR, **EXPLODING)
     keras.utils.set_random_seed(spec.training.seed)
@@ -338,7 +266,7 @@ def test_nan_loss_stops_at_that_batch_and_restores_the_last_finite_weights():
     assert all(np.isfinite(v) for v in result.final_metrics.values())
 
 
-def test_the_exploding_example_keeps_weights_that_still_predict():
+def test_the_exploding_example_keeps_weights_that_still_predict(Recorder):
     """The shipped example's loss jumps to ~1e12 a batch before it turns NaN; the weights just
     before the NaN are finite but huge and predict NaN. The rescue must keep earlier ones."""
     from pathlib import Path
@@ -364,7 +292,7 @@ def test_the_exploding_example_keeps_weights_that_still_predict():
     assert val_loss < 10 * max(1.0, float(np.mean(data.y_val ** 2)))
 
 
-def test_the_same_exploding_run_with_clipping_trains_to_a_finite_loss():
+def test_the_same_exploding_run_with_clipping_trains_to_a_finite_loss(project):
     spec = project("many_to_one", training={**HUGE_LR, "learning_rate": 1e-3, "clip_mode": "global_norm",
                                             "clip_value": 1.0}, **EXPLODING)
     result = train(spec, exploding_data())
@@ -375,7 +303,7 @@ def test_the_same_exploding_run_with_clipping_trains_to_a_finite_loss():
 # --- early stopping, seeds, devices, failures -----------------------------------------------
 
 
-def test_early_stopping_restores_the_best_epoch():
+def test_early_stopping_restores_the_best_epoch(tiny_data, project):
     data = tiny_data("many_to_one", n=40, n_val=16, seed=1)
     rng = np.random.default_rng(5)
     # Validation targets unrelated to the inputs: fitting the training set makes val_loss worse.
@@ -392,7 +320,7 @@ def test_early_stopping_restores_the_best_epoch():
     assert evaluated["loss"] == pytest.approx(val[best], rel=1e-4)
 
 
-def test_same_seed_gives_the_same_losses_and_another_seed_does_not():
+def test_same_seed_gives_the_same_losses_and_another_seed_does_not(tiny_data, project):
     data = tiny_data("many_to_many", n=40, n_val=8)
     spec = project("many_to_many", cell="LSTM", dropout=0.2, training={"epochs": 2})
     first = train(spec, data)
@@ -407,7 +335,7 @@ def test_same_seed_gives_the_same_losses_and_another_seed_does_not():
     assert not np.array_equal(other.get_weights()[0], first.model.get_weights()[0])
 
 
-def test_devices():
+def test_devices(tiny_data, project):
     assert available_devices()[0] == ("cpu", "CPU")
     gpus = len(tf.config.list_physical_devices("GPU"))
     data = tiny_data("many_to_one")
@@ -418,7 +346,7 @@ def test_devices():
             train(project(training={"device": "all_gpus"}), data)
 
 
-def test_impossible_settings_raise_before_the_run_starts():
+def test_impossible_settings_raise_before_the_run_starts(tiny_data, project, Recorder):
     recorder = Recorder()
     with pytest.raises(SpecError, match="model.io_mode"):
         train(project("many_to_one"), tiny_data("many_to_many"), listener=recorder)
@@ -428,7 +356,7 @@ def test_impossible_settings_raise_before_the_run_starts():
     assert recorder.events == []
 
 
-def test_an_error_during_the_run_is_reported_then_raised():
+def test_an_error_during_the_run_is_reported_then_raised(tiny_data, project, Recorder):
     class Broken(Recorder):
         def on_batch_end(self, event):
             raise RuntimeError("listener bug")
@@ -440,7 +368,7 @@ def test_an_error_during_the_run_is_reported_then_raised():
     assert recorder.events == ["started", "failed"]
 
 
-def test_history_round_trips_through_json_and_the_result_model_saves(tmp_path):
+def test_history_round_trips_through_json_and_the_result_model_saves(tiny_data, project, tmp_path):
     data = tiny_data("many_to_many", kind=REGRESSION)
     result = train(project("many_to_many", cell="GRU"), data)
     history = result.history
@@ -461,17 +389,11 @@ def test_history_round_trips_through_json_and_the_result_model_saves(tmp_path):
     assert more.stop_reason == "completed"
 
 
-def test_history_knows_its_batches_per_epoch_so_a_stopped_run_plots_at_the_right_epochs():
+def test_history_knows_its_batches_per_epoch_so_a_stopped_run_plots_at_the_right_epochs(tiny_data, project, StopAtBatch):
     control = TrainingControl()
 
-    class StopAtBatch5(Recorder):
-        def on_batch_end(self, event):
-            super().on_batch_end(event)
-            if event.global_batch == 5:
-                control.request_stop()
-
     data = tiny_data("many_to_one", n=40, n_val=8)  # 32 training samples: 4 batches of 8
-    result = train(project("many_to_one", training={"epochs": 3}), data, listener=StopAtBatch5(), control=control)
+    result = train(project("many_to_one", training={"epochs": 3}), data, listener=StopAtBatch(control, 5), control=control)
     assert result.stop_reason == "stopped"
     back = History.from_dict(json.loads(json.dumps(result.history.to_dict())))
     assert back.batches_per_epoch == 4
@@ -484,13 +406,13 @@ def test_history_knows_its_batches_per_epoch_so_a_stopped_run_plots_at_the_right
         History.from_dict({**old, "batches_per_epoch": "four"})
 
 
-def test_many_runs_do_not_print_tensorflow_retracing_warnings(monkeypatch):
+def test_many_runs_do_not_print_tensorflow_retracing_warnings(tiny_data, monkeypatch):
     import logging
 
-    import core.training as training
+    from core import monitoring
 
     # Compile the gradient-flow function at once, as a long sequence would.
-    monkeypatch.setattr(training._EagerThenCompiled, "SLOW_S", -1.0)
+    monkeypatch.setattr(monitoring._EagerThenCompiled, "SLOW_S", -1.0)
     records: list[str] = []
 
     class Collect(logging.Handler):
@@ -516,20 +438,7 @@ def test_many_runs_do_not_print_tensorflow_retracing_warnings(monkeypatch):
 # --- built-in tasks -------------------------------------------------------------------------
 
 
-class StopWhen(Recorder):
-    """Stops the run once an epoch's logs satisfy ``done`` (saves time on a task already learned)."""
-
-    def __init__(self, control, done):
-        super().__init__()
-        self.control, self.done = control, done
-
-    def on_epoch_end(self, event):
-        super().on_epoch_end(event)
-        if self.done(event.logs):
-            self.control.request_stop()
-
-
-def test_an_lstm_learns_the_cooking_schedule_while_one_to_one_stays_near_chance():
+def test_an_lstm_learns_the_cooking_schedule_while_one_to_one_stays_near_chance(StopWhen):
     from core.datasets import build_dataset
 
     dataset = DatasetSpec(task="cooking", params={"samples": 400})
@@ -550,7 +459,7 @@ def test_an_lstm_learns_the_cooking_schedule_while_one_to_one_stays_near_chance(
     assert blind.final_metrics["val_accuracy"] < chance + 0.15
 
 
-def test_adding_problem_gradient_reaches_the_first_steps_in_an_lstm_not_in_a_simple_rnn():
+def test_adding_problem_gradient_reaches_the_first_steps_in_an_lstm_not_in_a_simple_rnn(StopWhen):
     """T = 100. The claim needs the LSTM to learn the task: before it does, its forget gates sit
     near sigmoid(1) ~ 0.73 and its first-step flow is as vanishing as the SimpleRNN's (~1e-12);
     learning to remember the marked numbers means opening them, and then the gradient of the
@@ -581,7 +490,7 @@ def test_adding_problem_gradient_reaches_the_first_steps_in_an_lstm_not_in_a_sim
 
 
 @pytest.mark.skipif(not os.environ.get("RNNLAB_SLOW"), reason="about 60 s; set RNNLAB_SLOW=1 to run")
-def test_an_lstm_learns_the_adding_problem_at_larger_scale():
+def test_an_lstm_learns_the_adding_problem_at_larger_scale(StopWhen):
     from core.datasets import build_dataset
 
     dataset = DatasetSpec(task="adding", params={"length": 100, "samples": 4000})
@@ -610,7 +519,8 @@ logical = tf.config.list_logical_devices("CPU")
 real = tf.config.list_logical_devices
 tf.config.list_logical_devices = lambda kind=None: logical if kind == "GPU" else real(kind)
 sys.path.insert(0, sys.argv[1])
-from test_training import EXPLODING, HUGE_LR, Recorder, exploding_data, project, tiny_data
+from conftest import Recorder, project, tiny_data
+from test_training import EXPLODING, HUGE_LR, exploding_data
 
 recorder = Recorder()
 result = training.train(project("many_to_many", cell="SimpleRNN", training={"device": "all_gpus", "epochs": 2}),

@@ -1,9 +1,15 @@
-"""Shared fixtures for the window's tests: headless Qt, and no thread may outlive its test.
+"""Shared fixtures for the window's tests: headless Qt, no thread may outlive its test, and the
+window driven like a user would (``make_window`` and the helpers below).
 
 A training thread left running after a test keeps TensorFlow busy in the next test, makes
 failures land in the wrong place and can hang the interpreter at exit; napari fails such tests
 (its ``_dangling_qthreads`` fixture), and so do we, for QThreads, the global QThreadPool and
 plain Python threads.
+
+Every window gets its settings from a temporary INI file, and QStandardPaths is in test mode,
+so no test reads or writes the user's configuration. The unsaved-work prompt is replaced by a
+function that answers "discard" (or what a test asks for) so that closing never blocks. Test
+modules import the helpers from ``tests.desktop_app.conftest``; pytest finds the fixtures here.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 from weakref import WeakKeyDictionary  # noqa: E402
 
-import pytest  # noqa: E402
 import PySide6  # noqa: E402,F401  (before pyqtgraph)
-from PySide6.QtCore import QThread, QThreadPool  # noqa: E402
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QThread, QThreadPool  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 # How long a thread may take to wind down after its test body has returned.
 THREAD_GRACE_S = 3.0
+RUN_TIMEOUT_MS = 90000
 
 
 @pytest.fixture(autouse=True)
@@ -108,3 +116,143 @@ def _close_training_process():
     from desktop_app.worker import close_shared_trainer
 
     close_shared_trainer()
+
+
+@pytest.fixture
+def show_widget(qtbot):
+    """Show a widget on its own at a given size, as a user would see it; closed with the test."""
+
+    def show(widget, width: int, height: int):
+        qtbot.addWidget(widget)
+        widget.resize(width, height)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+
+    return show
+
+
+# --- the window, driven like a user would --------------------------------------------------
+
+
+@pytest.fixture
+def isolated_settings(tmp_path):
+    """No test touches the user's settings: QStandardPaths test mode and a temp INI path."""
+    from desktop_app.settings import Settings
+
+    QStandardPaths.setTestModeEnabled(True)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+    yield Settings.at_path(tmp_path / "rnn-lab.ini")
+    QStandardPaths.setTestModeEnabled(False)
+
+
+@pytest.fixture
+def prompt_answers(monkeypatch):
+    """Answers of the unsaved-changes prompt, in order; "discard" once the list is used up."""
+    from desktop_app import dialogs
+
+    answers: list[str] = []
+    asked: list[str] = []
+
+    def fake_prompt(parent, what):
+        asked.append(what)
+        return answers.pop(0) if answers else "discard"
+
+    monkeypatch.setattr(dialogs, "ask_unsaved_changes", fake_prompt)
+    return answers, asked
+
+
+@pytest.fixture
+def make_window(qtbot, isolated_settings, prompt_answers):
+    """Windows on isolated settings, shown, with TensorFlow loaded unless asked otherwise."""
+    from desktop_app.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(load_tensorflow: bool = True) -> MainWindow:
+        window = MainWindow(settings=isolated_settings)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        if load_tensorflow:
+            with qtbot.waitSignal(window.tensorflow_ready, timeout=60000):
+                window.start_loading_tensorflow()
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        assert not window.session.worker.thread_handle.isRunning(), "the training thread outlived its window"
+    close_message_boxes()
+
+
+def close_message_boxes() -> None:
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QMessageBox) and widget.isVisible():
+            widget.close()
+
+
+def status_text(window) -> str:
+    return window.statusBar().currentMessage()
+
+
+def choose_task(qtbot, window, name: str) -> None:
+    combo = window.dataset_panel.task_combo
+    if combo.currentData() == name:
+        return
+    with qtbot.waitSignal(window.dataset_panel.dataset_changed, timeout=5000):
+        combo.setCurrentIndex(combo.findData(name))
+
+
+def set_dataset_param(qtbot, window, name: str, value) -> None:
+    editor = window.dataset_panel.form().editor(name)
+    if editor.value() == value:
+        return
+    with qtbot.waitSignal(window.dataset_panel.dataset_changed, timeout=5000):
+        editor.setValue(value)
+
+
+def configure_tiny_cooking(qtbot, window, *, epochs: int = 3, samples: int = 320, cell: str = "LSTM",
+                           batch: int = 8, units: int = 16) -> None:
+    """Cooking schedule, many-to-many, set through the panels' own widgets."""
+    choose_task(qtbot, window, "gym")
+    choose_task(qtbot, window, "cooking")
+    arch = window.architecture_panel
+    arch.mode_combo.setCurrentIndex(arch.mode_combo.findData("many_to_many"))
+    set_dataset_param(qtbot, window, "samples", samples)
+    set_dataset_param(qtbot, window, "days", 7)
+    arch.cell_combo.setCurrentText(cell)
+    arch.units_spin.setValue(units)
+    training = window.training_panel
+    training.epochs_spin.setValue(epochs)
+    training.batch_spin.setValue(batch)
+    training.lr_spin.setValue(0.02)
+    training.seed_spin.setValue(42)
+    project = window.current_project()
+    assert project.dataset.task == "cooking" and project.dataset.params["samples"] == samples
+    assert (project.model.cell, project.model.io_mode, project.model.units) == (cell, "many_to_many", units)
+    assert (project.training.epochs, project.training.batch_size) == (epochs, batch)
+
+
+def train_and_wait(qtbot, window):
+    """Click Train; the run's RunRecord once the window has shown how it ended."""
+    with qtbot.waitSignal(window.session.run_ended, timeout=RUN_TIMEOUT_MS) as done:
+        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    return done.args[0]
+
+
+def has_data(plot_widget) -> bool:
+    """Whether any curve or scatter of the plot holds points."""
+    for item in plot_widget.getPlotItem().listDataItems():
+        x, _y = item.getData()
+        if x is not None and len(x) > 0:
+            return True
+    return False
+
+
+def cell_text(window, row: int, column: str) -> str:
+    from desktop_app.runs_panel import COLUMNS
+
+    return window.runs_panel.table.item(row, COLUMNS.index(column)).text()

@@ -1,8 +1,6 @@
 """The main window driven like a user would: real widgets, offscreen, tiny data, few epochs.
 
-Every window gets its settings from a temporary INI file, and QStandardPaths is in test mode,
-so no test reads or writes the user's configuration. The unsaved-work prompt is replaced by a
-function that answers "discard" (or what a test asks for) so that closing never blocks.
+The fixtures (``make_window``, ``prompt_answers``) and helpers live in conftest.py.
 """
 
 from __future__ import annotations
@@ -11,125 +9,20 @@ import sys
 import threading
 
 import numpy as np
-import pytest
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QTabWidget
 
+from core.examples import EXAMPLES_DIR
 from desktop_app import dialogs
-from desktop_app.main_window import EXAMPLES_DIR, MainWindow
-from desktop_app.runs_panel import COLUMNS
-from desktop_app.settings import Settings
-
-RUN_TIMEOUT_MS = 90000
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    """No test touches the user's settings: QStandardPaths test mode and a temp INI path."""
-    QStandardPaths.setTestModeEnabled(True)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
-    yield Settings.at_path(tmp_path / "rnn-lab.ini")
-    QStandardPaths.setTestModeEnabled(False)
-
-
-@pytest.fixture(autouse=True)
-def prompt_answers(monkeypatch):
-    """Answers of the unsaved-changes prompt, in order; "discard" once the list is used up."""
-    answers: list[str] = []
-    asked: list[str] = []
-
-    def fake_prompt(parent, what):
-        asked.append(what)
-        return answers.pop(0) if answers else "discard"
-
-    monkeypatch.setattr(dialogs, "ask_unsaved_changes", fake_prompt)
-    return answers, asked
-
-
-@pytest.fixture
-def make_window(qtbot, isolated_settings):
-    windows: list[MainWindow] = []
-
-    def make(load_tensorflow: bool = True) -> MainWindow:
-        window = MainWindow(settings=isolated_settings)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        if load_tensorflow:
-            with qtbot.waitSignal(window.tensorflow_ready, timeout=60000):
-                window.start_loading_tensorflow()
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        assert not window.worker.thread_handle.isRunning(), "the training thread outlived its window"
-    _close_message_boxes()
-
-
-def _close_message_boxes() -> None:
-    for widget in QApplication.topLevelWidgets():
-        if isinstance(widget, QMessageBox) and widget.isVisible():
-            widget.close()
-
-
-def _choose_task(qtbot, window: MainWindow, name: str) -> None:
-    combo = window.dataset_panel.task_combo
-    if combo.currentData() == name:
-        return
-    with qtbot.waitSignal(window.dataset_panel.dataset_changed, timeout=5000):
-        combo.setCurrentIndex(combo.findData(name))
-
-
-def _set_dataset_param(qtbot, window: MainWindow, name: str, value) -> None:
-    editor = window.dataset_panel.form().editor(name)
-    if editor.value() == value:
-        return
-    with qtbot.waitSignal(window.dataset_panel.dataset_changed, timeout=5000):
-        editor.setValue(value)
-
-
-def _configure_tiny_cooking(qtbot, window: MainWindow, *, epochs: int = 3, samples: int = 320, cell: str = "LSTM",
-                            batch: int = 8, units: int = 16) -> None:
-    """Cooking schedule, many-to-many, set through the panels' own widgets."""
-    _choose_task(qtbot, window, "gym")
-    _choose_task(qtbot, window, "cooking")
-    arch = window.architecture_panel
-    arch.mode_combo.setCurrentIndex(arch.mode_combo.findData("many_to_many"))
-    _set_dataset_param(qtbot, window, "samples", samples)
-    _set_dataset_param(qtbot, window, "days", 7)
-    arch.cell_combo.setCurrentText(cell)
-    arch.units_spin.setValue(units)
-    training = window.training_panel
-    training.epochs_spin.setValue(epochs)
-    training.batch_spin.setValue(batch)
-    training.lr_spin.setValue(0.02)
-    training.seed_spin.setValue(42)
-    project = window.current_project()
-    assert project.dataset.task == "cooking" and project.dataset.params["samples"] == samples
-    assert (project.model.cell, project.model.io_mode, project.model.units) == (cell, "many_to_many", units)
-    assert (project.training.epochs, project.training.batch_size) == (epochs, batch)
-
-
-def _train_and_wait(qtbot, window: MainWindow):
-    with qtbot.waitSignal(window.run_completed, timeout=RUN_TIMEOUT_MS) as done:
-        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
-    return done.args[0]
-
-
-def _has_data(plot_widget) -> bool:
-    """Whether any curve or scatter of the plot holds points."""
-    for item in plot_widget.getPlotItem().listDataItems():
-        x, _y = item.getData()
-        if x is not None and len(x) > 0:
-            return True
-    return False
-
-
-def _cell_text(window: MainWindow, row: int, column: str) -> str:
-    return window.runs_panel.table.item(row, COLUMNS.index(column)).text()
+from tests.desktop_app.conftest import (
+    RUN_TIMEOUT_MS,
+    cell_text,
+    close_message_boxes,
+    configure_tiny_cooking,
+    has_data,
+    status_text,
+    train_and_wait,
+)
 
 
 class BatchCounter(QObject):
@@ -180,12 +73,9 @@ def test_fresh_window_has_menus_toolbar_and_loads_tensorflow_after_showing(qtbot
     assert window.action_train.isEnabled() and window.training_panel.train_button.isEnabled()
 
 
-def test_train_cooking_lstm_then_save_and_reopen_in_a_new_session(qtbot, make_window, prompt_answers, tmp_path,
-                                                                  monkeypatch):
-    from core.inference import predict
-
+def test_training_cooking_lstm_shows_its_accuracy_progress_and_every_plot(qtbot, make_window, monkeypatch):
     window = make_window()
-    _configure_tiny_cooking(qtbot, window)
+    configure_tiny_cooking(qtbot, window)
     progress: list[str] = []  # the progress line as the user saw it after each update
     panel = window.training_panel
     real_set_progress = panel.set_progress
@@ -195,15 +85,15 @@ def test_train_cooking_lstm_then_save_and_reopen_in_a_new_session(qtbot, make_wi
         progress.append(panel.progress_text())
 
     monkeypatch.setattr(panel, "set_progress", spy)
-    record = _train_and_wait(qtbot, window)
+    record = train_and_wait(qtbot, window)
 
     # The accuracy shown is high and every plot holds data.
     assert record.status == "completed", record.message
     assert record.final_metrics["val_accuracy"] > 0.9
-    shown = _cell_text(window, 0, "Val acc. / MAE")
+    shown = cell_text(window, 0, "Val acc. / MAE")
     assert shown.endswith("%") and float(shown.rstrip(" %")) > 90
-    assert _cell_text(window, 0, "Status") == "completed"
-    assert "val accuracy" in window.status_text()
+    assert cell_text(window, 0, "Status") == "completed"
+    assert "val accuracy" in status_text(window)
     assert window.training_panel.run_state() == "idle"
     assert any(t.startswith("Epoch 3/3") and "elapsed" in t for t in progress), progress
     assert "finished after 3 epochs" in window.training_panel.progress_text()
@@ -214,9 +104,16 @@ def test_train_cooking_lstm_then_save_and_reopen_in_a_new_session(qtbot, make_wi
         plot_tabs.setCurrentIndex(index)
         for name, widget in window.plots.plot_items().items():
             if widget.isVisible():
-                qtbot.waitUntil(lambda w=widget: _has_data(w), timeout=3000)
+                qtbot.waitUntil(lambda w=widget: has_data(w), timeout=3000)
                 filled.add(name)
     assert filled == set(window.plots.plot_items())
+
+
+def test_unsaved_trained_work_is_asked_about_and_save_as_writes_a_bundle(qtbot, make_window, prompt_answers,
+                                                                         tmp_path, monkeypatch):
+    window = make_window()
+    configure_tiny_cooking(qtbot, window, epochs=1, samples=96, batch=16, units=8)
+    train_and_wait(qtbot, window)
 
     # Unsaved trained work: "Cancel" keeps the window open.
     assert window.windowTitle().endswith("*")
@@ -226,8 +123,6 @@ def test_train_cooking_lstm_then_save_and_reopen_in_a_new_session(qtbot, make_wi
     assert window.isVisible() and asked == ["the trained model"]
 
     # Save As writes the bundle (the extension is added); the title loses its star.
-    x = window.dataset_panel.current_data().x_val[:16]
-    before = predict(record.model, record.info, x)
     target = tmp_path / "cooking.rnnlab"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *args: str(tmp_path / "cooking"))
     window.action_save_as.trigger()
@@ -235,19 +130,33 @@ def test_train_cooking_lstm_then_save_and_reopen_in_a_new_session(qtbot, make_wi
     assert window.windowTitle() == "RNN Lab — cooking"
     assert window.close() and len(asked) == 1  # saved: no second prompt
 
+
+def test_a_saved_bundle_reopens_in_a_new_session_with_its_plots_and_predictions(qtbot, make_window, tmp_path,
+                                                                                monkeypatch):
+    from core.inference import predict
+
+    window = make_window()
+    configure_tiny_cooking(qtbot, window)
+    record = train_and_wait(qtbot, window)
+    x = window.dataset_panel.current_data().x_val[:16]
+    before = predict(record.model, record.info, x)
+    target = tmp_path / "cooking.rnnlab"
+    assert window.document.save_bundle_to(target), window.last_message
+    assert window.close()
+
     # A new session opens the file: same project, same plots, same prediction.
     again = make_window()
     assert again.runs_panel.records() == []
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *args: str(target))
     again.action_open.trigger()
-    reopened = again.current_record()
+    reopened = again.session.current
     assert reopened is not None and reopened.status == "loaded", again.last_message
     assert again.architecture_panel.cell_combo.currentText() == "LSTM"
     assert again.current_project().dataset == window.current_project().dataset
     np.testing.assert_allclose(predict(reopened.model, reopened.info, x), before, rtol=1e-6, atol=1e-6)
     assert len(reopened.history.epochs) == 3
     again.tabs.setCurrentWidget(again.plots)
-    qtbot.waitUntil(lambda: _has_data(again.plots.plot_items()["loss"]), timeout=3000)
+    qtbot.waitUntil(lambda: has_data(again.plots.plot_items()["loss"]), timeout=3000)
     assert again.predict_panel.has_model()
     assert str(target.absolute()) in again.settings.recent_files()
     assert again.windowTitle() == "RNN Lab — cooking"
@@ -255,43 +164,43 @@ def test_train_cooking_lstm_then_save_and_reopen_in_a_new_session(qtbot, make_wi
 
 def test_stop_answers_within_one_batch_and_pause_resumes(qtbot, make_window):
     window = make_window()
-    _configure_tiny_cooking(qtbot, window, epochs=100, samples=200, batch=4)
+    configure_tiny_cooking(qtbot, window, epochs=100, samples=200, batch=4)
     counter = BatchCounter()
-    window.worker.batch_ended.connect(counter.on_batch, Qt.ConnectionType.DirectConnection)
+    window.session.worker.batch_ended.connect(counter.on_batch, Qt.ConnectionType.DirectConnection)
     qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
-    assert window.is_training()
+    assert window.session.is_training()
     qtbot.waitUntil(lambda: window.training_panel.run_state() == "running"
                     and window.training_panel.pause_button.isEnabled(), timeout=RUN_TIMEOUT_MS)
 
     qtbot.mouseClick(window.training_panel.pause_button, Qt.MouseButton.LeftButton)
     assert window.training_panel.run_state() == "paused"
-    assert window.worker.is_paused()
+    assert window.session.worker.is_paused()
     qtbot.mouseClick(window.training_panel.resume_button, Qt.MouseButton.LeftButton)
-    assert window.training_panel.run_state() == "running" and not window.worker.is_paused()
+    assert window.training_panel.run_state() == "running" and not window.session.worker.is_paused()
 
-    with qtbot.waitSignal(window.run_completed, timeout=RUN_TIMEOUT_MS) as done:
+    with qtbot.waitSignal(window.session.run_ended, timeout=RUN_TIMEOUT_MS) as done:
         counter.stop_sent.set()
         qtbot.mouseClick(window.training_panel.stop_button, Qt.MouseButton.LeftButton)
     record = done.args[0]
     assert record.status == "stopped"
     assert counter.after_stop <= 1
-    assert "stopped" in window.status_text()
-    assert _cell_text(window, 0, "Status") == "stopped"
-    assert not window.is_training() and window.training_panel.run_state() == "idle"
+    assert "stopped" in status_text(window)
+    assert cell_text(window, 0, "Status") == "stopped"
+    assert not window.session.is_training() and window.training_panel.run_state() == "idle"
 
 
 def test_closing_the_window_during_training_stops_the_run_and_its_thread(qtbot, make_window):
     window = make_window()
-    _configure_tiny_cooking(qtbot, window, epochs=100, samples=200, batch=4)
+    configure_tiny_cooking(qtbot, window, epochs=100, samples=200, batch=4)
     batches = []
-    window.worker.batch_ended.connect(batches.append, Qt.ConnectionType.DirectConnection)
+    window.session.worker.batch_ended.connect(batches.append, Qt.ConnectionType.DirectConnection)
     qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(batches) >= 2, timeout=RUN_TIMEOUT_MS)
 
     assert window.close()
     assert not window.isVisible()
-    assert not window.worker.is_running()
-    assert not window.worker.thread_handle.isRunning()
+    assert not window.session.worker.is_running()
+    assert not window.session.worker.thread_handle.isRunning()
     assert len(batches) < 100 * 40  # it stopped instead of training to the end
 
 
@@ -309,7 +218,7 @@ def test_bad_files_are_explained_and_nothing_is_lost(qtbot, make_window, tmp_pat
 
     # Train explains the problem before any run starts.
     qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
-    assert not window.is_training() and window.runs_panel.records() == []
+    assert not window.session.is_training() and window.runs_panel.records() == []
     title, text = window.last_message
     assert title == "Cannot train yet" and "abc" in text
     box = QApplication.activeModalWidget() or next(
@@ -321,15 +230,15 @@ def test_bad_files_are_explained_and_nothing_is_lost(qtbot, make_window, tmp_pat
     project_before = window.current_project()
     broken = tmp_path / "damaged.rnnlab"
     broken.write_bytes(b"PK\x03\x04 this is not really a zip")
-    assert not window.open_path(broken)
+    assert not window.document.open_path(broken)
     title, text = window.last_message
     assert title == "Cannot open the model" and "damaged.rnnlab" in text
     assert window.current_project() == project_before
-    _close_message_boxes()
+    close_message_boxes()
 
     bad_project = tmp_path / "bad.json"
     bad_project.write_text('{"model": {"cell": "Transformer"}}', encoding="utf-8")
-    assert not window.open_path(bad_project)
+    assert not window.document.open_path(bad_project)
     title, text = window.last_message
     assert "bad.json" in text and "model.cell" in text
     assert window.current_project() == project_before
@@ -340,7 +249,7 @@ def test_exploding_gradients_example_is_diagnosed_in_a_dialog(qtbot, make_window
     action = next(a for a in window.examples_menu.actions() if a.text().startswith("Exploding gradients:"))
     action.trigger()
     assert window.current_project().training.clip_mode == "none"
-    record = _train_and_wait(qtbot, window)
+    record = train_and_wait(qtbot, window)
 
     assert record.status == "nan"
     title, text = window.last_message
@@ -348,8 +257,8 @@ def test_exploding_gradients_example_is_diagnosed_in_a_dialog(qtbot, make_window
     assert "Gradients exploded at epoch" in text and "clipping" in text
     box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
     assert "Gradients exploded" in box.text()
-    assert "Gradients exploded" in window.status_text()
-    assert _cell_text(window, 0, "Status") == "NaN (exploded)"
+    assert "Gradients exploded" in status_text(window)
+    assert cell_text(window, 0, "Status") == "NaN (exploded)"
     # The last finite weights are kept and handed to the Predict tab.
     assert window.predict_panel.has_model()
     assert all(np.all(np.isfinite(w)) for w in record.model.get_weights())
@@ -357,8 +266,8 @@ def test_exploding_gradients_example_is_diagnosed_in_a_dialog(qtbot, make_window
 
 def test_compare_cells_trains_three_runs_on_the_same_data_and_overlays_them(qtbot, make_window):
     window = make_window()
-    _configure_tiny_cooking(qtbot, window, epochs=1, samples=64, batch=16, units=4)
-    with qtbot.waitSignal(window.queue_finished, timeout=3 * RUN_TIMEOUT_MS) as done:
+    configure_tiny_cooking(qtbot, window, epochs=1, samples=64, batch=16, units=4)
+    with qtbot.waitSignal(window.session.queue_finished, timeout=3 * RUN_TIMEOUT_MS) as done:
         window.action_compare.trigger()
     ids = done.args[0]
     records = window.runs_panel.records()

@@ -9,25 +9,22 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPoint, Qt
 from PySide6 import QtGui
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QFormLayout, QSpinBox
 
 from core.datasets import build_dataset, get_task
 from core.param_count import count_parameters
-from core.specs import DatasetSpec, ModelSpec, TrainingSpec
+from core.specs import DatasetSpec, ModelSpec, TrainingSpec, field_info
 from desktop_app.panels import ArchitecturePanel, DatasetPanel, TrainingPanel
-from desktop_app.widgets import ColumnsPicker, PathPicker
+from desktop_app.widgets import INT_MAX, INT_MIN, SPEC_FIELD, ColumnsPicker, PathPicker
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def dataset_panel(qtbot):
-    panel = DatasetPanel()
-    qtbot.addWidget(panel)
-    panel.resize(420, 900)
-    panel.show()
-    return panel
+def dataset_panel(show_widget):
+    return show_widget(DatasetPanel(), 420, 900)
 
 
 def _choose_task(qtbot, panel: DatasetPanel, name: str) -> None:
@@ -153,12 +150,8 @@ def test_set_spec_restores_task_parameters_without_emitting(qtbot, dataset_panel
 
 
 @pytest.fixture
-def arch_panel(qtbot):
-    panel = ArchitecturePanel()
-    qtbot.addWidget(panel)
-    panel.resize(420, 900)
-    panel.show()
-    return panel
+def arch_panel(show_widget):
+    return show_widget(ArchitecturePanel(), 420, 900)
 
 
 def _cooking_info(mode: str = "many_to_many"):
@@ -206,6 +199,13 @@ def test_unsupported_modes_are_disabled_with_the_reason(qtbot, arch_panel):
     assert arch_panel.problems_label.isVisibleTo(arch_panel)
 
 
+def test_a_spec_alone_is_judged_while_there_is_no_data(qtbot, arch_panel):
+    arch_panel.set_data_info(None)
+    arch_panel.set_spec(ModelSpec(io_mode="one_to_many", one_to_many_feed="initial_state", bidirectional=True))
+    assert "Bidirectional" in arch_panel.problem()
+    assert not arch_panel.code_button.isEnabled()
+
+
 def test_problems_are_explained_before_training(qtbot, arch_panel):
     sine = build_dataset(DatasetSpec(task="sine", params={"samples": 30}), "one_to_many").info
     arch_panel.set_supported_modes(("many_to_one", "many_to_many", "one_to_many"), "Sine waves")
@@ -229,11 +229,8 @@ def test_problems_are_explained_before_training(qtbot, arch_panel):
     assert not any("Reversing" in w for w in arch_panel.warnings())
 
 
-def test_keras_code_waits_for_tensorflow_and_shows_the_model(qtbot, arch_panel):
+def test_keras_code_is_shown_without_waiting_for_tensorflow(qtbot, arch_panel):
     arch_panel.set_data_info(_cooking_info())
-    assert not arch_panel.code_button.isEnabled()
-    assert "TensorFlow" in arch_panel.code_button.toolTip()
-    arch_panel.set_tensorflow_ready(True)
     assert arch_panel.code_button.isEnabled()
     qtbot.mouseClick(arch_panel.code_button, Qt.MouseButton.LeftButton)
     dialog = arch_panel.code_dialog
@@ -241,6 +238,34 @@ def test_keras_code_waits_for_tensorflow_and_shows_the_model(qtbot, arch_panel):
     code = dialog.editor.toPlainText()
     assert "keras.layers.LSTM(32" in code and 'name="rnn_1"' in code and 'name="head"' in code
     dialog.close()
+
+
+def test_model_checks_and_keras_code_load_no_tensorflow():
+    script = textwrap.dedent("""
+        import sys
+        from PySide6.QtWidgets import QApplication
+        from core.datasets import build_dataset
+        from core.specs import DatasetSpec, ModelSpec
+        from desktop_app.panels import ArchitecturePanel
+
+        app = QApplication([])
+        panel = ArchitecturePanel()
+        sine = build_dataset(DatasetSpec(task="sine", params={"samples": 30}), "one_to_many").info
+        panel.set_data_info(sine)
+        panel.set_spec(ModelSpec(io_mode="one_to_many", one_to_many_feed="initial_state", bidirectional=True))
+        assert "Bidirectional" in panel.problem(), panel.problem()
+        panel.set_spec(ModelSpec(io_mode="one_to_many", activation="relu"))
+        assert panel.problem() == "" and "cuDNN" in panel.notes_label.text(), panel.notes_label.text()
+        panel.code_button.click()
+        assert "keras.layers.LSTM(" in panel.code_dialog.editor.toPlainText()
+        print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")))
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_diagram_and_equation_follow_the_choices(qtbot, arch_panel):
@@ -275,12 +300,8 @@ def test_diagram_and_equation_follow_the_choices(qtbot, arch_panel):
 
 
 @pytest.fixture
-def training_panel(qtbot):
-    panel = TrainingPanel()
-    qtbot.addWidget(panel)
-    panel.resize(420, 700)
-    panel.show()
-    return panel
+def training_panel(show_widget):
+    return show_widget(TrainingPanel(), 420, 700)
 
 
 def _enabled(panel: TrainingPanel) -> dict[str, bool]:
@@ -392,6 +413,51 @@ def test_devices_are_offered_and_kept(qtbot, training_panel):
 
 
 # --- the thread fixture itself ------------------------------------------------------------------
+
+
+# --- one source per field ------------------------------------------------------------------------
+
+SPIN_BOX_FIELDS = {
+    "dataset.validation_split", "dataset.seed",
+    "model.layers", "model.units", "model.dropout", "model.recurrent_dropout", "model.embedding_dim",
+    "training.learning_rate", "training.momentum", "training.clip_value", "training.epochs",
+    "training.batch_size", "training.patience", "training.seed",
+}
+
+
+def test_every_spin_box_offers_exactly_what_the_spec_accepts(dataset_panel, arch_panel, training_panel):
+    panels = (dataset_panel, arch_panel, training_panel)
+    boxes = {box.property(SPEC_FIELD): box for panel in panels for box in panel.findChildren(QAbstractSpinBox)
+             if box.property(SPEC_FIELD)}
+    assert set(boxes) == SPIN_BOX_FIELDS
+    labels = {name: layout.labelForField(box).text() for name, box in boxes.items()
+              for panel in panels for layout in panel.findChildren(QFormLayout) if layout.labelForField(box)}
+    # Patience shares the "Early stopping" row with its check box.
+    assert set(labels) == SPIN_BOX_FIELDS - {"training.patience"}
+    for name, box in boxes.items():
+        info = field_info(name)
+        if isinstance(box, QDoubleSpinBox):
+            # What the box would hold one step of its precision past each end.
+            quantum, digits = 10.0 ** -box.decimals(), box.decimals()
+            ends = [(box.minimum(), round(box.minimum() - quantum, digits)),
+                    (box.maximum(), round(box.maximum() + quantum, digits))]
+        else:
+            assert isinstance(box, QSpinBox)
+            ends = [(box.minimum(), box.minimum() - 1), (box.maximum(), box.maximum() + 1)]
+        for end, beyond in ends:
+            assert info.accepts(end), (name, end)
+            assert not info.accepts(beyond) or not INT_MIN <= beyond <= INT_MAX, (name, beyond)
+        assert info.help in box.toolTip(), name
+        assert labels.get(name, f"{info.label}:") == f"{info.label}:", name
+
+
+def test_a_value_typed_at_the_end_of_a_range_validates(qtbot, arch_panel, training_panel):
+    arch_panel.dropout_spin.setValue(arch_panel.dropout_spin.maximum())
+    training_panel.lr_spin.setValue(training_panel.lr_spin.minimum())
+    training_panel.clip_spin.setValue(training_panel.clip_spin.minimum())
+    arch_panel.spec().validate()
+    training_panel.spec().validate()
+    assert 0 < training_panel.spec().learning_rate < 1e-6 and arch_panel.spec().dropout < 1
 
 
 def test_a_test_leaving_a_qthread_running_fails(tmp_path):

@@ -10,11 +10,11 @@ import csv
 import math
 
 import numpy as np
-import pytest
 import pyqtgraph as pg
+import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from core.training import BatchEnd, EpochEnd, History, RunStarted
+from core.history import BatchEnd, EpochEnd, History, RunStarted
 from desktop_app.plots import LOG_FLOOR, TrainingPlots
 
 LAYERS = ["rnn_1", "head"]
@@ -39,7 +39,7 @@ def _logs(epoch: int, offset: float = 0.0) -> dict[str, float]:
 def feed_run(plots: TrainingPlots, run_id: str, label: str, offset: float = 0.0, zero_at=None) -> dict:
     """Send one run's events as core.training does (epochs and batches count from 1)."""
     sent = {"batch_loss": [], "layer": {name: [] for name in LAYERS},
-            "weight": {f"{l}/{w}": [] for l in LAYERS for w in WEIGHTS[l]}, "epochs": [], "flow": []}
+            "weight": {f"{layer}/{w}": [] for layer in LAYERS for w in WEIGHTS[layer]}, "epochs": [], "flow": []}
     plots.begin_run(run_id, label, RunStarted(EPOCHS, BATCHES, "CPU", list(LAYERS), dict(WEIGHTS)),
                     "classification")
     global_batch = 0
@@ -49,7 +49,7 @@ def feed_run(plots: TrainingPlots, run_id: str, label: str, offset: float = 0.0,
             layer_norms = {name: _layer_norm(epoch, batch, i) for i, name in enumerate(LAYERS)}
             if zero_at == (epoch, batch):
                 layer_norms["rnn_1"] = 0.0
-            weight_norms = {l: {w: layer_norms[l] * (j + 1) / 4 for j, w in enumerate(WEIGHTS[l])} for l in LAYERS}
+            weight_norms = {layer: {w: layer_norms[layer] * (j + 1) / 4 for j, w in enumerate(WEIGHTS[layer])} for layer in LAYERS}
             loss = 2.0 / (global_batch + offset + 1)
             plots.add_batch(run_id, BatchEnd(epoch, batch, global_batch, BATCHES, loss, layer_norms, weight_norms))
             sent["batch_loss"].append(loss)
@@ -65,13 +65,8 @@ def feed_run(plots: TrainingPlots, run_id: str, label: str, offset: float = 0.0,
 
 
 @pytest.fixture
-def plots(qtbot):
-    widget = TrainingPlots()
-    qtbot.addWidget(widget)
-    widget.resize(720, 520)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def plots(show_widget):
+    return show_widget(TrainingPlots(), 720, 520)
 
 
 def show_tab(plots: TrainingPlots, title: str) -> None:
@@ -289,11 +284,8 @@ def _started(layers=("rnn_1", "head")) -> RunStarted:
     return RunStarted(2, 2, "CPU", list(layers), {layer: [] for layer in layers})
 
 
-def test_fresh_plots_show_a_clean_empty_state(qtbot):
-    plots = TrainingPlots()
-    qtbot.addWidget(plots)
-    plots.resize(900, 600)
-    plots.show()
+def test_fresh_plots_show_a_clean_empty_state(show_widget):
+    plots = show_widget(TrainingPlots(), 900, 600)
     for name, widget in plots.plot_items().items():
         item = widget.getPlotItem()
         # No empty legend box, no 0.1 ... 0.9 epoch ticks, but a line saying what will appear.
@@ -366,19 +358,3 @@ def test_gradient_zones_point_to_the_lectures_fixes(qtbot):
     plots.show_runs(["calm", "wild"])
     assert plots.gradient_hint_label.text().startswith("#2 SimpleRNN: rnn_1 above 1000")
 
-
-def test_long_runs_are_drawn_decimated_without_losing_spikes_or_gaps():
-    from desktop_app.plots import DRAW_POINTS, peak_decimate
-
-    x = np.arange(100_000, dtype=float)
-    y = np.full_like(x, 1e-3)
-    y[54_321] = 5e3  # one exploding batch must still show
-    y[80_000:82_000] = np.nan  # a stretch of failed batches wider than a bucket stays a gap
-    dx, dy = peak_decimate(x, y)
-    assert len(dx) <= DRAW_POINTS + 1
-    assert np.nanmax(dy) == 5e3 and np.nanmin(dy) == 1e-3
-    gap = dx[np.isnan(dy)]
-    assert len(gap) and gap.min() >= 80_000 - 100 and gap.max() <= 82_000
-    assert np.all(np.diff(dx) >= 0)
-    short_x, short_y = peak_decimate(x[:100], y[:100])
-    assert np.array_equal(short_x, x[:100]) and np.array_equal(short_y, y[:100])

@@ -28,13 +28,8 @@ def cooking():
 
 
 @pytest.fixture
-def panel(qtbot):
-    widget = PredictPanel()
-    qtbot.addWidget(widget)
-    widget.resize(640, 900)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def panel(show_widget):
+    return show_widget(PredictPanel(), 640, 900)
 
 
 def click(qtbot, button) -> None:
@@ -181,3 +176,29 @@ def test_a_series_shows_prediction_against_target_and_continues(panel, qtbot):
     # Joined to the seed's last point, then the twelve generated steps.
     assert steps.tolist() == list(range(10, 23))
     np.testing.assert_allclose(values[1:], panel.generated_values[:, 0], rtol=1e-6)
+
+
+def test_a_csv_series_predicting_its_own_column_generates_as_in_the_command_line(panel, qtbot):
+    params = {"path": "builtin:daily_weather", "feature_columns": ["high"], "target_column": "high", "window": 8}
+    model, data = _trained("csv", params, "many_to_one")
+    panel.set_model(model, data.info, data)
+    assert panel.generate_box.isVisible() and not panel.temperature_spin.isVisible()
+    panel.length_spin.setValue(5)
+    click(qtbot, panel.generate_button)
+    assert not panel.generate_error.isVisible(), panel.generate_error.text()
+    assert panel.generated_values.shape == (5, 1)
+    curves = {item.name(): item for item in panel.series_plot.getPlotItem().listDataItems()}
+    assert set(curves) == {"seed", "generated"}
+    # The seed is drawn in degrees, as in the file, not in the model's normalised units.
+    seed_values = curves["seed"].getOriginalDataset()[1]
+    np.testing.assert_allclose(seed_values, data.info.denormalize_x(data.sample(0)[0])[:, 0], rtol=1e-6)
+    assert 0 < seed_values.min() and seed_values.max() < 120
+
+
+def test_a_csv_series_with_other_inputs_offers_no_generation(panel):
+    params = {"path": "builtin:daily_weather", "feature_columns": ["high", "wind"], "target_column": "high",
+              "window": 8}
+    model, data = _trained("csv", params, "many_to_one")
+    panel.set_model(model, data.info, data)
+    assert not panel.generate_box.isVisible()
+    assert panel.input_edit.isEnabled()

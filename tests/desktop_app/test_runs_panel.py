@@ -7,7 +7,8 @@ from PySide6 import QtCore
 
 from core.specs import DatasetSpec, ModelSpec, Project, TrainingSpec
 from core.training import History
-from desktop_app.runs_panel import COLUMNS, RunRecord, RunsPanel
+from desktop_app.runs_panel import COLUMNS, RunsPanel
+from desktop_app.session import RunRecord, RunStatus
 
 NAN_MESSAGE = ("Gradients exploded at epoch 2, batch 3: lower the learning rate or enable clipping "
                "(training.clip_mode)")
@@ -21,7 +22,7 @@ def project(cell: str, **training) -> Project:
 def record(run_id: str, cell: str, status: str = "completed", **kwargs) -> RunRecord:
     history = History(epochs=[{"loss": 1.0}] * 5) if status == "completed" else None
     metrics = {"loss": 0.2512, "val_loss": 0.3011, "accuracy": 0.95, "val_accuracy": 0.875}
-    values = dict(run_id=run_id, label=f"#{run_id[-1]} {cell}", project=project(cell), status=status,
+    values = dict(run_id=run_id, label=f"#{run_id[-1]} {cell}", project=project(cell), status=RunStatus(status),
                   final_metrics=metrics if status == "completed" else {}, history=history, model=None,
                   info=None, message="")
     values.update(kwargs)
@@ -29,13 +30,8 @@ def record(run_id: str, cell: str, status: str = "completed", **kwargs) -> RunRe
 
 
 @pytest.fixture
-def panel(qtbot):
-    widget = RunsPanel()
-    qtbot.addWidget(widget)
-    widget.resize(820, 320)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def panel(show_widget):
+    return show_widget(RunsPanel(), 820, 320)
 
 
 def row_text(panel: RunsPanel, row: int) -> dict[str, str]:
@@ -72,7 +68,7 @@ def test_status_updates_in_place_and_a_nan_run_explains_itself(panel):
     assert row_text(panel, 0)["Loss"] == "–"
 
     # The window mutates its record and passes it again.
-    running.status = "nan"
+    running.status = RunStatus.NAN
     running.message = NAN_MESSAGE
     running.final_metrics = {"loss": float("nan")}
     panel.update_run(running)

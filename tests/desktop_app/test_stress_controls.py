@@ -10,13 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 
-from tests.desktop_app.test_main_window import (  # noqa: F401 - fixtures used by name
-    RUN_TIMEOUT_MS,
-    _configure_tiny_cooking,
-    isolated_settings,
-    make_window,
-    prompt_answers,
-)
+from tests.desktop_app.conftest import RUN_TIMEOUT_MS, configure_tiny_cooking
 
 ROUNDS = 4
 
@@ -24,15 +18,15 @@ ROUNDS = 4
 def _start_and_wait_for_batches(qtbot, window, batches: list, count: int) -> None:
     before = len(batches)
     qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
-    assert window.is_training()
+    assert window.session.is_training()
     qtbot.waitUntil(lambda: len(batches) >= before + count, timeout=RUN_TIMEOUT_MS)
 
 
 def _assert_idle_and_child_alive(window) -> None:
     from desktop_app.worker import shared_trainer
 
-    assert not window.is_training()
-    assert not window.worker.is_running() and not window.worker.is_paused()
+    assert not window.session.is_training()
+    assert not window.session.worker.is_running() and not window.session.worker.is_paused()
     assert window.training_panel.run_state() == "idle"
     trainer = shared_trainer()
     assert trainer.pid is not None, "no training child after the run"
@@ -43,9 +37,9 @@ def test_stop_pause_resume_in_a_loop_then_save_loads_and_predicts(qtbot, make_wi
     from core.persistence import load_bundle
 
     window = make_window()
-    _configure_tiny_cooking(qtbot, window, epochs=100, samples=64, batch=4, units=4)
+    configure_tiny_cooking(qtbot, window, epochs=100, samples=64, batch=4, units=4)
     batches: list = []
-    window.worker.batch_ended.connect(batches.append, Qt.ConnectionType.DirectConnection)
+    window.session.worker.batch_ended.connect(batches.append, Qt.ConnectionType.DirectConnection)
     panel = window.training_panel
     x = window.dataset_panel.current_data().x_val[:4]
     for i in range(ROUNDS):
@@ -54,11 +48,11 @@ def test_stop_pause_resume_in_a_loop_then_save_loads_and_predicts(qtbot, make_wi
             # Pause, resume, pause again, then stop while paused.
             qtbot.waitUntil(lambda: panel.pause_button.isEnabled(), timeout=RUN_TIMEOUT_MS)
             qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
-            assert window.worker.is_paused()
+            assert window.session.worker.is_paused()
             qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
-            assert not window.worker.is_paused()
+            assert not window.session.worker.is_paused()
             qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
-        with qtbot.waitSignal(window.run_completed, timeout=RUN_TIMEOUT_MS) as done:
+        with qtbot.waitSignal(window.session.run_ended, timeout=RUN_TIMEOUT_MS) as done:
             qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
         record = done.args[0]
         assert record.status == "stopped", record.message
@@ -66,7 +60,7 @@ def test_stop_pause_resume_in_a_loop_then_save_loads_and_predicts(qtbot, make_wi
 
         # Saved right after the stop: the file is whole, loads and predicts like the run's model.
         target = tmp_path / f"round{i}.rnnlab"
-        assert window.save_bundle_to(target), window.last_message
+        assert window.document.save_bundle_to(target), window.last_message
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(f"round{i}") and p != target], \
             "a temporary file was left next to the bundle"
         bundle = load_bundle(target)
@@ -74,8 +68,8 @@ def test_stop_pause_resume_in_a_loop_then_save_loads_and_predicts(qtbot, make_wi
                                    rtol=1e-5, atol=1e-6)
 
     # After all that, a run still trains to the end in the same window.
-    _configure_tiny_cooking(qtbot, window, epochs=1, samples=64, batch=16, units=4)
-    with qtbot.waitSignal(window.run_completed, timeout=RUN_TIMEOUT_MS) as done:
+    configure_tiny_cooking(qtbot, window, epochs=1, samples=64, batch=16, units=4)
+    with qtbot.waitSignal(window.session.run_ended, timeout=RUN_TIMEOUT_MS) as done:
         qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     assert done.args[0].status == "completed", done.args[0].message
     _assert_idle_and_child_alive(window)
@@ -84,20 +78,20 @@ def test_stop_pause_resume_in_a_loop_then_save_loads_and_predicts(qtbot, make_wi
 def test_closing_windows_during_training_again_and_again(qtbot, make_window):
     for _ in range(ROUNDS):
         window = make_window()
-        _configure_tiny_cooking(qtbot, window, epochs=100, samples=64, batch=4, units=4)
+        configure_tiny_cooking(qtbot, window, epochs=100, samples=64, batch=4, units=4)
         batches: list = []
-        window.worker.batch_ended.connect(batches.append, Qt.ConnectionType.DirectConnection)
+        window.session.worker.batch_ended.connect(batches.append, Qt.ConnectionType.DirectConnection)
         _start_and_wait_for_batches(qtbot, window, batches, 2)
         assert window.close()
         assert not window.isVisible()
-        assert not window.worker.is_running()
-        assert not window.worker.thread_handle.isRunning()
+        assert not window.session.worker.is_running()
+        assert not window.session.worker.thread_handle.isRunning()
         assert len(batches) < 100 * 16, "the run trained on instead of stopping"
 
     # The shared child survived every close: a fresh window trains to the end.
     window = make_window()
-    _configure_tiny_cooking(qtbot, window, epochs=1, samples=64, batch=16, units=4)
-    with qtbot.waitSignal(window.run_completed, timeout=RUN_TIMEOUT_MS) as done:
+    configure_tiny_cooking(qtbot, window, epochs=1, samples=64, batch=16, units=4)
+    with qtbot.waitSignal(window.session.run_ended, timeout=RUN_TIMEOUT_MS) as done:
         qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
     assert done.args[0].status == "completed", done.args[0].message
     _assert_idle_and_child_alive(window)

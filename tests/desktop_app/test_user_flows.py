@@ -5,25 +5,18 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 
-from desktop_app.main_window import EXAMPLES_DIR
-from tests.desktop_app.test_main_window import (  # noqa: F401  (fixtures)
-    _configure_tiny_cooking,
-    _set_dataset_param,
-    _train_and_wait,
-    isolated_settings,
-    make_window,
-    prompt_answers,
-)
+from core.examples import EXAMPLES_DIR
+from tests.desktop_app.conftest import configure_tiny_cooking, set_dataset_param, train_and_wait
 
 
 def test_sine_generate_example_generates_with_the_default_length(qtbot, make_window):
     """A one-to-many model emits a fixed number of steps: Generate must work as offered, not
     answer "cannot produce 50" to a user who changed nothing."""
     window = make_window()
-    assert window.open_example(EXAMPLES_DIR / "sine_generate.json")
-    _set_dataset_param(qtbot, window, "samples", 64)
+    assert window.document.open_example(EXAMPLES_DIR / "sine_generate.json")
+    set_dataset_param(qtbot, window, "samples", 64)
     window.training_panel.epochs_spin.setValue(1)
-    record = _train_and_wait(qtbot, window)
+    record = train_and_wait(qtbot, window)
     assert record.status == "completed", record.message
     steps = record.info.output_shape[0]
 
@@ -48,13 +41,13 @@ def test_continue_training_starts_from_the_trained_weights_and_only_for_the_same
     shown = []
     monkeypatch.setattr(dialogs, "show_error", lambda parent, title, *args, **kwargs: shown.append(title))
     window = make_window()
-    _configure_tiny_cooking(qtbot, window, epochs=2, samples=160, batch=16, units=8)
+    configure_tiny_cooking(qtbot, window, epochs=2, samples=160, batch=16, units=8)
     assert not window.action_continue.isEnabled()  # nothing trained yet
-    first = _train_and_wait(qtbot, window)
+    first = train_and_wait(qtbot, window)
     assert first.status == "completed", first.message
     assert window.action_continue.isEnabled()
 
-    with qtbot.waitSignal(window.run_completed, timeout=120000) as done:
+    with qtbot.waitSignal(window.session.run_ended, timeout=120000) as done:
         window.action_continue.trigger()
     second = done.args[0]
     assert second.status == "completed", second.message
@@ -67,24 +60,24 @@ def test_continue_training_starts_from_the_trained_weights_and_only_for_the_same
 
     # Another architecture is a new model: continuing is refused with an explanation.
     window.architecture_panel.units_spin.setValue(12)
-    assert window.continuable_model() is None
+    assert window.session.continuable_model(window.current_project(), window.dataset_panel.current_data()) is None
     assert window.continue_training() is False
     assert shown[-1] == "Cannot continue training"
 
 
 def test_a_reopened_bundle_can_be_trained_further(qtbot, make_window, tmp_path):
     window = make_window()
-    _configure_tiny_cooking(qtbot, window, epochs=1, samples=96, batch=16, units=8)
-    first = _train_and_wait(qtbot, window)
+    configure_tiny_cooking(qtbot, window, epochs=1, samples=96, batch=16, units=8)
+    first = train_and_wait(qtbot, window)
     assert first.status == "completed", first.message
     target = tmp_path / "week.rnnlab"
-    assert window.save_bundle_to(target), window.last_message
+    assert window.document.save_bundle_to(target), window.last_message
     window.close()
 
     reopened = make_window()
-    assert reopened.open_path(target)
+    assert reopened.document.open_path(target)
     qtbot.waitUntil(lambda: reopened.action_continue.isEnabled(), timeout=120000)
-    with qtbot.waitSignal(reopened.run_completed, timeout=120000) as done:
+    with qtbot.waitSignal(reopened.session.run_ended, timeout=120000) as done:
         reopened.action_continue.trigger()
     assert done.args[0].status == "completed", done.args[0].message
     assert "continued from" in done.args[0].label

@@ -181,8 +181,10 @@ def test_an_unexpected_exception_reports_its_traceback_and_the_worker_trains_aga
     try:
         with qtbot.waitSignal(worker.run_failed, timeout=30000) as failed:
             worker.start(project, data)
-        assert "simulated failure inside the run" in failed.args[0]
-        assert "Traceback" in failed.args[0]  # details for the dialog's "Show details"
+        failure = failed.args[0]
+        assert failure.message == "Training failed unexpectedly: RuntimeError: simulated failure inside the run"
+        assert not failure.expected
+        assert "Traceback" in failure.details  # behind the dialog's "Show details"
         assert not worker.is_running()
 
         with qtbot.waitSignal(worker.run_finished, timeout=60000) as finished:
@@ -211,7 +213,7 @@ def test_a_training_process_that_dies_ends_the_run_and_the_next_run_works(qtbot,
     with qtbot.waitSignal(worker.run_failed, timeout=60000) as failed:
         worker.start(project, data)
     worker.batch_ended.disconnect(kill_child)
-    assert "unexpectedly" in failed.args[0]
+    assert "unexpectedly" in failed.args[0].message
     assert not worker.is_running()
 
     with qtbot.waitSignal(worker.run_finished, timeout=90000) as finished:
@@ -228,5 +230,5 @@ def test_an_expected_error_is_reported_as_its_message(qtbot, worker):
                     model=ModelSpec(cell="GRU", io_mode="one_to_one", units=4), training=project.training)
     with qtbot.waitSignal(worker.run_failed, timeout=30000) as failed:
         worker.start(wrong, data)
-    assert "model.io_mode" in failed.args[0]
-    assert "Traceback" not in failed.args[0]
+    assert "model.io_mode" in failed.args[0].message
+    assert failed.args[0].expected and failed.args[0].details == ""

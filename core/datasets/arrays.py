@@ -1,0 +1,145 @@
+"""Array helpers the tasks share: a split in order, normalisation, series windows, typed numbers.
+
+Everything here works on plain numpy arrays and knows nothing of tasks or specs, so a task
+module builds its arrays with these and describes them with ``core.datasets.base``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from core.errors import DatasetError
+
+
+def split_in_order(x: np.ndarray, y: np.ndarray, validation_split: float) -> tuple[np.ndarray, ...]:
+    """Split keeping order: the last ``validation_split`` of the rows become validation."""
+    n = len(x)
+    n_val = int(round(n * validation_split))
+    if validation_split > 0 and n_val == 0 and n >= 2:
+        n_val = 1
+    n_train = n - n_val
+    if n_train < 1:
+        raise DatasetError(
+            f"Only {n} samples: nothing left to train on after the validation split of {validation_split:g}."
+        )
+    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+
+
+def fit_normalization(x_rows: np.ndarray, y_rows: np.ndarray | None = None) -> dict[str, list[float]]:
+    """Per-column mean and std of (training) rows; a constant column gets std 1 so it stays finite."""
+
+    def stats(rows: np.ndarray) -> tuple[list[float], list[float]]:
+        rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+        mean = rows.mean(axis=0)
+        std = rows.std(axis=0)
+        std = np.where(std < 1e-8, 1.0, std)
+        return [float(v) for v in mean], [float(v) for v in std]
+
+    x_mean, x_std = stats(x_rows)
+    norm = {"x_mean": x_mean, "x_std": x_std}
+    if y_rows is not None:
+        norm["y_mean"], norm["y_std"] = stats(y_rows)
+    return norm
+
+
+def normalize(values: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
+    return ((np.asarray(values, dtype=np.float64) - np.asarray(mean)) / np.asarray(std)).astype(np.float32)
+
+
+def _windows(features: np.ndarray, targets: np.ndarray, window: int, horizon: int, stride: int,
+             io_mode: str) -> tuple[np.ndarray, np.ndarray]:
+    rows = len(features)
+    starts = np.arange(0, rows - window - horizon + 1, stride)
+    idx = starts[:, None] + np.arange(window)[None, :]
+    x = features[idx]
+    if io_mode == "many_to_many":
+        y = targets[idx + horizon]
+    else:
+        y = targets[starts + window - 1 + horizon]
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def series_windows(features: np.ndarray, targets: np.ndarray, *, window: int, horizon: int = 1,
+                   stride: int = 1, validation_split: float, io_mode: str, source: str,
+                   unit: str = "rows") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Cut a time series into windows, split in time order BEFORE windowing.
+
+    The last ``validation_split`` of the rows form the validation part and its windows lie wholly
+    inside it, so no validation window reuses a row the training windows were scored on (no
+    leakage through overlapping windows). Row ``t`` of ``features`` must line up with row ``t``
+    of ``targets``; a window of rows ``[s, s + window)`` predicts ``targets[s + window - 1 + horizon]``
+    (many-to-one) or ``targets[s + horizon : s + window + horizon]`` (many-to-many).
+    Returns x_train, y_train, x_val, y_val and the number of training rows (for normalisation).
+    """
+    rows = len(features)
+    need = window + horizon
+    if rows < need:
+        raise DatasetError(
+            f"{source} has {rows} {unit}: a window of {window} plus a horizon of {horizon} needs at least "
+            f"{need} {unit}. Use a shorter window or more data."
+        )
+    n_val = int(round(rows * validation_split)) if validation_split > 0 else 0
+    n_train = rows - n_val
+    if n_train < need:
+        raise DatasetError(
+            f"{source}: the training part (the first {n_train} of {rows} {unit}, after a validation split of "
+            f"{validation_split:g}) is shorter than window + horizon = {need} {unit}. Lower the window or the "
+            f"validation split."
+        )
+    if 0 < n_val < need:
+        raise DatasetError(
+            f"{source}: the validation part (the last {n_val} of {rows} {unit}) is shorter than window + "
+            f"horizon = {need} {unit}, so it holds no complete window. Lower the window, raise the validation "
+            f"split, or set it to 0."
+        )
+    x_train, y_train = _windows(features[:n_train], targets[:n_train], window, horizon, stride, io_mode)
+    if n_val:
+        x_val, y_val = _windows(features[n_train:], targets[n_train:], window, horizon, stride, io_mode)
+    else:
+        x_val, y_val = x_train[:0], y_train[:0]
+    return x_train, y_train, x_val, y_val, n_train
+
+
+_ROW_SPLIT = re.compile(r"[;\n]+")
+_NUMBER_SPLIT = re.compile(r"[,\s]+")
+
+
+def parse_number_rows(text: str, columns: Sequence[str], rows: int, *, row_word: str = "row") -> np.ndarray:
+    """Parse typed numbers into a (rows, len(columns)) array.
+
+    One column: numbers separated by commas or spaces ("0.1, 0.5, 0.9"). Several columns: one
+    row per line or per ";", numbers in a row separated by commas or spaces.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise DatasetError(f"Type {rows} {row_word}s of numbers ({', '.join(columns)}).")
+    if len(columns) == 1:
+        lines = [[tok for tok in _NUMBER_SPLIT.split(text.replace(";", " ").strip()) if tok]]
+        cells = [[tok] for tok in lines[0]]
+    else:
+        cells = [[tok for tok in _NUMBER_SPLIT.split(line.strip()) if tok]
+                 for line in _ROW_SPLIT.split(text) if line.strip()]
+    values = np.zeros((len(cells), len(columns)))
+    for r, row in enumerate(cells, start=1):
+        if len(row) != len(columns):
+            raise DatasetError(
+                f"{row_word.capitalize()} {r}: expected {len(columns)} numbers ({', '.join(columns)}), "
+                f"got {len(row)}."
+            )
+        for c, token in enumerate(row):
+            try:
+                value = float(token)
+            except ValueError:
+                raise DatasetError(
+                    f"{row_word.capitalize()} {r}, {columns[c]}: {token!r} is not a number."
+                ) from None
+            if not np.isfinite(value):
+                raise DatasetError(f"{row_word.capitalize()} {r}, {columns[c]}: {token!r} is not a finite number.")
+            values[r - 1, c] = value
+    if len(cells) != rows:
+        unit = "numbers" if len(columns) == 1 else f"{row_word}s"
+        raise DatasetError(f"Expected {rows} {unit} (the model's window), got {len(cells)}.")
+    return values
+

@@ -1,0 +1,116 @@
+"""The Loss tab: batch and epoch loss over the accuracy (classes) or MAE (numbers) per epoch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6 import QtCore, QtWidgets
+
+from desktop_app.plots.buffers import RunSeries, SeriesKey
+from desktop_app.plots.curves import CurveSpec, LegendEntry, SeriesCurves
+from desktop_app.plots.hover import Candidate
+from desktop_app.plots.style import DASHES, PALETTE, STYLE_GREY, TEXT_COLOR, TRAIN_COLOR, VAL_COLOR, legend_swatch, pen
+from desktop_app.plots.tab import PlotTab
+
+PLOTS = ("loss", "metric")
+# Per set of run kinds shown: (loss axis, metric axis, metric name in the hover read-out).
+_AXES = {
+    frozenset({"regression"}): ("loss (mean squared error)", "MAE (normalised target units)", "MAE"),
+    frozenset({"classification"}): ("loss (cross-entropy)", "accuracy (0–1)", "accuracy"),
+}
+_MIXED_AXES = ("loss", "accuracy / MAE", "metric")
+
+
+def series_title(key: SeriesKey) -> str:
+    """"batch loss", "train loss", "val accuracy", "train MAE", ..."""
+    group, name = key
+    if group == "batch":
+        return "batch loss"
+    if name.startswith("val_"):
+        return "val " + ("MAE" if name == "val_mae" else name[4:])
+    return "train " + ("MAE" if name == "mae" else name)
+
+
+class LossTab(PlotTab):
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__("loss", "Loss", parent)
+        # Legends in corners where the curves rarely are: loss falls, accuracy rises.
+        loss = self._add_plot("loss", "epoch", "loss", "The loss of every batch and epoch appears here.",
+                              legend_offset=(-8, 8))
+        metric = self._add_plot("metric", "epoch", "accuracy (0–1)",
+                                "Accuracy (classes) or MAE (numbers) per epoch appears here.", legend_offset=(-8, -8))
+        metric.setXLink(loss)
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        splitter.addWidget(loss)
+        splitter.addWidget(metric)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.body.addWidget(splitter, 1)
+        self._curves = {name: SeriesCurves(self.plots[name], self.legends[name], self.redraw_requested.emit)
+                        for name in PLOTS}
+
+    def set_runs(self, runs: Sequence[RunSeries]) -> None:
+        """One run: a legend row per curve. Several: colour names the run and line style the
+        series, so the legend lists runs and styles (N + S rows, not N x S)."""
+        super().set_runs(runs)
+        overlay = len(self.runs) > 1
+        wanted: dict[str, list[CurveSpec]] = {name: [] for name in PLOTS}
+        legend: dict[str, list[LegendEntry]] = {name: [] for name in PLOTS}
+        styles: dict[str, dict[str, Any]] = {name: {} for name in PLOTS}
+        for index, run in enumerate(self.runs):
+            run_color = PALETTE[index % len(PALETTE)]
+            train_color = run_color if overlay else TRAIN_COLOR
+            val_color = run_color if overlay else VAL_COLOR
+            batch = CurveSpec(run, ("batch", ""), "batch loss", pen(train_color, 1, alpha=90))
+            wanted["loss"].append(batch)
+            if not overlay:
+                legend["loss"].append((batch, batch.name))
+            for plot, keys in (("loss", ("loss", "val_loss")), ("metric", (run.metric, "val_" + run.metric))):
+                for key in keys:
+                    if key not in run.epoch_logs:
+                        continue
+                    is_val = key.startswith("val_")
+                    color = val_color if is_val else train_color
+                    style = DASHES[1] if (overlay and is_val) else DASHES[0]
+                    symbol = "s" if is_val else "o"
+                    spec = CurveSpec(run, ("epoch", key), series_title(("epoch", key)), pen(color, 2.0, style),
+                                     (symbol, color))
+                    wanted[plot].append(spec)
+                    if not overlay:
+                        legend[plot].append((spec, spec.name))
+                    else:
+                        styles[plot].setdefault("validation" if is_val else "training",
+                                                (pen(STYLE_GREY, 2.0, style), (symbol, STYLE_GREY)))
+            if overlay:
+                for plot in PLOTS:
+                    legend[plot].append((legend_swatch(pen(run_color, 2.5)), run.label))
+        for plot in PLOTS:
+            rows = legend[plot] + [(legend_swatch(line, symbol), name) for name, (line, symbol) in styles[plot].items()]
+            self._curves[plot].show(wanted[plot], rows)
+        loss_axis, metric_axis, _ = self._axes()
+        self.plots["loss"].getPlotItem().setLabel("left", loss_axis, color=TEXT_COLOR)
+        self.plots["metric"].getPlotItem().setLabel("left", metric_axis, color=TEXT_COLOR)
+
+    def _axes(self) -> tuple[str, str, str]:
+        return _AXES.get(frozenset(run.kind for run in self.runs), _MIXED_AXES)
+
+    def redraw(self, force: bool) -> None:
+        for name, curves in self._curves.items():
+            # Curves on a hidden tab stay dirty until it is shown: drawing them costs time the
+            # visible plot needs.
+            if force or self.plots[name].isVisible():
+                curves.redraw()
+
+    def drop_run(self, run_id: str) -> None:
+        for curves in self._curves.values():
+            curves.drop_run(run_id)
+
+    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return ["run", "series", "epoch", "value"], [row for name in PLOTS for row in self._curves[name].csv_rows()]
+
+    def hover_candidates(self, plot_name: str) -> list[Candidate]:
+        return self._curves[plot_name].hover_candidates(len(self.runs) > 1)
+
+    def y_name(self, plot_name: str) -> str:
+        return "loss" if plot_name == "loss" else self._axes()[2]

@@ -1,0 +1,231 @@
+"""Live training plots: the tabs of plots fed by training events, and the redraw timer.
+
+Events from the training worker only append to numpy buffers (one RunSeries per run); a 15 Hz
+timer lets each tab push the buffers of the curves that changed into pyqtgraph (each curve is
+created once and updated with ``setData``), so a fast run costs the GUI thread a few setData
+calls per frame, not one per batch. This container keeps the runs, decides which are shown,
+and routes that choice, the timer and the exports to the tabs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from core.history import BatchEnd, EpochEnd, History, RunStarted
+from desktop_app.plots.buffers import RunSeries
+from desktop_app.plots.export import ask_path, write_csv, write_png
+from desktop_app.plots.flow_tab import FlowTab
+from desktop_app.plots.gradients_tab import GradientsTab
+from desktop_app.plots.loss_tab import LossTab
+from desktop_app.plots.tab import PlotTab
+
+REDRAW_HZ = 15
+
+
+class TrainingPlots(QtWidgets.QWidget):
+    """Tabs of live plots fed by training events, with hover values, PNG/CSV export and an
+    overlay of several runs."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self._runs: dict[str, RunSeries] = {}
+        self._shown: list[str] = []
+        self._layout_dirty = False
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self._tab_widget = QtWidgets.QTabWidget()
+        layout.addWidget(self._tab_widget)
+        self._gradients = GradientsTab()
+        self._flow = FlowTab()
+        self._tabs: dict[str, PlotTab] = {tab.name: tab for tab in (LossTab(), self._gradients, self._flow)}
+        for tab in self._tabs.values():
+            self._tab_widget.addTab(tab, tab.title)
+            tab.export_requested.connect(functools.partial(self._on_export_requested, tab.name))
+            tab.redraw_requested.connect(self._schedule)
+            tab.layout_changed.connect(self._on_tab_layout_changed)
+        self._tab_widget.currentChanged.connect(self._on_tab_changed)
+        self._plots = {name: widget for tab in self._tabs.values() for name, widget in tab.plots.items()}
+        self._legends = {name: legend for tab in self._tabs.values() for name, legend in tab.legends.items()}
+        self._placeholders = {name: item for tab in self._tabs.values() for name, item in tab.placeholders.items()}
+        self.gradient_hint_label = self._gradients.hint_label
+        self.gradients_caption = self._gradients.caption
+        self.flow_ratio_label = self._flow.ratio_label
+        self.flow_hint_label = self._flow.hint_label
+        self.flow_caption = self._flow.caption
+
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(int(1000 / REDRAW_HZ))
+        self._timer.timeout.connect(self._redraw)
+        self._show_state()
+
+    # --- public API ----------------------------------------------------------------------
+
+    def plot_items(self) -> dict[str, pg.PlotWidget]:
+        """The plot widgets by name: "loss", "metric" (accuracy or MAE), "gradients", "flow"."""
+        return dict(self._plots)
+
+    def shown_runs(self) -> list[str]:
+        return list(self._shown)
+
+    def run_ids(self) -> list[str]:
+        return list(self._runs)
+
+    def per_weight(self) -> bool:
+        return self._gradients.per_weight()
+
+    def set_per_weight(self, on: bool) -> None:
+        self._gradients.per_weight_box.setChecked(bool(on))
+
+    def is_empty_state(self) -> bool:
+        """True while the plots show their empty-state text (no run to draw)."""
+        return not self._shown
+
+    def redraw_now(self) -> None:
+        """Draw everything buffered now, hidden tabs included, instead of at the next tick."""
+        self._redraw(everything=True)
+
+    def hover_text(self, name: str) -> str:
+        """The hover read-out of a plot ("" while the mouse is not over its data)."""
+        return next(tab.hovers[name] for tab in self._tabs.values() if name in tab.hovers).shown_text()
+
+    def begin_run(self, run_id: str, label: str, started: RunStarted, kind: str) -> None:
+        """Start plotting a new run (replacing any data under the same id) and show it alone."""
+        self._drop_run_curves(run_id)
+        self._runs[run_id] = RunSeries.started(run_id, label, started, kind)
+        self.show_runs([run_id])
+
+    def add_batch(self, run_id: str, event: BatchEnd) -> None:
+        self._add_to_run(run_id, lambda run: run.add_batch(event))
+
+    def add_epoch(self, run_id: str, event: EpochEnd) -> None:
+        self._add_to_run(run_id, lambda run: run.add_epoch(event))
+
+    def _add_to_run(self, run_id: str, add: Callable[[RunSeries], bool]) -> None:
+        """Hand an event to its run (a run already removed ignores it); the timer redraws."""
+        run = self._runs.get(run_id)
+        if run is None:
+            return
+        if add(run):  # the event brought a layer, weight or log the plots have no curve for yet
+            self._layout_dirty = True
+        self._schedule()
+
+    def load_history(self, run_id: str, label: str, history: History, kind: str) -> None:
+        """Rebuild a finished run's plots from its History (a reopened bundle looks the same)."""
+        self._drop_run_curves(run_id)
+        self._runs[run_id] = RunSeries.from_history(run_id, label, history, kind)
+        self.show_runs([run_id])
+
+    def show_runs(self, run_ids: Iterable[str]) -> None:
+        """Overlay these runs (one colour each); an empty selection shows the latest run."""
+        wanted = [rid for rid in dict.fromkeys(run_ids) if rid in self._runs]
+        if not wanted and self._runs:
+            wanted = [next(reversed(self._runs))]
+        self._shown = wanted
+        self._layout_dirty = True
+        self._redraw()
+
+    def remove_run(self, run_id: str) -> None:
+        if run_id not in self._runs:
+            return
+        self._drop_run_curves(run_id)
+        del self._runs[run_id]
+        self.show_runs([rid for rid in self._shown if rid != run_id])
+
+    def clear(self) -> None:
+        for run_id in list(self._runs):
+            self._drop_run_curves(run_id)
+        self._runs.clear()
+        self._shown = []
+        self._layout_dirty = True
+        self._redraw()
+
+    # --- export ---------------------------------------------------------------------------
+
+    def export_png(self, tab: str, path: str) -> None:
+        """Write what the tab shows to a PNG image (the loss tab stacks loss over accuracy/MAE)."""
+        plot_tab = self._tab(tab)
+        self._redraw(everything=True)
+        for each in self._tabs.values():
+            each.hide_hovers()
+        write_png(plot_tab.png_plots(), path)
+
+    def csv_rows(self, tab: str) -> tuple[list[str], list[list[Any]]]:
+        """Header and rows of the data the tab shows, one row per point (raw, unclamped values)."""
+        self._redraw()
+        return self._tab(tab).csv_rows()
+
+    def export_csv(self, tab: str, path: str) -> None:
+        write_csv(path, *self.csv_rows(tab))
+
+    def _tab(self, name: str) -> PlotTab:
+        if name not in self._tabs:
+            raise ValueError(f"unknown plot tab {name!r}; expected one of {', '.join(self._tabs)}")
+        return self._tabs[name]
+
+    def _on_export_requested(self, tab_name: str, fmt: str) -> None:
+        tab = self._tabs[tab_name]
+        path = ask_path(self, tab.title, fmt)
+        if not path:
+            return
+        try:
+            if fmt == "png":
+                self.export_png(tab_name, path)
+            else:
+                self.export_csv(tab_name, path)
+        except OSError as exc:
+            tab.show_export_status(f"Could not export to {path}: {exc.strerror or exc}", ok=False)
+        else:
+            tab.show_export_status(f"Saved {path}", ok=True)
+
+    # --- drawing --------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _on_tab_changed(self, _index: int) -> None:
+        self._redraw()
+
+    def _on_tab_layout_changed(self) -> None:
+        self._layout_dirty = True
+        self._redraw()
+
+    def _drop_run_curves(self, run_id: str) -> None:
+        for tab in self._tabs.values():
+            tab.drop_run(run_id)
+
+    def _relayout(self) -> None:
+        self._layout_dirty = False
+        runs = [self._runs[run_id] for run_id in self._shown]
+        for tab in self._tabs.values():
+            tab.set_runs(runs)
+        self._show_state()
+
+    def _show_state(self) -> None:
+        """The empty state, or the title naming the runs shown."""
+        if not self._shown:
+            title = "No run yet: press Train to see live plots"
+        elif len(self._shown) == 1:
+            title = self._runs[self._shown[0]].label
+        else:
+            title = f"Comparing {len(self._shown)} runs (colour = run)"
+        for tab in self._tabs.values():
+            tab.set_empty(not self._shown)
+            tab.set_title(title)
+
+    def _redraw(self, everything: bool = False) -> None:
+        if self._layout_dirty:
+            self._relayout()
+        # Curves on a hidden tab wait until it is shown, unless the whole widget is hidden
+        # (then nothing would ever draw them).
+        force = everything or not self.isVisible()
+        for tab in self._tabs.values():
+            tab.redraw(force)
+        if self._timer.isActive() and not self._layout_dirty:
+            self._timer.stop()
