@@ -13,9 +13,11 @@ def main() -> None:
         from core.cli import main as cli_main
 
         sys.exit(cli_main(sys.argv[1:]))
-    from desktop_app.app import main as app_main
+    # The preflight runs before any Qt import: a missing system library must produce a message,
+    # not Qt's abort.
+    from desktop_app.launch import launch
 
-    sys.exit(app_main())
+    sys.exit(launch())
 
 
 if __name__ == "__main__":
