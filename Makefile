@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv system-deps test-system-deps bench screenshots install-desktop uninstall-desktop clean
+.PHONY: run test venv system-deps test-system-deps bench screenshots install-desktop uninstall-desktop clean \
+	bundle bundle-smoke
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,15 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots.py
+
+# A folder that runs without Python (build/dist/rnn-lab), built in its own environment
+# (build/bundle-venv: the CPU-only TensorFlow and the `bundle` extra, PyInstaller). Minutes; not
+# part of `make test`.
+bundle: system-deps
+	$(PYTHON) scripts/build_bundle.py
+
+bundle-smoke:
+	$(PYTHON) scripts/bundle_smoke.py
 
 install-desktop: $(STAMP)
 	$(PY) scripts/install_desktop.py

@@ -1,14 +1,20 @@
 """RNN Lab: without arguments open the window; with arguments run the headless command line.
 
     python main.py                      # the window
+    python main.py model.rnnlab         # the window, opening a model bundle or a project (.json)
     python main.py --help               # train / predict / inspect / export
 """
 
+import multiprocessing
+import os
 import sys
 
 
 def main() -> None:
-    if len(sys.argv) > 1:
+    # In the frozen app (make bundle) the training process is this executable started again by
+    # multiprocessing; this hands it over before anything else runs. A no-op otherwise.
+    multiprocessing.freeze_support()
+    if len(sys.argv) > 1 and not _files_to_open(sys.argv[1:]):
         # The command line never imports Qt: only core.cli is loaded here.
         from core.cli import main as cli_main
 
@@ -18,6 +24,12 @@ def main() -> None:
     from desktop_app.launch import launch
 
     sys.exit(launch())
+
+
+def _files_to_open(args: list[str]) -> bool:
+    """Only project or model files (a launcher's "Open with", the .desktop entry's %f): the window
+    opens them. A command line always starts with its command."""
+    return all(arg.lower().endswith((".json", ".rnnlab")) and os.path.isfile(arg) for arg in args)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@ Both sides build the same 2-layer RNN (64 units; T=50 steps of 8 features; batch
 the same seed and train it on the same arrays with the same validation set, for each cell
 (LSTM, GRU, SimpleRNN). The monitored side also returns the batch loss and the gradient norm of
 every weight from each step, checks for NaN, keeps the weights of the previous step on the device
-and computes the gradient-flow profile at every epoch end.
+and computes the gradient-flow profile at every epoch end, and looks inside (core.epoch_probe):
+the probe sample's states, its connectivity within its time budget, the spectral radius of every
+w_R and the histograms of weights and gradients, within its time budget (1 % of the training
+time: a look every few epochs here). Each round also prints how many epochs looked and what
+looking cost per epoch on average.
 
 The two sides alternate epoch by epoch (monitored, plain, monitored, ...: the monitored run's
 epoch-end listener trains the plain model for one epoch), because this machine's speed drifts
@@ -96,6 +100,34 @@ class Clock:
         return samples / epoch_s
 
 
+class InsideClock:
+    """Time spent looking inside (core.epoch_probe.EpochProbe.look) at each epoch end."""
+
+    def __init__(self) -> None:
+        import core.epoch_probe as epoch_probe
+
+        self.seconds: list[float] = []
+        self.looked: list[bool] = []
+        self.cls = epoch_probe.EpochProbe
+        self.original = self.cls.look
+        clock, original = self, self.original
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            result = original(*args, **kwargs)
+            clock.seconds.append(time.perf_counter() - start)
+            clock.looked.append(result != (None, None))
+            return result
+
+        self.cls.look = timed
+
+    def close(self) -> tuple[float, int]:
+        """(mean seconds per epoch after the first, epochs after the first that looked)."""
+        self.cls.look = self.original
+        later = self.seconds[1:]
+        return (float(np.mean(later)) if later else 0.0), sum(self.looked[1:])
+
+
 def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, float]:
     """(plain, monitored) samples/s, their epochs alternating: M, P, M, P, ..."""
     import tensorflow as tf
@@ -132,11 +164,18 @@ def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, 
                           validation_data=(data.x_val, data.y_val), callbacks=[PlainClock()])
             monitored_clock.start()
 
-    result = train(spec, data, listener=Interleave())
+    inside = InsideClock()
+    try:
+        result = train(spec, data, listener=Interleave())
+    finally:
+        inside_s, looks = inside.close()
     assert result.stop_reason == "completed", result.message
     assert len(result.history.batch_loss) == epochs * -(-data.num_train // BATCH)
     monitored_clock.epochs.pop()  # started after the last epoch; never ran
-    return plain_clock.throughput(data.num_train), monitored_clock.throughput(data.num_train)
+    plain_rate, monitored_rate = plain_clock.throughput(data.num_train), monitored_clock.throughput(data.num_train)
+    print(f"  {cell}: looking inside after epochs 2-{epochs}: {looks} looks, {inside_s * 1000:.1f} ms per epoch "
+          f"on average ({inside_s * monitored_rate / data.num_train:.1%} of a monitored epoch)", flush=True)
+    return plain_rate, monitored_rate
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """Model bundles (``.rnnlab``): a trained model with everything needed to show, decode and continue it.
 
 A bundle is a zip holding ``manifest.json``, ``project.json``, ``history.json``,
-``data_info.json`` and ``model.keras`` (a plain Keras model, no custom classes), so a reopened
-model shows the same plots, decodes its samples and predicts identically. It is written
+``data_info.json`` and ``model.keras`` (a plain Keras model, no custom classes, compiled with
+its optimizer's state), so a reopened model shows the same plots, decodes its samples, predicts
+identically and continues training where it stopped (Adam's moments, the step count). It is written
 atomically and loaded like a plain ``.keras`` file: safely, every member read within the limits
 of ``core.archive``, with every problem a ``ModelFileError`` naming the file.
 """
@@ -105,7 +106,9 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     info = _parsed(path, "data_info.json", DataInfo.from_dict, _member_json(path, archive, "data_info.json"))
     history_data = _member_json(path, archive, "history.json")
     history = None if history_data is None else _parsed(path, "history.json", History.from_dict, history_data)
-    model = load_keras_blob(path, archive.read("model.keras"), _MODEL_WHERE)
+    # Compiled, so the optimizer's state (Adam's moments, the step count) comes back with the
+    # weights and Continue training carries on from it (core.course.carry_state).
+    model = load_keras_blob(path, archive.read("model.keras"), _MODEL_WHERE, compile=True)
     return Bundle(project=project, model=model, history=history, info=info, manifest=manifest)
 
 
@@ -118,10 +121,17 @@ def check_model_file(path: str | os.PathLike) -> None:
     """
     path = Path(path)
     if is_bundle(path):
-        archive, _ = _open_bundle(path)
-        check_keras_archive(path, inner_keras_archive(path, archive.read("model.keras"), _MODEL_WHERE), _MODEL_WHERE)
+        check_bundle_file(path)
     elif is_keras_file(path):
         check_keras_file(path)
+
+
+def check_bundle_file(path: str | os.PathLike) -> None:
+    """What ``load_bundle`` refuses before Keras reads the model, without TensorFlow: a file that
+    is missing or not a bundle (saying what it is), a zip bomb, a model too big to build, code."""
+    path = Path(path)
+    archive, _ = _open_bundle(path)
+    check_keras_archive(path, inner_keras_archive(path, archive.read("model.keras"), _MODEL_WHERE), _MODEL_WHERE)
 
 
 def is_bundle(path: str | os.PathLike) -> bool:

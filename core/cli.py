@@ -3,8 +3,10 @@
     python main.py train PROJECT.json --out MODEL.rnnlab [--set FIELD=VALUE ...] [--json]
     python main.py predict MODEL.rnnlab [--sample N | --input FILE] [--json]
     python main.py inspect MODEL.rnnlab|MODEL.keras [--json]
-    python main.py export MODEL.rnnlab OUT.keras
+    python main.py export MODEL.rnnlab OUT.keras|OUT.onnx|LOGDIR [--format keras|onnx|tensorboard]
     python main.py generate MODEL.rnnlab [--seed TEXT | --seed-sample N] [--length N] [--temperature T] [--json]
+    python main.py evaluate MODEL.rnnlab [--split val|test] [--season ROWS] [--json]
+    python main.py explain MODEL.rnnlab [--sample N | --input FILE] [--json]
 
 Exit codes: 0 done, 1 a file or setting cannot be used, 2 bad command-line arguments, 130
 interrupted. Expected problems print one line ``error: ...`` on stderr, never a traceback. With
@@ -33,6 +35,7 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from core.errors import DatasetError, ModelFileError, RNNLabError, SpecError  # noqa: E402
+from core.exports import EXPORT_FORMATS  # noqa: E402
 from core.files import located, read_user_text  # noqa: E402
 from core.history import TrainingListener  # noqa: E402
 
@@ -117,13 +120,24 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=_cmd_generate)
 
     export = sub.add_parser(
-        "export", help="write the plain Keras model",
-        description="Write the model as a plain .keras file that keras.saving.load_model reads "
-                    "without RNN Lab.",
+        "export", help="write the model for other tools: plain Keras, ONNX or TensorBoard",
+        description="Write the model as a plain .keras file (keras.saving.load_model reads it without "
+                    "RNN Lab), as ONNX (checked against Keras with onnxruntime), or its training history "
+                    "as TensorBoard event files in a folder. A model file gets OUT.data.json next to it: "
+                    "the normalisation and names its inputs and outputs need.",
     )
-    export.add_argument("model", metavar="MODEL_FILE", help="model bundle (.rnnlab)")
-    export.add_argument("out", metavar="OUT.keras", help="file to write (must end in .keras)")
+    export.add_argument("model", metavar="MODEL_FILE", help="model bundle (.rnnlab) or plain .keras model")
+    export.add_argument("out", metavar="OUT", help="OUT.keras, OUT.onnx, or a folder with --format tensorboard")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default=None,
+                        help="default: from OUT's suffix (.keras or .onnx)")
     export.set_defaults(handler=_cmd_export)
+
+    from core import evaluate_cli  # its own module: the command's logic lives there
+
+    evaluate_cli.add_parser(sub)
+    from core import explain
+
+    explain.add_parser(sub)
     return parser
 
 
@@ -139,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     if args.command is None:
-        _error(f"{PROG}: a command is required: train, predict, inspect, export or generate (see {PROG} --help)")
+        _error(f"{PROG}: a command is required: train, predict, inspect, export, generate, evaluate or explain (see {PROG} --help)")
         return EXIT_USAGE
     try:
         return args.handler(args)
@@ -179,6 +193,7 @@ def _non_negative_int(text: str) -> int:
 
 def _cmd_train(args) -> int:
     from core.datasets import build_dataset
+    from core.datasets.windows import dataset_bytes
     from core.memory_estimate import require_training_memory
     from core.persistence import Bundle, load_project, resolve_project_paths, save_bundle
 
@@ -197,7 +212,8 @@ def _cmd_train(args) -> int:
         raise ModelFileError(f"{out}: cannot write the model bundle: a folder of that name exists.")
 
     data = build_dataset(project.dataset, project.model.io_mode)
-    memory = require_training_memory(project, data.info, data.num_train, data.num_val)
+    memory = require_training_memory(project, data.info, data.num_train, data.num_val,
+                                     dataset_bytes=dataset_bytes(data))
     if memory.level == "warn":
         _error(f"warning: {memory.message}")
     else:
@@ -208,6 +224,8 @@ def _cmd_train(args) -> int:
     models.check_compatible(project.model, data.info)
     _say(f"training {project.name!r}: {project.dataset.task} task, {data.num_train} training and "
          f"{data.num_val} validation samples, {project.model.cell} {project.model.io_mode}")
+    for note in data.info.extra.get("notes", []):  # what was read from a user's file, as the window's preview
+        _say(f"  {note}")
     control = training.TrainingControl()
     listener = _ProgressListener()
     with _StopOnInterrupt(control):
@@ -221,7 +239,7 @@ def _cmd_train(args) -> int:
     elif result.stop_reason != "completed" and result.message:
         _say(result.message)
     _say(f"saved {out} ({result.epochs_run} epoch{'s' if result.epochs_run != 1 else ''}, {result.stop_reason})")
-    _say_verdicts(result.history.layer_norms, result.history.gradient_flow)
+    _say_verdicts(project, result.history, data.info, data.y_train)
     if args.json:
         summary: dict[str, Any] = {"loss": None, "val_loss": None}
         if data.info.kind == "classification":
@@ -427,6 +445,7 @@ def _read_input(name: str) -> str:
 
 
 def _cmd_inspect(args) -> int:
+    from core.diagnosis import diagnosis_json
     from core.memory_estimate import estimate_loading_memory, estimate_training_memory
     from core.persistence import describe_keras_model, import_keras, is_bundle, load_bundle
 
@@ -436,11 +455,15 @@ def _cmd_inspect(args) -> int:
         bundle = load_bundle(args.model)
         description = describe_keras_model(bundle.model)
         history = bundle.history.to_dict() if bundle.history is not None else None
+        probes = history.pop("probes", []) if history else []  # the probe's states: `main.py explain`
         if args.json:
             print(json.dumps(_jsonable({
                 "kind": "rnnlab-bundle", "file": str(args.model), "manifest": bundle.manifest,
                 "project": bundle.project.to_dict(), "data_info": bundle.info.to_dict(),
                 "model": description, "history": history,
+                "diagnosis": diagnosis_json(bundle.project, bundle.history, bundle.info),
+                "spectral_radius": (history or {}).get("spectral_radius", {}),
+                "probe_epochs": [probe["epoch"] for probe in probes],
             })), flush=True)
             return EXIT_OK
         _print_bundle(args.model, bundle, description, history)
@@ -479,6 +502,7 @@ def _print_bundle(path, bundle, description: dict, history: dict | None) -> None
     _print_model(description)
     _say("")
     _print_history(history)
+    _say_verdicts(bundle.project, bundle.history, info)
 
 
 def _print_model(description: dict) -> None:
@@ -520,34 +544,30 @@ def _print_history(history: dict | None) -> None:
             cells = "  ".join(f"t{t + 1}={values[t]:.2e}" for t in picks)
             ratio = f"{values[0] / values[-1]:.2e}" if values[-1] > 0 else "n/a"
             _say(f"  epoch {i:>3}: {cells}   first/last {ratio} ({flow_verdict(values).kind})")
-    _say_verdicts(history.get("layer_norms") or {}, flows)
+    from core.weight_health import radius_lines
+
+    for line in radius_lines(history.get("spectral_radius") or {}):
+        _say(line)
 
 
-def _say_verdicts(layer_norms: dict, flows: list) -> None:
-    """The vanishing/exploding verdicts the window shows under its gradient plots."""
-    from core.diagnostics import run_verdicts
+def _say_verdicts(project, history, info, y_train=None) -> None:
+    """The gradient verdicts and the run's diagnosis with its fixes, as the window shows them."""
+    from core.diagnosis import report_lines
 
-    verdicts = run_verdicts(layer_norms, flows)
-    if verdicts:
-        _say("")
-        _say("Gradient diagnosis:")
-        for verdict in verdicts:
-            _say(f"  {verdict.line}")
+    for line in report_lines(project, history, info, y_train):
+        _say(line)
 
 
 # --- export ---------------------------------------------------------------------------------
 
 
 def _cmd_export(args) -> int:
-    from core.persistence import KERAS_SUFFIX, export_keras, import_keras, is_bundle, load_bundle
+    from core.exports import export_file, resolve_format
 
-    if Path(args.out).suffix != KERAS_SUFFIX:
-        raise ModelFileError(f"{args.out}: a Keras model file must end in {KERAS_SUFFIX}.")
+    fmt = resolve_format(args.out, args.format)
     _load_tensorflow_for(args.model)
-
-    model = load_bundle(args.model).model if is_bundle(args.model) else import_keras(args.model)
-    export_keras(model, args.out)
-    _say(f"exported {args.out}: a plain Keras model (keras.saving.load_model reads it without RNN Lab)")
+    for line in export_file(args.model, args.out, fmt):
+        _say(line)
     return EXIT_OK
 
 

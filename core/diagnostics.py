@@ -3,18 +3,25 @@
 Two measurements are judged. The per-layer gradient norms ‖∂loss/∂W‖ of every batch (how much
 the weights are pushed), and the gradient-flow profile ‖∂loss/∂x_t‖ over time steps at the end
 of an epoch (how much of the error reaches early inputs through backpropagation through time).
-The advice is the lecture's ("Issues and Solutions") for each zone. Views add their own markup.
+The advice is the lecture's ("Issues and Solutions") for each zone. Given the run's project, the
+advice is the fixes of ``core.fixes`` for it, so nothing already set is proposed (no "try an LSTM"
+for an LSTM); without one it is the lecture's general advice. Views add their own markup.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.formatting import format_number
+
+if TYPE_CHECKING:
+    from core.specs import Project
 
 VANISHING = "vanishing"
 EXPLODING = "exploding"
@@ -62,7 +69,25 @@ def scientific(value: float) -> str:
     return f"{value:.2g}".replace("e-0", "e-").replace("e+0", "e+")
 
 
-def gradient_verdicts(layer_latest: Mapping[str, float], layer_peak: Mapping[str, float]) -> list[Verdict]:
+def _advice(kind: str, project: Project | None, general: Mapping[str, str]) -> str:
+    """What to try: the project's own fixes when it is known, else the lecture's general advice."""
+    if project is None:
+        return general[kind]
+    advice = _project_advice(kind, project)
+    return f"{kind}: {advice}" if general is _GRADIENT_FIX else advice
+
+
+@functools.lru_cache(maxsize=64)
+def _project_advice(kind: str, project: Project) -> str:
+    # Cached: the live plots ask again at every redraw while a run's gradients stay in a zone.
+    from core.fixes import exploding_fixes, vanishing_fixes
+
+    fixes = (exploding_fixes if kind == EXPLODING else vanishing_fixes)(project)
+    return "try " + " or ".join(fix.label for fix in fixes[:2]) if fixes else "see the diagnosis"
+
+
+def gradient_verdicts(layer_latest: Mapping[str, float], layer_peak: Mapping[str, float],
+                      project: Project | None = None) -> list[Verdict]:
     """The zones a run's per-layer gradient norms reached: exploding and/or vanishing, or one
     healthy verdict.
 
@@ -77,12 +102,14 @@ def gradient_verdicts(layer_latest: Mapping[str, float], layer_peak: Mapping[str
         peak = max(peaks) if all(map(math.isfinite, peaks)) else math.inf
         peak_text = f"up to {scientific(peak)}" if math.isfinite(peak) else "not finite"
         text = f"{', '.join(high)} above {EXPLODING_NORM:g} ({peak_text})"
-        verdicts.append(Verdict(EXPLODING, text, f"{text}: {_GRADIENT_FIX[EXPLODING]}", peak, tuple(high)))
+        advice = _advice(EXPLODING, project, _GRADIENT_FIX)
+        verdicts.append(Verdict(EXPLODING, text, f"{text}: {advice}", peak, tuple(high)))
     low = [layer for layer, value in layer_latest.items() if math.isfinite(value) and value < VANISHING_NORM]
     if low:
         text = f"{', '.join(low)} below {VANISHING_NORM:g} at the latest batch"
         lowest = min(layer_latest[layer] for layer in low)
-        verdicts.append(Verdict(VANISHING, text, f"{text}: {_GRADIENT_FIX[VANISHING]}", lowest, tuple(low)))
+        advice = _advice(VANISHING, project, _GRADIENT_FIX)
+        verdicts.append(Verdict(VANISHING, text, f"{text}: {advice}", lowest, tuple(low)))
     if not verdicts:
         text = (f"gradient norms healthy: none above {EXPLODING_NORM:g}, "
                 f"none below {VANISHING_NORM:g} at the latest batch")
@@ -90,7 +117,8 @@ def gradient_verdicts(layer_latest: Mapping[str, float], layer_peak: Mapping[str
     return verdicts
 
 
-def norms_verdicts(layer_norms: Mapping[str, Sequence[float | None]]) -> list[Verdict]:
+def norms_verdicts(layer_norms: Mapping[str, Sequence[float | None]],
+                   project: Project | None = None) -> list[Verdict]:
     """gradient_verdicts of whole per-batch histories (None, as read from JSON, is not finite)."""
     latest, peak = {}, {}
     for layer, values in layer_norms.items():
@@ -98,11 +126,24 @@ def norms_verdicts(layer_norms: Mapping[str, Sequence[float | None]]) -> list[Ve
         if norms.size:
             latest[layer] = float(norms[-1])
             peak[layer] = float(norms.max()) if np.isfinite(norms).all() else math.inf
-    return gradient_verdicts(latest, peak)
+    return gradient_verdicts(latest, peak, project)
 
 
-def flow_verdict(profile: Sequence[float] | np.ndarray) -> Verdict:
+class _LazyAdvice(dict):
+    """The flow advice per kind, worked out only for a profile that needs it (most do not)."""
+
+    def __init__(self, project: Project | None):
+        super().__init__()
+        self.project = project
+
+    def __missing__(self, kind: str) -> str:
+        self[kind] = _advice(kind, self.project, _FLOW_FIX)
+        return self[kind]
+
+
+def flow_verdict(profile: Sequence[float] | np.ndarray, project: Project | None = None) -> Verdict:
     """How much of the gradient at the last time step reaches t=1 (``value`` is first/last)."""
+    fix = _LazyAdvice(project)
     profile = np.asarray(profile, dtype=np.float64).reshape(-1)
     steps = len(profile)
     if steps < 2:
@@ -110,11 +151,11 @@ def flow_verdict(profile: Sequence[float] | np.ndarray) -> Verdict:
     first, last = float(profile[0]), float(profile[-1])
     if not (math.isfinite(first) and math.isfinite(last)):
         return Verdict(EXPLODING, "gradient is not finite (NaN or Inf): exploding",
-                       f"exploding, the gradient is not finite: {_FLOW_FIX[EXPLODING]}", math.nan)
+                       f"exploding, the gradient is not finite: {fix[EXPLODING]}", math.nan)
     if last == 0:
         if first == 0:
             return Verdict(VANISHING, f"gradient is 0 at t=1 and at t={steps}: nothing reaches the input",
-                           f"no gradient reaches any step: vanishing at early steps: {_FLOW_FIX[VANISHING]}",
+                           f"no gradient reaches any step: vanishing at early steps: {fix[VANISHING]}",
                            math.nan)
         # The last step gets nothing while the first does: no fix in the lecture to point to.
         return Verdict(EXPLODING, f"gradient at t={steps} is 0 while at t=1 it is {format_number(first, 3)}",
@@ -123,7 +164,7 @@ def flow_verdict(profile: Sequence[float] | np.ndarray) -> Verdict:
     where = f"(t=1 gets {scientific(ratio)} × the gradient of t={steps})"
     if ratio == 0:
         return Verdict(VANISHING, f"gradient at t=1 is 0 (underflow) × the one at t={steps}: vanishing",
-                       f"vanishing at early steps: {_FLOW_FIX[VANISHING]} {where}", ratio)
+                       f"vanishing at early steps: {fix[VANISHING]} {where}", ratio)
     if ratio < FLOW_VANISHING_RATIO:
         kind, words = VANISHING, "vanishing"
     elif ratio > FLOW_EXPLODING_RATIO:
@@ -132,18 +173,18 @@ def flow_verdict(profile: Sequence[float] | np.ndarray) -> Verdict:
         kind, words = HEALTHY, "flowing"
     warning = ""
     if ratio < VANISHING_NORM:
-        warning = f"vanishing at early steps: {_FLOW_FIX[VANISHING]} {where}"
+        warning = f"vanishing at early steps: {fix[VANISHING]} {where}"
     elif ratio > 1 / VANISHING_NORM:
-        warning = f"exploding towards early steps: {_FLOW_FIX[EXPLODING]} {where}"
+        warning = f"exploding towards early steps: {fix[EXPLODING]} {where}"
     return Verdict(kind, f"gradient at t=1 is {scientific(ratio)} × the one at t={steps}: {words}", warning, ratio)
 
 
 def run_verdicts(layer_norms: Mapping[str, Sequence[float | None]],
-                 gradient_flow: Sequence[Sequence[float | None]]) -> list[Verdict]:
+                 gradient_flow: Sequence[Sequence[float | None]], project: Project | None = None) -> list[Verdict]:
     """Every verdict on a finished run: its gradient norms, then its last flow profile."""
-    verdicts = norms_verdicts(layer_norms) if layer_norms else []
+    verdicts = norms_verdicts(layer_norms, project) if layer_norms else []
     profiles = [profile for profile in gradient_flow if profile is not None and len(profile)]
     if profiles:
-        verdicts.append(flow_verdict(profiles[-1]))
+        verdicts.append(flow_verdict(profiles[-1], project))
     return verdicts
 

@@ -33,8 +33,36 @@ class ModelFileError(RNNLabError):
     """A model or project file is missing, corrupt, truncated or not ours."""
 
 
+class ExportError(RNNLabError):
+    """A model cannot be written in a format another tool reads (ONNX, TensorBoard).
+
+    ``details`` holds what the converter said (a traceback, its log), for a "Details" button.
+    """
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
 class TrainingError(RNNLabError):
     """A run could not start or could not go on (impossible setting, no device, NaN)."""
+
+
+class ProcessDiedError(TrainingError):
+    """The child process doing the work (training, loading a file) ended without answering.
+
+    ``exit_code`` is the process's exit status (negative: the signal that ended it, None when
+    unknown). ``killed`` is true for SIGKILL, which on Linux is how the system ends a process
+    when memory runs out.
+    """
+
+    def __init__(self, message: str, exit_code: int | None = None):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    @property
+    def killed(self) -> bool:
+        return self.exit_code == -9  # -signal.SIGKILL; the signal module has no SIGKILL on Windows
 
 
 @dataclass(frozen=True)
@@ -48,11 +76,13 @@ class Failure:
     message: str
     details: str = ""
     expected: bool = True
+    # The process doing the work was killed by the system (out of memory, usually): see ProcessDiedError.
+    killed: bool = False
 
     @classmethod
     def from_exception(cls, exc: BaseException, *, prefix: str = "") -> Failure:
         if isinstance(exc, RNNLabError):
-            return cls(prefix + str(exc), expected=True)
+            return cls(prefix + str(exc), expected=True, killed=isinstance(exc, ProcessDiedError) and exc.killed)
         summary = f"{type(exc).__name__}: {_own_words(exc)}"
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         return cls(prefix + summary, details=details, expected=False)

@@ -15,9 +15,9 @@ from pathlib import Path
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
 EXAMPLE_ORDER = (
-    "cooking", "cooking_feedforward", "gym", "adding_simplernn", "adding_lstm", "exploding_gradients",
-    "exploding_clipped", "text", "sine", "sine_generate", "sentiment", "echo", "reverse", "weather",
-    "csv_weather",
+    "cooking", "cooking_feedforward", "cooking_3_units", "gym", "adding_simplernn", "adding_lstm",
+    "exploding_gradients", "exploding_clipped", "text", "sine", "sine_generate", "sentiment", "echo", "reverse", "weather",
+    "csv_weather", "csv_energy", "csv_activity",
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 import json
-import unicodedata
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,38 +40,102 @@ def read_user_bytes(path: Path, what: str, error_cls: type[RNNLabError]) -> byte
     return raw
 
 
-def read_user_text(path: Path, what: str, error_cls: type[RNNLabError] = DatasetError) -> str:
-    """The UTF-8 text of ``path`` with newlines as ``\\n``, or ``error_cls`` saying why it is not text."""
+# What "auto" tries after UTF-8: Windows-1252 (what Excel and most Western Windows programs
+# write; Latin-1 plus curly quotes, the euro sign and dashes in 0x80-0x9F), then Latin-1 proper
+# for the five bytes Windows-1252 leaves undefined.
+ENCODINGS = {"auto": "detect", "utf-8": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1 (ISO-8859-1)"}
+_FALLBACKS = ("cp1252", "latin-1")
+# Binary and text are told apart on the start of the file, as git does with its first 8000 bytes:
+# a binary file is binary throughout, and scanning 100 MB of a big CSV would cost seconds.
+_SAMPLE = 1 << 20
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def read_user_text(path: Path, what: str, error_cls: type[RNNLabError] = DatasetError,
+                   encoding: str = "utf-8") -> str:
+    """The text of ``path`` with newlines as ``\\n``, or ``error_cls`` saying why it is not text.
+
+    ``encoding`` is one of ``ENCODINGS``; see ``read_user_data``.
+    """
+    data, used = read_user_data(path, what, error_cls, encoding)
+    return decode(data, used).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode(data: bytes, encoding: str) -> str:
+    """``data`` as text in an encoding ``read_user_data`` returned (a UTF-8 byte-order mark dropped)."""
+    return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+
+
+def read_user_data(path: Path, what: str, error_cls: type[RNNLabError] = DatasetError,
+                   encoding: str = "utf-8") -> tuple[bytes, str]:
+    """The bytes of a text file and the encoding they are text in, or ``error_cls`` saying why not.
+
+    ``encoding`` "auto" reads UTF-8 (with or without a byte-order mark) and, failing that,
+    Windows-1252 or Latin-1 when the file then reads as mostly plain text. The bytes are given
+    back undecoded so that a big file can go straight to a parser.
+    """
     data = read_user_bytes(path, what, error_cls)
-    if not data.strip():
+    if data.isspace():
         raise error_cls(f"{path}: the {what} is empty (only blank space).")
     if data.startswith(_UTF32_BOMS + _UTF16_BOMS) or _looks_utf16(data):
         # The UTF-32 little-endian mark starts with the UTF-16 one: tell them apart by name.
-        encoding = "UTF-32" if data.startswith(_UTF32_BOMS) else "UTF-16"
+        name = "UTF-32" if data.startswith(_UTF32_BOMS) else "UTF-16"
         raise error_cls(
-            f"{path.name} is {encoding} encoded; RNN Lab reads UTF-8. Save it again as UTF-8 "
-            f"(in most editors: Save As, encoding UTF-8)."
+            f"{path.name} is {name} encoded; RNN Lab reads UTF-8. Save it again as UTF-8 (in most editors: "
+            f"Save As, encoding UTF-8)."
         )
     nul = data.find(b"\x00")
     if nul >= 0:
         raise error_cls(
             f"{path.name} looks like a binary file, not a {what} (it contains a NUL byte at position {nul})."
         )
+    used = _encoding_of(data, path, encoding, error_cls)
+    sample = data[:_SAMPLE].decode("utf-8-sig" if used == "utf-8" else used, errors="ignore")
+    controls = len(_CONTROLS.findall(sample))
+    if controls > max(2, len(sample) // 100):
+        raise error_cls(
+            f"{path.name} looks like a binary file, not a {what}: {controls} of its first {len(sample)} characters "
+            f"are control characters."
+        )
+    return data, used
+
+
+def _encoding_of(data: bytes, path: Path, encoding: str, error_cls: type[RNNLabError]) -> str:
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
+    if encoding in ("utf-8", "auto"):
+        if data.isascii():
+            return "utf-8"
+        try:
+            data.decode("utf-8-sig")
+            return "utf-8"
+        except UnicodeDecodeError as exc:
+            failure = exc
+        if encoding == "auto":
+            # Mostly ASCII, as every CSV and prose file is; noise that happens to decode is not.
+            head = data[:_SAMPLE]
+            if len(head.translate(None, bytes(range(128)))) <= 0.25 * len(head):
+                for fallback in _FALLBACKS:
+                    try:
+                        data.decode(fallback)
+                        return fallback
+                    except UnicodeDecodeError:
+                        continue
+        line = data[:failure.start].count(b"\n") + 1
+        raise error_cls(
+            f"{path.name} is not UTF-8 text: byte 0x{data[failure.start]:02X} on line {line} cannot be decoded. "
+            f"It may be Latin-1 or Windows-1252; save it again as UTF-8 (a CSV file can also be read with its "
+            f"encoding set)."
+        ) from None
     try:
-        text = data.decode("utf-8-sig")
+        data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise error_cls(
-            f"{path.name} is not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} cannot be decoded. "
-            f"It may be Latin-1 or Windows-1252; save it again as UTF-8."
+            f"{path.name} is not {ENCODINGS[encoding]} text: byte 0x{data[exc.start]:02X} on line {line} cannot "
+            f"be decoded. Choose another encoding."
         ) from None
-    controls = sum(1 for ch in text if ch not in "\n\r\t\f" and unicodedata.category(ch) == "Cc")
-    if controls > max(2, len(text) // 100):
-        raise error_cls(
-            f"{path.name} looks like a binary file, not a {what}: {controls} of its {len(text)} characters "
-            f"are control characters."
-        )
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return encoding
 
 
 def _looks_utf16(data: bytes) -> bool:

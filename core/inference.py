@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 from core.datasets import CLASSIFICATION, REGRESSION, DataInfo
+from core.datasets.windows import Windows
 from core.errors import DatasetError, RNNLabError, SpecError
+from core.model_fit import dims_fit, shape_text
 from core.specs import IO_MODE_TITLES
 
 _CHUNK = 512
@@ -224,20 +226,39 @@ def generate_series(model: Any, info: DataInfo, seed_window: np.ndarray, steps: 
 
 def _forward(model: Any, info: DataInfo, x_batch: np.ndarray) -> np.ndarray:
     dtype = np.int32 if info.input_kind == "tokens" else np.float32
-    x = np.asarray(x_batch)
-    expected = tuple(info.input_shape)
-    if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
+    # Windows cut on demand (a big CSV or text) are cut one chunk at a time, never all at once.
+    x = x_batch if isinstance(x_batch, Windows) else np.asarray(x_batch)
+    expected = _model_input_shape(model, info)
+    if x.ndim != len(expected) + 1 or not dims_fit(expected, tuple(x.shape[1:])):
+        if x.ndim == len(expected) + 1 and tuple(x.shape[2:]) == expected[1:]:
+            raise DatasetError(f"This model reads exactly {expected[0]} steps (it was built for one length; a model "
+                               f"trained now reads any): the input has {x.shape[1]}.")
         raise DatasetError(
-            f"The input has shape {tuple(x.shape[1:]) if x.ndim else ()} per sample; this model expects {expected}."
+            f"The input has shape {tuple(x.shape[1:]) if x.ndim else ()} per sample; this model expects "
+            f"{shape_text(expected)}."
         )
     if info.input_kind == "tokens":
-        if x.size and (np.min(x) < 0 or np.max(x) >= info.vocab_size):
+        ids = x.rows if isinstance(x, Windows) else x
+        if ids.size and len(x) and (np.min(ids) < 0 or np.max(ids) >= info.vocab_size):
             raise DatasetError(f"Token ids must be from 0 to {info.vocab_size - 1} (the vocabulary size).")
-    x = x.astype(dtype, copy=False)
     if len(x) == 0:
-        return np.zeros((0,) + tuple(model.output_shape[1:]), dtype=np.float32)
-    parts = [np.asarray(model.predict_on_batch(x[i:i + _CHUNK])) for i in range(0, len(x), _CHUNK)]
+        return np.zeros((0,) + tuple(d or 0 for d in model.output_shape[1:]), dtype=np.float32)
+    parts = [np.asarray(model.predict_on_batch(np.asarray(x[i:i + _CHUNK], dtype=dtype)))
+             for i in range(0, len(x), _CHUNK)]
     return np.concatenate(parts, axis=0)
+
+
+def _model_input_shape(model: Any, info: DataInfo) -> tuple:
+    """The per-sample input shape the model reads: the data's, with None where the model's own
+    input leaves a size open (the time axis of a model that reads any length)."""
+    expected = tuple(info.input_shape)
+    try:
+        own = tuple(model.input_shape[1:])
+    except (AttributeError, TypeError, ValueError):
+        return expected
+    if len(own) != len(expected):
+        return expected
+    return tuple(None if o is None else e for o, e in zip(own, expected))
 
 
 def _sample(probs: np.ndarray, temperature: float, rng: np.random.Generator) -> int:

@@ -15,3 +15,7 @@ IO_MODE_TITLES = {
     "many_to_many": "many-to-many (aligned)",
     "encoder_decoder": "many-to-many (encoder-decoder)",
 }
+# Modes whose model reads a sequence of any length (its input has no fixed time axis): a recurrent
+# net applies the same cell at every step, so a week of 4 days is read as well as one of 7.
+# One-to-one reads one step and one-to-many a single vector.
+ANY_LENGTH_MODES = ("many_to_one", "many_to_many", "encoder_decoder")

@@ -158,10 +158,11 @@ def is_keras_zip(names: set[str]) -> bool:
     return "config.json" in names and ("metadata.json" in names or "model.weights.h5" in names)
 
 
-def load_keras_blob(path: Path, blob: bytes, where: str) -> Any:
+def load_keras_blob(path: Path, blob: bytes, where: str, *, compile: bool = False) -> Any:
     """Load a .keras zip given as bytes (a bundle's model.keras, ``where`` names it), in safe mode,
-    after the checks of ``check_keras_archive``."""
-    return _load_checked(path, inner_keras_archive(path, blob, where), blob, where)
+    after the checks of ``check_keras_archive``. With ``compile`` the model comes back compiled
+    with the optimizer state it was saved with, when the file has one and this Keras can read it."""
+    return _load_checked(path, inner_keras_archive(path, blob, where), blob, where, compile=compile)
 
 
 def inner_keras_archive(path: Path, blob: bytes, where: str) -> Archive:
@@ -218,14 +219,21 @@ def _count_words(count: int) -> str:
     return f"{count:,}"
 
 
-def _load_checked(path: Path, archive: Archive, blob: bytes, where: str) -> Any:
+def _load_checked(path: Path, archive: Archive, blob: bytes, where: str, *, compile: bool = False) -> Any:
     check_keras_archive(path, archive, where)
     keras = keras_module()
     with tempfile.TemporaryDirectory(prefix=scratch_prefix()) as tmp:
         target = Path(tmp) / "model.keras"
         target.write_bytes(blob)
         try:
-            model = keras.saving.load_model(target, compile=False, safe_mode=True)
+            try:
+                model = keras.saving.load_model(target, compile=compile, safe_mode=True)
+            except Exception:
+                if not compile:
+                    raise
+                # The training configuration failed (an optimizer or loss this Keras lacks): the
+                # model may still load without it, and continuing then starts a fresh optimizer.
+                model = keras.saving.load_model(target, compile=False, safe_mode=True)
         except Exception as exc:  # noqa: BLE001 - Keras raises anything for a bad file; all mean "bad file"
             message = _keras_error_message(exc)
             if "safe_mode" in str(exc) or "lambda" in str(exc).lower():

@@ -106,11 +106,14 @@ def available_memory() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def estimate_training_memory(project: Project, info: DataInfo, n_train: int, n_val: int) -> MemoryEstimate:
+def estimate_training_memory(project: Project, info: DataInfo, n_train: int, n_val: int, *,
+                             dataset_bytes: int | None = None) -> MemoryEstimate:
     """Memory a run of ``project`` on data shaped like ``info`` takes at its peak.
 
     ``n_train`` and ``n_val`` are the samples of the built dataset; 0 for both when the data is
-    not at hand (a reopened bundle): the dataset's arrays are then left out.
+    not at hand (a reopened bundle): the dataset's arrays are then left out. ``dataset_bytes``,
+    when given, is what the data really holds (``core.datasets.windows.dataset_bytes``: windows
+    cut on demand hold their rows, not every window).
     """
     spec, training = project.model, project.training
     total_weights = count_parameters(spec, info).total
@@ -127,7 +130,9 @@ def estimate_training_memory(project: Project, info: DataInfo, n_train: int, n_v
     activations = FLOAT_BYTES * batch * _values_per_sample(project, info)
 
     sample_values = math.prod(info.input_shape) + max(1, math.prod(info.output_shape))
-    dataset = _DATASET_COPIES * FLOAT_BYTES * max(0, n_train + n_val) * sample_values
+    if dataset_bytes is None:
+        dataset_bytes = FLOAT_BYTES * max(0, n_train + n_val) * sample_values
+    dataset = _DATASET_COPIES * dataset_bytes
 
     parts = (("TensorFlow and Keras", TENSORFLOW_PROCESS_BYTES),
              ("weights, gradients and optimizer state", weights),
@@ -187,9 +192,10 @@ def check_memory(estimate: MemoryEstimate, available: int | None = None) -> Memo
     return MemoryCheck("ok", f"{estimate.text} ({share:.0%} of the memory available)", estimate)
 
 
-def require_training_memory(project: Project, info: DataInfo, n_train: int, n_val: int) -> MemoryCheck:
+def require_training_memory(project: Project, info: DataInfo, n_train: int, n_val: int, *,
+                            dataset_bytes: int | None = None) -> MemoryCheck:
     """The check of a run's estimate; a TrainingError with its message when it is refused."""
-    check = check_memory(estimate_training_memory(project, info, n_train, n_val))
+    check = check_memory(estimate_training_memory(project, info, n_train, n_val, dataset_bytes=dataset_bytes))
     if check.level == "refuse":
         raise TrainingError(check.message)
     return check

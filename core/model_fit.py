@@ -19,6 +19,12 @@ def dims_fit(expected: tuple, got: tuple) -> bool:
     return len(expected) == len(got) and all(e is None or g is None or e == g for e, g in zip(expected, got))
 
 
+def shape_text(shape: tuple) -> str:
+    """A per-sample shape as users read it, "any" where the model leaves a size open: (any, 5)."""
+    parts = ["any" if d is None else str(d) for d in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
 def targets_fit(model_output: tuple, target: tuple, kind: str) -> bool:
     """Whether per-sample targets of shape ``target`` train a model with this per-sample output."""
     if kind == CLASSIFICATION:
@@ -42,7 +48,7 @@ def check_model_fits(model: Any, info: DataInfo, *, source: str = "") -> None:
         raise ModelFileError(f"{prefix}the model has no single input and output RNN Lab can feed.") from None
     if not dims_fit(got_in, expected_in):
         raise ModelFileError(
-            f"{prefix}the model expects inputs of shape {got_in}, but the dataset gives {expected_in}: "
+            f"{prefix}the model expects inputs of shape {shape_text(got_in)}, but the dataset gives {expected_in}: "
             "choose the dataset the model was trained on."
         )
     if got_out is not None and got_out != info.output_dim:

@@ -20,6 +20,7 @@ from typing import Any
 
 from core.datasets.base import CLASSIFICATION, DataInfo
 from core.errors import SpecError
+from core.io_modes import ANY_LENGTH_MODES
 from core.specs import IO_MODE_TITLES, ModelSpec
 
 # Layer names other modules rely on.
@@ -168,7 +169,10 @@ def make_plan(spec: ModelSpec, info: DataInfo) -> _Plan:
     mode = spec.io_mode
     tokens = info.input_kind == "tokens"
     plan = _Plan(model_name=f"{spec.cell.lower()}_{mode}")
-    plan.input_kwargs = {"shape": tuple(info.input_shape), "name": INPUT_NAME}
+    shape = tuple(info.input_shape)
+    if mode in ANY_LENGTH_MODES:
+        shape = (None, *shape[1:])  # trained on one length, it reads any (typed sequences)
+    plan.input_kwargs = {"shape": shape, "name": INPUT_NAME}
     if tokens:
         plan.input_kwargs["dtype"] = "int32"
     plan.steps.append(_Step((INPUT_NAME,), None))

@@ -145,8 +145,11 @@ def monitored_model(inner, replicas: int = 1):
 # --- gradient flow --------------------------------------------------------------------------
 
 
-def gradient_flow_function(model, info: DataInfo):
+def gradient_flow_function(model, info: DataInfo, *, with_weights: bool = False):
     """A function (x, y) -> ||d loss / d x_t|| per input step t, or None if the model has no such input.
+
+    With ``with_weights`` it returns (profile, gradients of the loss w.r.t. the model's trainable
+    variables) from the same backward pass: the weight-health histograms get them for free.
 
     Real inputs: the gradient w.r.t. the input itself. Token inputs: w.r.t. the embedding's output
     (the vector each token becomes). One-to-many has no input time axis: the profile runs over the
@@ -170,15 +173,18 @@ def gradient_flow_function(model, info: DataInfo):
     elif info.io_mode == "one_to_many":
         return None
 
-    def profile(gradient):
-        return tf.sqrt(tf.reduce_sum(tf.square(gradient), axis=[0, 2]))
+    def profile(gradients):
+        flow = tf.sqrt(tf.reduce_sum(tf.square(gradients[0]), axis=[0, 2]))
+        return (flow, gradients[1:]) if with_weights else flow
+
+    weights = list(model.trainable_variables) if with_weights else []
 
     if point is None:
         def flow(x, y):
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 loss = tf.reduce_mean(loss_fn(y, model(x, training=False)))
-            return profile(tape.gradient(loss, x))
+            return profile(tape.gradient(loss, [x, *weights]))
 
         return _EagerThenCompiled(flow)
 
@@ -201,7 +207,7 @@ def gradient_flow_function(model, info: DataInfo):
             outputs = keras_compat.run_through_graph(model, [x], operation_fn)
             y_pred = tf.nest.flatten(outputs)[0]
             loss = tf.reduce_mean(loss_fn(y, y_pred))
-        return profile(tape.gradient(loss, captured[0]))
+        return profile(tape.gradient(loss, [captured[0], *weights]))
 
     return _EagerThenCompiled(flow_inside)
 

@@ -18,7 +18,7 @@ This module is the parent side; the child's entry point and its side of the prot
 ``core.runner_child``.
 
 Protocol (one duplex pipe; every message is a tuple):
-    parent -> child  ("train", job_id, job) | ("quit",)
+    parent -> child  ("train", job_id, job) | ("call", job_id, "module:function", args) | ("quit",)
     child -> parent  ("ready", pid) | ("fatal", traceback) | ("event", job_id, name, event)
                      | ("done", job_id, payload) | ("error", job_id, payload)
 Stop and pause travel through two ``multiprocessing.Event``s that the child's control reads after
@@ -26,7 +26,9 @@ every batch; the parent copies the caller's ``TrainingControl`` into them every 
 after each listener call. Events are sent without waiting for the parent (a per-batch round trip
 would tie the training speed to the GUI thread's hold on the GIL), so the child may be one batch
 ahead of the listener: a stop requested from ``on_batch_end(k)`` ends the run after batch k+1 at
-the latest (the batch in flight), where in-process it ends after batch k.
+the latest (the batch in flight), where in-process it ends after batch k. Settings changed while
+paused (``TrainingControl.request_changes``) travel through a ``multiprocessing.SimpleQueue``,
+queued before the child's running Event is set again.
 
 Devices: TensorFlow is imported once per child, so per-run ``CUDA_VISIBLE_DEVICES`` is not
 possible; ``training.device`` is handled by ``core.training`` (``tf.device`` / mirrored
@@ -60,10 +62,11 @@ from dataclasses import dataclass
 from multiprocessing import connection as mp_connection
 from typing import Any
 
-from core.errors import Failure, RNNLabError, TrainingError
+from core.course import optimizer_from_state, optimizer_state, restore_state
+from core.errors import Failure, ProcessDiedError, RNNLabError, TrainingError
 from core.history import History, TrainingResult
 from core.models import build_model, loss_and_metrics
-from core.runner_child import child_main, optimizer_key, rss_mb
+from core.runner_child import child_main, rss_mb
 from core.training import make_optimizer
 
 POLL_S = 0.02
@@ -95,6 +98,7 @@ class _Child:
     conn: Any  # parent end of the pipe
     stop: Any  # multiprocessing.Event: set = stop after the batch in flight
     running: Any  # multiprocessing.Event: clear = pause between batches
+    changes: Any = None  # multiprocessing.SimpleQueue: settings changed while paused
     ready: bool = False
     runs: int = 0
     busy: bool = False
@@ -208,16 +212,16 @@ class ProcessTrainer:
 
     def _spawn(self) -> _Child:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        stop, running = self._ctx.Event(), self._ctx.Event()
+        stop, running, changes = self._ctx.Event(), self._ctx.Event(), self._ctx.SimpleQueue()
         running.set()
         process = self._ctx.Process(
-            target=child_main, args=(child_conn, stop, running, dict(self.env)),
+            target=child_main, args=(child_conn, stop, running, dict(self.env), changes),
             name="rnnlab-training", daemon=True,
         )
         process.start()
         # Our copy of the child's end must go, or a dead child would never read as EOF.
         child_conn.close()
-        return _Child(process=process, conn=parent_conn, stop=stop, running=running)
+        return _Child(process=process, conn=parent_conn, stop=stop, running=running, changes=changes)
 
     def _retire(self, child: _Child, *, timeout: float, background: bool) -> None:
         """Ask a child to quit; join, then terminate, then kill it. Never blocks past ``timeout`` + 4 s."""
@@ -286,6 +290,7 @@ class ProcessTrainer:
         if model is not None:
             job["model_json"] = model.to_json()
             job["model_weights"] = model.get_weights()
+            job["optimizer_state"] = optimizer_state(getattr(model, "optimizer", None))
         with self._lock:
             self._closing = False
             child = self._live_child_locked()
@@ -331,6 +336,46 @@ class ProcessTrainer:
         if listener is not None:
             listener.on_finished(result)
         return result
+
+    def call(self, target: str, *args: Any) -> Any:
+        """``module:function(*args)`` run in the child; its result (picklable) comes back.
+
+        For work that may take its process down (loading a model file from elsewhere): then the
+        child dies instead of the caller, ``ProcessDiedError`` says so, and a fresh child starts.
+        An RNNLabError raised there is raised here with the same class and message. A run in
+        progress makes it wait for nothing: it raises TrainingError at once.
+        """
+        if not self._run_lock.acquire(blocking=False):
+            raise TrainingError("The training process is busy with a run; stop it first.")
+        try:
+            job_id = next(self._job_ids)
+            with self._lock:
+                self._closing = False
+                child = self._live_child_locked()
+                child.busy = True
+            try:
+                self._wait_ready(child, self.start_timeout_s)
+                try:
+                    child.conn.send(("call", job_id, target, args))
+                except (OSError, ValueError):
+                    self._child_died(child, run_started=False, listener=None)
+                kind, payload, _, _ = self._serve(child, job_id, None, None)
+            except BaseException:
+                child.busy = False
+                self._replace(child)
+                raise
+            finally:
+                child.busy = False
+                if child.retired:
+                    child.conn.close()
+            child.runs += 1  # what the call built stays in the child, as a run's model does
+            if child.runs >= self.recycle_after_runs:
+                self._replace(child)
+            if kind == "error":
+                raise _rebuild_error(payload, None, False)
+            return payload
+        finally:
+            self._run_lock.release()
 
     def _wait_ready(self, child: _Child, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -394,7 +439,10 @@ class ProcessTrainer:
                 run_started = run_started or name == "on_run_started"
                 if listener is not None and listener_error is None:
                     try:
-                        getattr(listener, name)(event)
+                        # A listener written before an event existed simply does not get it.
+                        handler = getattr(listener, name, None)
+                        if handler is not None:
+                            handler(event)
                     except BaseException as exc:  # noqa: BLE001 - re-raised once the child has stopped
                         listener_error = exc
                     _mirror(child, control)
@@ -428,7 +476,9 @@ class ProcessTrainer:
                        "size. The next run starts in a fresh process.")
         if run_started and listener is not None:
             listener.on_failed(message)
-        raise TrainingError(message)
+        if closing:
+            raise TrainingError(message)
+        raise ProcessDiedError(message, code)
 
     def _kill(self, child: _Child) -> None:
         child.process.kill()
@@ -444,7 +494,14 @@ def _mirror(child: _Child, control) -> bool:
         child.stop.set()
         child.running.set()
         return True
-    if control.paused:
+    # Read the pause before taking the changes: a caller requests changes before it resumes, so
+    # whenever the run is seen resumed here its changes are already queued for the child, and
+    # the child's first batch after the pause uses them.
+    paused = control.paused
+    changes = control.take_changes() if hasattr(control, "take_changes") else {}
+    if changes and child.changes is not None:
+        child.changes.put(changes)
+    if paused:
         child.running.clear()
     else:
         child.running.set()
@@ -498,9 +555,11 @@ def _rebuild_result(project, info, payload: dict[str, Any], model=None):
         model = build_model(project.model, info)
     model.set_weights(payload["weights"])
     loss, metrics = loss_and_metrics(info)
-    optimizer = make_optimizer(project.training)
+    # The optimizer as the run ended: its learning rate and clipping may have changed while paused.
+    state = payload["optimizer"]
+    optimizer = optimizer_from_state(state) if state else make_optimizer(project.training)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    _restore_optimizer(optimizer, model, payload["optimizer"])
+    restore_state(optimizer, model.trainable_variables, state)
     return TrainingResult(
         model=model,
         history=History.from_dict(payload["history"]),
@@ -509,24 +568,6 @@ def _rebuild_result(project, info, payload: dict[str, Any], model=None):
         epochs_run=payload["epochs_run"],
         final_metrics=dict(payload["final_metrics"]),
     )
-
-
-def _restore_optimizer(optimizer, model, saved: list[tuple[str, Any]]) -> None:
-    """Give the rebuilt model the child's optimizer state, so a saved bundle matches an in-process one."""
-    if not saved:
-        return
-    optimizer.build(model.trainable_variables)
-    values = dict(saved)
-    variables = list(optimizer.variables)
-    if len(values) == len(saved) and all(optimizer_key(v) in values for v in variables):
-        pairs = [(v, values[optimizer_key(v)]) for v in variables]
-    elif len(variables) == len(saved):
-        pairs = [(v, value) for v, (_, value) in zip(variables, saved)]
-    else:
-        return  # a layout we do not recognise: keep the fresh state rather than guess
-    if all(tuple(v.shape) == tuple(getattr(value, "shape", ())) for v, value in pairs):
-        for variable, value in pairs:
-            variable.assign(value)
 
 
 def _share_gpus_in_this_process() -> None:

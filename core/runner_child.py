@@ -10,6 +10,7 @@ described in ``core.runner``.
 from __future__ import annotations
 
 import gc
+import importlib
 import multiprocessing
 import os
 import pickle
@@ -19,6 +20,7 @@ import traceback
 from multiprocessing import connection as mp_connection
 from typing import Any
 
+from core.course import optimizer_from_state, optimizer_state, restore_state
 from core.datasets.base import DataInfo, SequenceData
 from core.errors import Failure, RNNLabError
 from core.specs import Project
@@ -27,7 +29,7 @@ from core.training import TrainingControl, TrainingListener, train
 CHILD_NICENESS = 10
 
 
-def child_main(conn, stop, running, env: dict[str, str]) -> None:
+def child_main(conn, stop, running, env: dict[str, str], changes=None) -> None:
     """Entry point of the child: import TensorFlow once, then serve runs until "quit" or EOF."""
     os.environ.update(env)
     # Ctrl+C in the terminal reaches the whole process group; the parent decides when we stop.
@@ -49,7 +51,7 @@ def child_main(conn, stop, running, env: dict[str, str]) -> None:
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises TrainingError
         conn.send(("fatal", traceback.format_exc()))
         return
-    control = TrainingControl(stop=stop, running=running)
+    control = TrainingControl(stop=stop, running=running, changes=changes)
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -60,6 +62,9 @@ def child_main(conn, stop, running, env: dict[str, str]) -> None:
             return
         if message[0] == "train":
             _serve_job(conn, message[1], message[2], control)
+            gc.collect()
+        elif message[0] == "call":
+            _serve_call(conn, message[1], message[2], message[3])
             gc.collect()
 
 
@@ -93,6 +98,9 @@ class _ForwardingListener(TrainingListener):
     def on_epoch_end(self, event) -> None:
         self.conn.send(("event", self.job_id, "on_epoch_end", event))
 
+    def on_settings_changed(self, event) -> None:
+        self.conn.send(("event", self.job_id, "on_settings_changed", event))
+
     def on_finished(self, result) -> None:
         pass  # the parent calls it with the result it rebuilds
 
@@ -102,6 +110,7 @@ class _ForwardingListener(TrainingListener):
 
 def _serve_job(conn, job_id: int, job: dict[str, Any], control) -> None:
     listener = _ForwardingListener(conn, job_id)
+    control.take_changes()  # meant for a run that ended before it could use them
     try:
         project = Project.from_dict(job["project"], validate=False)
         info = DataInfo.from_dict(job["info"])
@@ -112,6 +121,11 @@ def _serve_job(conn, job_id: int, job: dict[str, Any], control) -> None:
 
             model = keras.models.model_from_json(job["model_json"])
             model.set_weights(job["model_weights"])
+            state = job.get("optimizer_state")
+            if state is not None:  # train() carries it into the new run's optimizer
+                optimizer = optimizer_from_state(state)
+                restore_state(optimizer, model.trainable_variables, state)
+                model.compile(optimizer=optimizer)
         result = train(project, data, listener=listener, control=control, model=model)
         optimizer = result.model.optimizer
         payload = {
@@ -121,7 +135,7 @@ def _serve_job(conn, job_id: int, job: dict[str, Any], control) -> None:
             "epochs_run": result.epochs_run,
             "final_metrics": dict(result.final_metrics),
             "weights": result.model.get_weights(),
-            "optimizer": [(optimizer_key(v), v.numpy()) for v in optimizer.variables] if optimizer else [],
+            "optimizer": optimizer_state(optimizer),
         }
         del result, model, data
         gc.collect()
@@ -130,6 +144,16 @@ def _serve_job(conn, job_id: int, job: dict[str, Any], control) -> None:
     except BaseException as exc:  # noqa: BLE001 - every failure is reported to the parent
         reply = ("error", job_id, _describe_error(exc, listener.failed_message))
     conn.send(reply)
+
+
+def _serve_call(conn, job_id: int, target: str, args: tuple) -> None:
+    """Run ``module:function(*args)`` (``ProcessTrainer.call``) and send back its result or error."""
+    try:
+        module, _, name = target.partition(":")
+        reply = ("done", job_id, getattr(importlib.import_module(module), name)(*args))
+        conn.send(reply)
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported to the parent
+        conn.send(("error", job_id, _describe_error(exc, None)))
 
 
 def _describe_error(exc: BaseException, failed_message: str | None) -> dict[str, Any]:
@@ -160,15 +184,6 @@ def _describe_error(exc: BaseException, failed_message: str | None) -> dict[str,
         "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
         "failed_message": failed_message,
     }
-
-
-def optimizer_key(variable) -> str:
-    """An optimizer variable's name without its per-process prefix, to match it across processes.
-
-    "adam_3/rnn_1_lstm_cell_kernel_momentum" -> "rnn_1_lstm_cell_kernel_momentum": the prefix is
-    a name counter, the rest comes from our fixed layer names.
-    """
-    return variable.path.split("/", 1)[-1]
 
 
 def rss_mb(pid: int) -> float | None:

@@ -28,6 +28,8 @@ ONE_TO_MANY_FEEDS = ("repeat", "initial_state")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear", "elu", "gelu")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 CLIP_MODES = ("none", "norm", "global_norm", "value")
+# Validation and test together: something must be left to train on.
+MAX_HELD_OUT = 0.9
 
 
 def _finite(value: int | float) -> bool:
@@ -189,14 +191,22 @@ class DatasetSpec(_Validated):
         "the last part validates.", 0.0, 0.9, step=0.05, decimals=2))
     seed: int = spec_field(0, _int(
         "Data seed", "Seed of the data generator: the same seed gives the same samples.", 0, 2**31 - 1))
+    test_split: float = spec_field(0.0, _float(
+        "Test split", "Fraction of the samples kept for a final test that training and early stopping never "
+        "see; it comes after the validation part (series: the very last period).", 0.0, 0.5, step=0.05, decimals=2))
 
     def __hash__(self) -> int:
         # params is a plain dict (it round-trips through JSON); hash its canonical JSON instead.
         return hash((self.task, json.dumps(dict(self.params), sort_keys=True, default=str),
-                     self.validation_split, self.seed))
+                     self.validation_split, self.seed, self.test_split))
 
     def validate(self) -> None:
         super().validate()
+        if self.validation_split + self.test_split > MAX_HELD_OUT + 1e-9:
+            raise SpecError("dataset.test_split", self.test_split,
+                            f"at most {max(0.0, MAX_HELD_OUT - self.validation_split):g}: validation and test "
+                            f"together may hold out at most {MAX_HELD_OUT:g} of the data "
+                            f"(validation split {self.validation_split:g})")
         get_task(self.task).validate_params(self.params)
 
 

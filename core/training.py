@@ -18,21 +18,25 @@ can import it, and its events, at start-up.
 from __future__ import annotations
 
 import math
+import queue
 import threading
 import time
 from typing import Any
 
 import numpy as np
 
-from core import keras_compat
+from core import course, keras_compat
 from core.datasets.base import SequenceData
-from core.errors import Failure, TrainingError
+from core.datasets.windows import as_dataset, is_lazy
+from core.epoch_probe import EpochProbe
+from core.errors import Failure, RNNLabError, TrainingError
 from core.history import (
     STOP_REASONS,
     BatchEnd,
     EpochEnd,
     History,
     RunStarted,
+    SettingsChanged,
     TrainingListener,
     TrainingResult,
 )
@@ -41,7 +45,8 @@ from core.models import build_model, check_compatible, loss_and_metrics
 from core.monitoring import BATCH_LOSS, GRAD_NORMS, gradient_flow_function, monitored_model, weight_names_by_id
 
 __all__ = [
-    "STOP_REASONS", "BatchEnd", "EpochEnd", "History", "RunStarted", "TrainingControl", "TrainingListener",
+    "STOP_REASONS", "BatchEnd", "EpochEnd", "History", "RunStarted", "SettingsChanged", "TrainingControl",
+    "TrainingListener",
     "TrainingResult", "available_devices", "gradient_flow_function", "make_optimizer", "train",
 ]
 
@@ -53,15 +58,32 @@ class TrainingControl:
 
     ``stop`` and ``running`` are the two flags (anything with ``set``, ``clear``, ``is_set`` and
     ``wait``): threading Events by default; the runner's child passes multiprocessing Events that
-    its parent sets, so the same control works across the process boundary.
+    its parent sets, so the same control works across the process boundary. ``changes`` carries
+    settings changed while paused (``core.course.CHANGEABLE``) to the trainer, which applies them
+    before the next batch: any queue with ``put``, ``get`` and ``empty`` (the child's is a
+    multiprocessing SimpleQueue, whose ``put`` has arrived when it returns).
     """
 
-    def __init__(self, *, stop=None, running=None) -> None:
+    def __init__(self, *, stop=None, running=None, changes=None) -> None:
         self._stop = stop if stop is not None else threading.Event()
         if running is None:
             running = threading.Event()
             running.set()
         self._running = running
+        self._changes = changes if changes is not None else queue.SimpleQueue()
+
+    def request_changes(self, changes: dict[str, Any]) -> None:
+        """New values (field -> value) for the run to use from its next batch on; request them
+        before ``resume`` so that the first batch after the pause already uses them."""
+        if changes:
+            self._changes.put(dict(changes))
+
+    def take_changes(self) -> dict[str, Any]:
+        """The changes requested since the last call, later ones winning ({} when none)."""
+        merged: dict[str, Any] = {}
+        while not self._changes.empty():
+            merged.update(self._changes.get())
+        return merged
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -189,7 +211,7 @@ class _Run:
     """State of one run; the Keras callback forwards to it."""
 
     def __init__(self, *, wrapper, model, info, listener, control, epochs, batches_per_epoch,
-                 names, training, probe, flow_fn, monitor_val, loss_fn=None):
+                 names, training, probe, flow_fn, monitor_val, loss_fn=None, epoch_probe=None):
         self.wrapper = wrapper
         self.model = model
         self.info = info
@@ -202,6 +224,8 @@ class _Run:
         self.probe = probe
         self.flow_fn = flow_fn
         self.loss_fn = loss_fn
+        self.epoch_probe = epoch_probe  # core.epoch_probe.EpochProbe: states and weight health
+        self.epoch_clock = (time.perf_counter(), 0.0)  # (start, paused_s then) of the current epoch
         self.monitor = "val_loss" if monitor_val else "loss"
         self.history = History(batches_per_epoch=batches_per_epoch)
         self.layers: list[str] = []
@@ -263,9 +287,35 @@ class _Run:
                 self.stop_reason = "stopped"
                 self.message = f"Stopped at epoch {self.epoch}, batch {batch}."
                 self.wrapper.stop_training = True
+            else:
+                self.change_course(batch)
+
+    def change_course(self, batch: int) -> None:
+        """Give the optimizer the settings changed during the pause, before the next batch."""
+        changes = self.control.take_changes() if hasattr(self.control, "take_changes") else {}
+        if not changes:
+            return
+        before = self.training
+        after = course.changed_spec(before, changes)
+        diff = {name: [getattr(before, name), getattr(after, name)] for name in course.CHANGEABLE
+                if getattr(before, name) != getattr(after, name)}
+        if not diff:
+            return
+        if course.apply_settings(self.wrapper.optimizer, after):
+            # Clipping is read while the step is traced: trace it again (Keras' fit calls
+            # train_function afresh for every batch).
+            self.wrapper.make_train_function(force=True)
+        self.training = after
+        event = SettingsChanged(epoch=self.epoch, batch=batch, global_batch=self.global_batch, changes=diff,
+                                label=course.describe_changes(before, after))
+        self.history.settings_changes.append(event)
+        notify = getattr(self.listener, "on_settings_changed", None)
+        if notify is not None:
+            notify(event)
 
     def epoch_begin(self, epoch: int) -> None:
         self.epoch = epoch
+        self.epoch_clock = (time.perf_counter(), self.paused_s)  # what the epoch's training took
         if epoch > 1:  # the run-start copy already holds epoch 1's weights
             self.wrapper._epoch_start.save(self.wrapper.trainable_weights)
 
@@ -319,23 +369,43 @@ class _Run:
         return value if math.isfinite(value) else math.nan
 
     def epoch_end(self, logs: dict[str, Any]) -> None:
+        started, paused = self.epoch_clock
+        epoch_s = time.perf_counter() - started - (self.paused_s - paused)
         epoch_logs = {k: float(v) for k, v in logs.items() if k not in (BATCH_LOSS, GRAD_NORMS)
                       and np.ndim(v) == 0}
         self.history.epochs.append(epoch_logs)
-        flow = self.gradient_flow()
+        flow, gradients = self.gradient_flow()
         self.history.gradient_flow.append(flow.tolist())
+        probe, health = self.look_inside(gradients, epoch_s)
         if self.training.early_stopping and self.stop_reason == "completed":
             self._early_stopping(epoch_logs)
         if self.listener is not None:
             self.listener.on_epoch_end(EpochEnd(
                 epoch=self.epoch, epochs=self.epochs, logs=dict(epoch_logs), gradient_flow=flow,
-                elapsed_s=time.perf_counter() - self.started - self.paused_s,
+                elapsed_s=time.perf_counter() - self.started - self.paused_s, probe=probe, health=health,
             ))
 
-    def gradient_flow(self) -> np.ndarray:
+    def gradient_flow(self) -> tuple[np.ndarray, list | None]:
+        """The flow profile and, from the same pass, the probe batch's gradient of every weight."""
         if self.flow_fn is None or self.probe is None:
-            return np.zeros(0, dtype=np.float64)
-        return np.asarray(self.flow_fn(*self.probe), dtype=np.float64)
+            return np.zeros(0, dtype=np.float64), None
+        flow, gradients = self.flow_fn(*self.probe)
+        return np.asarray(flow, dtype=np.float64), gradients
+
+    def look_inside(self, gradients, epoch_s: float) -> tuple[dict | None, dict | None]:
+        """The probe sample's states and the weight health (None on epochs their time budget
+        skips, core.epoch_probe), recorded in the history. ``epoch_s``: the epoch's training time."""
+        if self.epoch_probe is None:
+            return None, None
+        try:
+            probe, health = self.epoch_probe.look(self.epoch, self.epochs, epoch_s, gradients)
+        except RNNLabError:  # a layer the states cannot be shown for (an imported model): train on without
+            self.epoch_probe.sample = None
+            probe, health = None, None
+        self.history.add_health(health)
+        if probe is not None:
+            self.history.add_probe(self.epoch, probe)
+        return probe, health
 
     def _early_stopping(self, logs: dict[str, float]) -> None:
         value = logs.get(self.monitor, math.nan)
@@ -370,6 +440,20 @@ def _make_callback(run: _Run):
     return MonitorCallback()
 
 
+def _fit_inputs(data: SequenceData, training) -> dict[str, Any]:
+    """``fit``'s data arguments: the arrays, or tf.data pipelines when the windows are cut on demand
+    (a big CSV or text), which gather each batch of windows as it is needed. Built outside a
+    distribution strategy's scope (see ``as_dataset``)."""
+    has_val = data.num_val > 0
+    if not is_lazy(data.x_train, data.y_train, data.x_val, data.y_val):
+        return {"x": data.x_train, "y": data.y_train, "batch_size": training.batch_size, "shuffle": True,
+                "validation_data": (data.x_val, data.y_val) if has_val else None}
+    return {"x": as_dataset(data.x_train, data.y_train, batch_size=training.batch_size, shuffle=True,
+                            seed=training.seed),
+            "shuffle": False,  # the pipeline draws a new order every epoch itself
+            "validation_data": as_dataset(data.x_val, data.y_val, batch_size=training.batch_size) if has_val else None}
+
+
 def _disable_cudnn(model) -> None:
     """Training on the CPU of a GPU machine: keep fused GPU kernels out of the graph.
 
@@ -391,6 +475,7 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
     training = project.training
     training.validate()
     info = data.info
+    continuing = model is not None
     if model is None:
         check_compatible(project.model, info)
     device_scope, device_name, strategy = _device_context(training.device)
@@ -407,9 +492,13 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
         wrapper = monitored_model(model, replicas=replicas)
         loss, metrics = loss_and_metrics(info)
         optimizer = make_optimizer(training)
+        optimizer_note = ""
+        if continuing:  # keep Adam's moments and the step count of the model's last run
+            optimizer_note = course.carry_state(getattr(model, "optimizer", None), optimizer,
+                                                model.trainable_variables, training)
         wrapper.compile(optimizer=optimizer, loss=loss, metrics=metrics)
         if strategy is None:
-            sample = (data.x_train[: training.batch_size], data.y_train[: training.batch_size])
+            sample = (np.asarray(data.x_train[: training.batch_size]), np.asarray(data.y_train[: training.batch_size]))
             keras_compat.build_symbolically(wrapper, sample)
 
     names_by_id = weight_names_by_id(model)
@@ -419,11 +508,14 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
     batches = math.ceil(data.num_train / training.batch_size)
     has_val = data.num_val > 0
     probe_x, probe_y = (data.x_val, data.y_val) if has_val else (data.x_train, data.y_train)
-    probe = (tf.constant(probe_x[:PROBE_SIZE]), tf.constant(probe_y[:PROBE_SIZE])) if len(probe_x) else None
-    flow_fn = gradient_flow_function(model, info)
+    probe = (tf.constant(np.asarray(probe_x[:PROBE_SIZE])), tf.constant(np.asarray(probe_y[:PROBE_SIZE]))
+             if len(probe_x) else None)
+    flow_fn = gradient_flow_function(model, info, with_weights=True)
+    epoch_probe = EpochProbe(model, info, np.asarray(probe_x[0]) if len(probe_x) else None, names)
     run = _Run(wrapper=wrapper, model=model, info=info, listener=listener, control=control,
                epochs=training.epochs, batches_per_epoch=batches, names=names, training=training,
-               probe=probe, flow_fn=flow_fn, monitor_val=has_val, loss_fn=keras.losses.get(loss))
+               probe=probe, flow_fn=flow_fn, monitor_val=has_val, loss_fn=keras.losses.get(loss),
+               epoch_probe=epoch_probe)
 
     weight_names: dict[str, list[str]] = {layer: [] for layer in run.layers}
     for layer, w in names:
@@ -431,16 +523,12 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
     if listener is not None:
         listener.on_run_started(RunStarted(
             epochs=training.epochs, batches_per_epoch=batches, device_name=device_name,
-            layer_names=list(run.layers), weight_names=weight_names,
+            layer_names=list(run.layers), weight_names=weight_names, optimizer_note=optimizer_note,
         ))
     try:
+        inputs = _fit_inputs(data, training)
         with device_scope():
-            wrapper.fit(
-                data.x_train, data.y_train,
-                batch_size=training.batch_size, epochs=training.epochs, shuffle=True, verbose=0,
-                validation_data=(data.x_val, data.y_val) if has_val else None,
-                callbacks=[_make_callback(run)],
-            )
+            wrapper.fit(**inputs, epochs=training.epochs, verbose=0, callbacks=[_make_callback(run)])
             # The plain model carries the optimizer, loss and metrics, so a saved file can resume.
             model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     except Exception as exc:

@@ -21,7 +21,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
 
 from core.examples import list_examples
-from desktop_app import dialogs
+from desktop_app import dialogs, exporting
 from desktop_app.settings import Settings
 
 SP = QStyle.StandardPixmap
@@ -71,7 +71,11 @@ ACTIONS: tuple[ActionSpec | Separator | Placeholder, ...] = (
     ActionSpec("import_keras", "&Import .keras…", "document.import_keras_dialog", "file",
                tip="Load a plain Keras model to predict with it"),
     ActionSpec("export_keras", "&Export .keras…", "document.export_keras_dialog", "file",
-               tip="Write the trained model as a plain Keras file"),
+               tip="Write the trained model as a plain Keras file, with its normalisation next to it"),
+    ActionSpec("export_onnx", "Export ONN&X…", exporting.export_onnx_dialog, "file",
+               tip="Write the trained model as ONNX (checked against Keras with onnxruntime) for other tools"),
+    ActionSpec("export_tensorboard", "Export Tensor&Board logs…", exporting.export_tensorboard_dialog, "file",
+               tip="Write the run's losses, metrics, gradient norms and weights as TensorBoard event files"),
     Separator("file"),
     Placeholder("file", "recent"),
     Separator("file"),
@@ -81,7 +85,8 @@ ACTIONS: tuple[ActionSpec | Separator | Placeholder, ...] = (
                toolbar=True),
     ActionSpec("continue", "C&ontinue training", "continue_training", "run", "Ctrl+F5",
                "Train the current model further, from its trained weights", toolbar=True),
-    ActionSpec("pause", "&Pause", "session.toggle_pause", "run", "F6", "Pause or resume training",
+    ActionSpec("pause", "&Pause", lambda window: window.session.toggle_pause(window.training_panel.spec()), "run",
+               "F6", "Pause or resume training (while paused, the learning rate and clipping can change)",
                SP.SP_MediaPause, toolbar=True),
     ActionSpec("stop", "St&op", "session.stop", "run", "Shift+F5", "Stop after the current batch",
                SP.SP_MediaStop, toolbar=True),

@@ -130,11 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     install_crash_hook()
 
     from desktop_app.main_window import MainWindow
+    from desktop_app.recovery import attach_recovery, offer_recovery
     from desktop_app.resources import app_icon
     from desktop_app.worker import close_shared_trainer, shared_trainer
 
     app.setWindowIcon(app_icon())
     window = MainWindow()
+    # The session is kept on disk as it goes, so a crash or the out-of-memory killer loses nothing.
+    window.recovery = attach_recovery(window)
 
     report = os.environ.get("RNN_LAB_REPORT_SHOWN") == "1"
     if report:
@@ -143,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             f"RNN_LAB_RUN_ENDED {record.status} {record.label}", flush=True))
         window.tensorflow_ready.connect(lambda _text: print("RNN_LAB_TENSORFLOW_READY", flush=True))
     quit_when_shown = os.environ.get("RNN_LAB_QUIT_WHEN_SHOWN") == "1"
+    files = _files_to_open(app)
 
     def on_shown() -> None:
         if report or quit_when_shown:
@@ -156,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         window.start_loading_tensorflow()
         # The training process imports TensorFlow too; start it now so the first Train is quick.
         shared_trainer().warm()
+        if window.recovery is not None and not files:
+            # After the first paint, so the question comes with the window it is about.
+            QTimer.singleShot(0, lambda: offer_recovery(window))
 
     window.winId()  # creates the native window so the expose filter can be installed before show
     watcher = _FirstExpose(on_shown)
@@ -164,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     if not quit_when_shown:
         QTimer.singleShot(TF_LOAD_FALLBACK_MS, window.start_loading_tensorflow)
 
-    for path in _files_to_open(app):
+    for path in files:
         window.document.open_path(path, confirm=False)
 
     app.aboutToQuit.connect(lambda: window.shutdown())

@@ -2,18 +2,20 @@
 
 Error dialogs are opened without blocking (``QDialog.open``): a message about a bad file or an
 impossible setting must not freeze a run that is training, and tests can read the dialog that is
-showing. Only the unsaved-changes prompt blocks, because its answer decides what happens next;
-tests replace ``ask_unsaved_changes`` with a function returning the answer they want.
+showing. Only the unsaved-changes and quit-while-training prompts block, because their answer
+decides what happens next; tests replace ``ask_unsaved_changes`` and ``ask_quit_while_training``
+with functions returning the answer they want.
 """
 
 from __future__ import annotations
 
 import html
 import platform
+import re
 import traceback
 from typing import Literal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,6 +25,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from core.examples import EXAMPLES_DIR, list_examples
 
 UnsavedAnswer = Literal["save", "discard", "cancel"]
 
@@ -67,6 +71,22 @@ def ask_unsaved_changes(parent: QWidget | None, what: str) -> UnsavedAnswer:
     return "cancel"
 
 
+def ask_quit_while_training(parent: QWidget | None, what: str) -> Literal["quit", "resume"]:
+    """Ask whether to stop the run and quit; ``what`` names the run and anything unsaved (the run is
+    paused while the question is open). Escape resumes."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Quit while training")
+    box.setText(what)
+    box.setInformativeText("Stop and quit ends the run; what is not saved is lost. Resume goes on training.")
+    stop = box.addButton("&Stop and quit", QMessageBox.ButtonRole.DestructiveRole)
+    resume = box.addButton("&Resume", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(resume)
+    box.setEscapeButton(resume)
+    box.exec()
+    return "quit" if box.clickedButton() is stop else "resume"
+
+
 def ask_open_path(parent: QWidget | None, title: str, directory: str, filters: str) -> str:
     """A file to open, or "" if the user cancelled."""
     path, _selected = QFileDialog.getOpenFileName(parent, title, directory, filters)
@@ -92,7 +112,7 @@ class CrashDialog(QMessageBox):
         super().__init__(parent)
         self.setObjectName("crashDialog")
         self.setIcon(QMessageBox.Icon.Critical)
-        self.setWindowTitle("RNN Lab: unexpected error")
+        self.setWindowTitle("Unexpected error")  # shown as "Unexpected error — RNN Lab"
         self.setStandardButtons(QMessageBox.StandardButton.Ok)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.count = 0
@@ -151,7 +171,8 @@ def _package_version() -> str:
 def show_about(parent: QWidget | None, versions: dict[str, str]) -> QMessageBox:
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in versions.items())
     box = QMessageBox(parent)
-    box.setWindowTitle("About RNN Lab")
+    # Qt appends the application's name to every title: "About — RNN Lab".
+    box.setWindowTitle("About")
     icon = parent.windowIcon() if parent is not None else None
     if icon is not None and not icon.isNull():
         box.setIconPixmap(icon.pixmap(64, 64))
@@ -208,17 +229,23 @@ visible: after every epoch it draws how strongly the loss reacts to the input at
 <h3>6. Vanishing gradients: ReLU, LSTM and GRU</h3>
 <p>Open <b>Examples &rsaquo; Adding problem, T = 100, SimpleRNN</b> and train: its gradient flow falls by
 many orders of magnitude towards t = 1, a hint under the plot says <i>vanishing at early steps: try
-LSTM/GRU</i>, and the loss stays at the baseline. Then <b>Run &rsaquo; Compare cells</b> trains SimpleRNN,
+Cell &rarr; LSTM</i>, and the loss stays on the dashed line of the untrained baseline. The <b>Diagnosis</b>
+under the plots names it, with the numbers, and <b>Apply and train</b> next to <i>Cell &rarr; LSTM</i> trains
+the LSTM with the same seed, overlaid on the SimpleRNN. <b>Run &rsaquo; Compare cells</b> trains SimpleRNN,
 LSTM and GRU on the same data and seed; the <b>Runs</b> tab lists them and selecting several overlays
 their curves: the LSTM's flow stays open and its loss drops. The other remedy, the <b>ReLU</b>
 activation, is in the Architecture tab.</p>
 
 <h3>7. Exploding gradients: clipping and RMSprop</h3>
 <p><b>Examples &rsaquo; Exploding gradients</b> (ReLU SimpleRNN, large learning rate): the gradient norms
-enter the orange zone above 1e3, a hint says <i>exploding: try clipping or RMSprop</i>, and if the loss
-turns to NaN training stops there, keeping the last good weights. <b>Examples &rsaquo; Exploding gradients
-tamed</b> is the same run with <b>Gradient clipping</b> set in the Training tab; or pick the
-<b>RMSprop</b> optimizer there and train again.</p>
+enter the orange zone above 1e3, a hint says <i>exploding: try Gradient clipping &rarr; global_norm or
+Optimizer &rarr; rmsprop</i> (the lecture's two cures), and if the loss
+turns to NaN training stops there, keeping the last good weights. Apply the Diagnosis' first fix,
+<i>Gradient clipping &rarr; global_norm</i>: the run stays finite, but the Diagnosis says it is <i>stable but
+learns nothing</i>: the loss sits on the baseline line, because SGD's huge steps have pushed the ReLU units
+where they output 0. Clipping alone is not the cure. <b>Examples &rsaquo; Exploding gradients
+tamed</b> clips <i>and</i> takes adaptive steps (Adam, which scales each step like the lecture's RMSprop):
+it stays stable and its validation loss falls far below the baseline.</p>
 
 <h3>8. The I/O modes</h3>
 <p>Change <b>I/O mode</b> in the Architecture tab and the diagram redraws the lecture's boxes:
@@ -228,9 +255,32 @@ generation</b>), <b>many-to-one</b> (sentiment classification; <b>Examples &rsaq
 <b>many-to-many, aligned</b> (frame-level video classification; <b>Examples &rsaquo; Cooking schedule</b>).</p>
 
 <h3>9. Applications: text and time series</h3>
-<p><b>Examples &rsaquo; Character-level text</b> and <b>Sine waves</b>: train, then open the <b>Predict</b> tab
+<p><b>Examples &rsaquo; Character-level text</b> and <b>Examples &rsaquo; Sine waves</b>: train, then open the <b>Predict</b> tab
 to type a start and let the network continue it, or to forecast the series some steps ahead.
 <b>Import CSV&hellip;</b> in the Dataset tab brings your own sensor or stock series.</p>
+
+<h3>10. Inside the network: what h(t) remembers, step by step</h3>
+<p>Open <b>Examples &rsaquo; Cooking schedule with a 3-unit SimpleRNN</b>: the lecture's network,
+h(t) = tanh(w<sub>i</sub> x(t) + w<sub>R</sub> h(t&minus;1) + b), with three hidden units, small enough
+to follow by hand. Train it (30 epochs; the validation accuracy reaches 100&nbsp;%) and open the
+<b>Memory</b> tab beside the Training plots. At the end of every epoch it shows the <i>probe
+sample</i>, the first validation week: each day's weather along the top (day 1 also names the dish
+served the day before the week) and under it h(t) as a heat-map, one row per unit and one column per
+day, blue below 0 and red above. Drag the <b>epoch</b> slider back to epoch 1 and forward again to
+watch the memory form: at first the units barely tell the days apart; once trained, each day's
+column is the network's code for that day's dish, which y(t) reads out. Hover a cell for its number,
+and click a unit's row to colour the days by that unit, as in Karpathy's figures of character-level
+networks: you see on which days it fires.</p>
+<p>Then open <b>Step through the equation</b> and press <b>Step</b>. Each click reads one more day:
+for each unit the table gives w<sub>i</sub> x(t) (the push of today's weather), w<sub>R</sub> h(t&minus;1)
+(what arrives from yesterday's state), b, their sum, and h(t) = tanh(sum), which the next step reads
+back as h(t&minus;1); under the table y(t) names the dish. Compare a sunny day with a rainy one: the
+weather term changes, the remembered term carries yesterday's dish, and together they give today's.
+<b>Connectivity</b> colours how strongly each day's answer depends on each earlier day's input,
+&#8214;&part;y(t<sub>out</sub>)/&part;x(t<sub>in</sub>)&#8214;: cells far left of the diagonal are long
+memory. For an LSTM or GRU the Memory tab also draws c(t) and every gate, with how often each gate is
+saturated (below 0.1 or above 0.9); select several runs in the <b>Runs</b> tab (after <b>Compare
+cells</b>, say) to see their connectivity side by side.</p>
 
 <h3>Keeping your work</h3>
 <p><b>File &rsaquo; Save</b> writes a model bundle (<code>.rnnlab</code>: settings, weights and training
@@ -239,8 +289,32 @@ to plain Keras.</p>
 """
 
 
+EXAMPLE_SCHEME = "example"
+_EXAMPLE_REFERENCE = re.compile(r"<b>Examples &rsaquo; (.+?)</b>", re.DOTALL)
+
+
+def link_examples(text: str) -> tuple[str, list[str]]:
+    """Every "<b>Examples › TITLE</b>" made a link that opens the example whose title starts with
+    TITLE (the first in the menu's order); the names of the examples linked."""
+    examples = [(" ".join(example.title.split()), example.path.stem) for example in list_examples()]
+    linked: list[str] = []
+
+    def link(match: re.Match) -> str:
+        title = " ".join(html.unescape(match.group(1)).split())
+        name = next((stem for full, stem in examples if full.startswith(title)), None)
+        if name is None:
+            return match.group(0)
+        linked.append(name)
+        return f'<a href="{EXAMPLE_SCHEME}:{name}">{match.group(0)}</a>'
+
+    return _EXAMPLE_REFERENCE.sub(link, text), linked
+
+
 class LectureGuideDialog(QDialog):
-    """A short guide that maps each idea of the lecture to what to do in the app."""
+    """A short guide that maps each idea of the lecture to what to do in the app; a click on an
+    example's name opens it (``example_requested`` carries the project file)."""
+
+    example_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -250,16 +324,32 @@ class LectureGuideDialog(QDialog):
         layout = QVBoxLayout(self)
         self.browser = QTextBrowser(self)
         self.browser.setOpenExternalLinks(False)
-        self.browser.setHtml(LECTURE_GUIDE_HTML)
+        self.browser.setOpenLinks(False)  # example: links open a project, not a page
+        text, self._linked = link_examples(LECTURE_GUIDE_HTML)
+        self.browser.setHtml(text)
+        self.browser.anchorClicked.connect(self._on_anchor_clicked)
         layout.addWidget(self.browser)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, parent=self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
 
+    def example_links(self) -> list[str]:
+        """The examples the guide links to, in the order they appear."""
+        return list(self._linked)
+
+    def _on_anchor_clicked(self, url: QUrl) -> None:
+        if url.scheme() == EXAMPLE_SCHEME:
+            self.example_requested.emit(str(EXAMPLES_DIR / f"{url.path()}.json"))
+
+
 def open_lecture_guide(parent: QWidget | None) -> LectureGuideDialog:
-    """Show the guide without blocking; it deletes itself when closed."""
+    """Show the guide without blocking; it deletes itself when closed. Its example links open the
+    example in ``parent``'s window."""
     dialog = LectureGuideDialog(parent)
+    document = getattr(parent, "document", None)
+    if document is not None:
+        dialog.example_requested.connect(document.open_example)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     return dialog

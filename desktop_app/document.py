@@ -23,12 +23,11 @@ from core.errors import Failure, RNNLabError
 from core.formatting import format_metrics
 from core.model_fit import check_model_fits
 from core.specs import Project
-from desktop_app import dialogs
+from desktop_app import dialogs, model_loader
 from desktop_app.session import RunRecord, RunStatus, TrainingSession
 from desktop_app.settings import Settings
 from desktop_app.tf_loader import TensorFlowLoader
 
-APP_NAME = "RNN Lab"
 UNTITLED = "Untitled"
 BUNDLE_FILTER = "RNN Lab model bundle (*.rnnlab)"
 PROJECT_FILTER = "RNN Lab project (*.json)"
@@ -93,10 +92,12 @@ class ProjectDocument(QObject):
             return True
 
     def window_title(self) -> str:
+        """The project's name ("sunspots*" while unsaved; "" for a new, untouched project). Qt adds the
+        application's display name itself ("sunspots* — RNN Lab", or "RNN Lab" alone), so it is not here."""
         dirty = self.is_dirty()
         if self._path is None and not dirty and self._name == UNTITLED:
-            return APP_NAME
-        return f"{APP_NAME} — {self._name}{'*' if dirty else ''}"
+            return ""
+        return f"{self._name}{'*' if dirty else ''}"
 
     def take_as_clean(self, name: str) -> None:
         """The panels now show the project called ``name`` in the state it was opened in."""
@@ -200,9 +201,9 @@ class ProjectDocument(QObject):
 
     def _open_bundle_file(self, path: Path) -> bool:
         try:
-            from core.persistence import load_bundle
+            from core.model_transfer import bundle_from_payload
 
-            bundle = load_bundle(path)
+            bundle = bundle_from_payload(path, model_loader.read_model_file(path, "bundle", self._parent))
         except (RNNLabError, OSError) as exc:
             self._file_error("Cannot open the model", path, exc)
             return False
@@ -213,6 +214,7 @@ class ProjectDocument(QObject):
         record = self._session.add_run(project, f"{project.model.cell} ({path.name})", RunStatus.LOADED,
                                        model=bundle.model, history=history, info=bundle.info,
                                        final_metrics=final, message=f"Opened from {path}")
+        record.saved_path = str(path)
         self._session.set_current(record)
         self.model_opened.emit(record)
         self._remember(path)
@@ -227,6 +229,28 @@ class ProjectDocument(QObject):
         self.switched.emit()
         self._host.show_project(project)
         self.take_as_clean(name)
+
+    def restore(self, project: Project | None, name: str, path: str, runs: list[dict],
+                current: int | None) -> list[RunRecord]:
+        """Show a session recovered after a crash: its project (None: keep the panels'), its runs
+        (``TrainingSession.add_run``'s arguments plus ``saved_path``) and the run that was current.
+        Runs whose model no file holds are unsaved work again, as they were."""
+        file = Path(path) if path else None
+        self._show(project if project is not None else self._host.current_project(), name or UNTITLED,
+                   path=file if file is not None and file.exists() else None)
+        records = []
+        for run in runs:
+            run = dict(run)
+            saved_path = run.pop("saved_path", "")
+            record = self._session.add_run(run.pop("project"), run.pop("title"), run.pop("status"), **run)
+            record.saved_path = saved_path
+            records.append(record)
+        if current is not None and 0 <= current < len(records) and records[current].model is not None:
+            self._session.set_current(records[current])
+            self.model_opened.emit(records[current])
+        self._unsaved_model = any(r.model is not None and not r.saved_path for r in records)
+        self.changed.emit()
+        return records
 
     # --- save ------------------------------------------------------------------------------
 
@@ -295,6 +319,7 @@ class ProjectDocument(QObject):
             self._file_error("Cannot save the model", path, exc)
             return False
         self._unsaved_model = False
+        record.saved_path = str(path)
         # Edits made after training are not in the bundle (it holds the trained model's project).
         return self._saved_as(path, project, f"Saved the model, its project and history to {path}.")
 
@@ -325,9 +350,10 @@ class ProjectDocument(QObject):
                 f"the current dataset settings have a problem: {self._host.data_problem()}"))
             return False
         try:
-            from core.persistence import import_keras
+            from core.model_transfer import model_from_payload
 
-            model = import_keras(path)
+            payload = model_loader.read_model_file(path, "keras", self._parent)
+            model = model_from_payload(payload["model"], str(path))
             check_model_fits(model, data.info, source=str(path))
         except (RNNLabError, OSError) as exc:
             self._file_error("Cannot import the model", path, exc)
@@ -335,6 +361,7 @@ class ProjectDocument(QObject):
         self.switched.emit()
         record = self._session.add_run(self._host.current_project(), path.name, RunStatus.IMPORTED, model=model,
                                        info=data.info, message=f"Imported from {path}")
+        record.saved_path = str(path)
         self._session.set_current(record)
         self._unsaved_model = True
         self.model_opened.emit(record)
@@ -357,17 +384,27 @@ class ProjectDocument(QObject):
         if record is None:
             return False
         try:
+            from core.exports import write_data_facts
             from core.persistence import export_keras
 
             export_keras(record.model, path)
+            # The model expects normalised inputs: the statistics (and names) go next to it.
+            facts = write_data_facts(path, record.info) if record.info is not None else None
         except (RNNLabError, OSError) as exc:
             self._file_error("Cannot export the model", path, exc)
             return False
         self._settings.set_last_directory(path)
-        self.message.emit(f"Exported the model to {path}.")
+        self.message.emit(f"Exported the model to {path}" + (f", how to feed it to {facts.name}." if facts else "."))
         return True
 
     # --- unsaved work ----------------------------------------------------------------------
+
+    def unsaved_work(self) -> str:
+        """What closing now would throw away, in words ("" when nothing), for a prompt to name."""
+        if self._unsaved_model:
+            record = self.model_record()
+            return f"the trained model of run {record.label}" if record is not None else "the trained model"
+        return f"the changes to {self._name}" if self._has_unsaved_work() else ""
 
     def confirm_discard(self, *, closing: bool = False) -> bool:
         """Ask before throwing away unsaved trained work; False if the user cancels."""
@@ -391,6 +428,10 @@ class ProjectDocument(QObject):
         return self._path is not None and self.is_dirty()
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def suggested_path(self, suffix: str) -> Path:
+        """Where a save or export dialog starts: the project's folder and name, with ``suffix``."""
+        return self._suggested_path(suffix)
 
     def _adopt_name(self, path: Path) -> None:
         if self._name in ("", UNTITLED):

@@ -19,19 +19,27 @@ from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
 from core.datasets import get_task
+from core.datasets.windows import dataset_bytes
 from core.errors import Failure, RNNLabError
+from core.field_titles import window_wording
 from core.formatting import format_metrics
 from core.io_modes import IO_MODE_TITLES
+from core.memory_estimate import check_memory, estimate_training_memory, require_training_memory
 from core.model_fit import same_dataset_layout
 from core.models import check_compatible
 from core.specs import Project
-from desktop_app import actions, dialogs
+from desktop_app import actions, dialogs, exporting
+from desktop_app.diagnosis_panel import DiagnosisPanel, apply_and_train, run_baseline
 from desktop_app.document import ProjectDocument
+from desktop_app.evaluation.wiring import attach as attach_evaluation
+from desktop_app.memory.wiring import attach as attach_memory
 from desktop_app.panels.architecture_panel import ArchitecturePanel
 from desktop_app.panels.dataset_panel import DatasetPanel
+from desktop_app.panels.import_settings import ImportSettings
 from desktop_app.panels.training_panel import TrainingPanel
 from desktop_app.plots import TrainingPlots
 from desktop_app.predict_panel import PredictPanel
+from desktop_app.quit_guard import confirm_quit_while_training
 from desktop_app.resources import app_icon
 from desktop_app.runs_panel import RunsPanel
 from desktop_app.session import RunRecord, RunStatus, TrainingSession
@@ -51,6 +59,7 @@ class MainWindow(QMainWindow):
     """RNN Lab's window. Public attributes expose the panels, session and document for tests."""
 
     tensorflow_ready = Signal(str)  # the status text, e.g. "TensorFlow 2.21 ready · CPU"
+    closed_cleanly = Signal()  # the user closed the window: nothing needs recovering
 
     def __init__(self, settings: Settings | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -62,6 +71,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._task = ""
         self.last_message: tuple[str, str] | None = None
+        self.recovery = None  # desktop_app.recovery.SessionRecovery, attached by app.py
 
         self.session = TrainingSession(parent=self)
         self.tf_loader = TensorFlowLoader(self)
@@ -84,6 +94,8 @@ class MainWindow(QMainWindow):
         self.plots = TrainingPlots()
         self.runs_panel = RunsPanel()
         self.predict_panel = PredictPanel()
+        self.diagnosis_panel = DiagnosisPanel()
+        self.plots.add_footer(self.diagnosis_panel)
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("centralTabs")
@@ -91,6 +103,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.plots, "Training plots")
         self.tabs.addTab(self.runs_panel, "Runs")
         self.tabs.addTab(self.predict_panel, "Predict")
+        self.evaluation_view = attach_evaluation(self)  # follows the session's current model
+        self.memory_tab = attach_memory(self)  # beside the plots; follows the session and the runs
+        self.import_settings = ImportSettings(self)  # an imported file starts from settings that suit it
         self.setCentralWidget(self.tabs)
 
         self.docks: dict[str, QDockWidget] = {}
@@ -137,12 +152,14 @@ class MainWindow(QMainWindow):
         self.training_panel.training_changed.connect(lambda _spec: self._after_edit(sync_data=False))
         self.training_panel.train_requested.connect(self.train)
         self.training_panel.pause_requested.connect(self.session.pause)
-        self.training_panel.resume_requested.connect(self.session.resume)
+        # The learning rate and clipping changed while paused apply from the next batch on.
+        self.training_panel.resume_requested.connect(lambda: self.session.resume(self.training_panel.spec()))
         self.training_panel.stop_requested.connect(self.session.stop)
         self.training_panel.compare_requested.connect(self.compare_cells)
         self.runs_panel.selection_changed.connect(self._on_runs_selection_changed)
         self.runs_panel.compare_cells_requested.connect(self.compare_cells)
         self.runs_panel.run_deleted.connect(self._on_run_deleted)
+        self.diagnosis_panel.fix_requested.connect(self.apply_fix)
 
         session = self.session
         session.run_added.connect(self._on_run_added)
@@ -151,6 +168,7 @@ class MainWindow(QMainWindow):
         session.run_started.connect(self._on_run_started)
         session.batch_ended.connect(self.plots.add_batch)
         session.epoch_ended.connect(self.plots.add_epoch)
+        session.settings_changed.connect(self._on_settings_changed)
         session.progress_changed.connect(lambda p: self.training_panel.set_progress(
             p.epoch, p.epochs, p.batch, p.batches_per_epoch, p.elapsed_s, p.remaining_s))
         session.run_ended.connect(self._on_run_ended)
@@ -273,10 +291,24 @@ class MainWindow(QMainWindow):
                 self._syncing = False
         if self.statusBar().currentMessage().startswith("Cannot train"):
             self.statusBar().clearMessage()
+        self.architecture_panel.set_clip_mode(self.training_panel.spec().clip_mode)
+        self._update_memory_estimate()
         if self.tf_loader.is_ready:
             self.tf_label.setText(f"TensorFlow {short_tf_version(self.tf_loader.version)} ready · "
                                   f"{self.tf_loader.device_label(self.training_panel.device())}")
         self._update_title()
+
+    def _update_memory_estimate(self) -> None:
+        """The Architecture panel's "≈ 1.2 GB to train" for the panels' settings and data."""
+        data = self.dataset_panel.current_data()
+        check = None
+        if data is not None and not self.architecture_panel.problem():
+            try:
+                check = check_memory(estimate_training_memory(self.current_project(), data.info, data.num_train,
+                                                              data.num_val, dataset_bytes=dataset_bytes(data)))
+            except (RNNLabError, ValueError):
+                check = None  # the panels' problems say why these settings cannot train
+        self.architecture_panel.set_memory_check(check)
 
     # --- training --------------------------------------------------------------------------
 
@@ -300,11 +332,17 @@ class MainWindow(QMainWindow):
                 check_compatible(project.model, data.info)
             except RNNLabError as exc:
                 problems.append(str(exc))
+            else:
+                try:
+                    require_training_memory(project, data.info, data.num_train, data.num_val,
+                                            dataset_bytes=dataset_bytes(data))
+                except RNNLabError as exc:
+                    problems.append(f"Not enough memory: {exc}")
         return problems
 
-    def train(self) -> bool:
+    def train(self, label_suffix: str = "") -> bool:
         """Train the panels' project (the Train button). False if it could not start."""
-        return self._start_runs("Train", [self.current_project()])
+        return self._start_runs("Train", [self.current_project()], label_suffix=label_suffix)
 
     def continue_training(self) -> bool:
         """Train the current model further (Run > Continue training). False if it could not start."""
@@ -365,6 +403,7 @@ class MainWindow(QMainWindow):
     def _on_state_changed(self, state: str) -> None:
         self.training_panel.set_run_state(state)
         self.predict_panel.set_busy(state != "idle")
+        self.diagnosis_panel.set_busy(state != "idle")
         record = self.session.active_record()
         if state == "idle":
             self.device_label.setText(f"Device: {self.tf_loader.device_label(self.training_panel.device())}")
@@ -379,11 +418,35 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_run_started(self, record: RunRecord, event) -> None:
-        self.plots.begin_run(record.run_id, record.label, event, record.info.kind)
+        self.plots.begin_run(record.run_id, record.label, event, record.info.kind, **self._run_facts(record))
+        self.diagnosis_panel.show_training(record.label)
         self.device_label.setText(f"Device: {event.device_name}")
-        self.show_status(f"Run {record.label} training on {event.device_name}…")
+        note = getattr(event, "optimizer_note", "")
+        self.show_status(f"Run {record.label} training on {event.device_name}…" + (f" {note}" if note else ""))
+
+    def _on_settings_changed(self, run_id: str, event) -> None:
+        self.plots.add_settings_change(run_id, event)
+        record = self.session.record(run_id)
+        label = record.label if record is not None else run_id
+        self.show_status(f"Run {label}: {event.label} after batch {event.batch} of epoch {event.epoch}, "
+                         "the optimizer's state kept.")
 
     def _on_run_ended(self, record: RunRecord) -> None:
+        self._show_diagnosis(record)
+        overlay = self.diagnosis_panel.take_overlay(record.run_id)
+        if overlay:  # a fix was applied and trained: overlay the run it fixes, as the button promised
+            self.runs_panel.select_runs(overlay)
+        if record.status == RunStatus.KILLED:
+            epochs = record.epochs_run
+            kept = (f"The history of its {epochs} finished epoch{'s' if epochs != 1 else ''} is kept."
+                    if epochs else "It had not finished an epoch.")
+            self._show_error("Training process killed",
+                             f"Run {record.label} was killed by the system (out of memory?): its training process "
+                             f"ended without a word, as the system does when memory runs out. {kept} The window and "
+                             "the other runs are unharmed. Try fewer units or layers, or a smaller batch size.",
+                             record.message, warning=True)
+            self.show_status(f"Run {record.label} was killed by the system (out of memory?).")
+            return
         if record.status == RunStatus.FAILED:
             failure = record.failure or Failure(record.message)
             first_line = failure.message.strip().splitlines()[0] if failure.message.strip() else "unknown error"
@@ -421,10 +484,14 @@ class MainWindow(QMainWindow):
         ids = []
         for record in records:
             if record.run_id not in self.plots.run_ids() and record.history is not None:
-                self.plots.load_history(record.run_id, record.label, record.history, record.info.kind)
+                self.plots.load_history(record.run_id, record.label, record.history, record.info.kind,
+                                        **self._run_facts(record))
             ids.append(record.run_id)
         if ids:
             self.plots.show_runs(ids)
+        finished = [r for r in records if r.history is not None and r is not self.session.active_record()]
+        if finished:
+            self._show_diagnosis(finished[-1])
         with_model = [r for r in records if r.model is not None]
         if with_model and not self.session.is_training():
             record = with_model[-1]
@@ -442,7 +509,9 @@ class MainWindow(QMainWindow):
 
     def _on_model_opened(self, record: RunRecord) -> None:
         if record.history is not None:
-            self.plots.load_history(record.run_id, record.label, record.history, record.info.kind)
+            self.plots.load_history(record.run_id, record.label, record.history, record.info.kind,
+                                    **self._run_facts(record))
+        self._show_diagnosis(record)
         self.predict_panel.set_model(record.model, record.info, _matching(self.current_data(), record.info))
         self.tabs.setCurrentWidget(self.predict_panel if record.status == RunStatus.IMPORTED else self.plots)
 
@@ -456,16 +525,35 @@ class MainWindow(QMainWindow):
         if self.runs_panel.selected_runs():
             self.runs_panel.select_runs([])
         self.predict_panel.clear()
+        self.diagnosis_panel.clear()
+        self.memory_tab.clear()
         self.training_panel.clear_progress()
         if self.statusBar().currentMessage().startswith("Cannot train"):
             self.statusBar().clearMessage()
 
+    # --- diagnosis and its fixes ------------------------------------------------------------
+
+    def _run_facts(self, record: RunRecord) -> dict[str, Any]:
+        """What the plots need besides the numbers: the run's settings and its untrained baseline."""
+        return {"project": record.project,
+                "baseline": run_baseline(record.info, _matching(self.current_data(), record.info))}
+
+    def _show_diagnosis(self, record: RunRecord) -> None:
+        self.diagnosis_panel.show_run(record.run_id, record.label, record.project, record.history, record.info,
+                                      self._run_facts(record)["baseline"])
+
+    def apply_fix(self, fix, run_id: str) -> bool:
+        """The diagnosis' "Apply and train" (see diagnosis_panel.apply_and_train)."""
+        return apply_and_train(self, fix, run_id)
+
     # --- messages and the state of the actions ---------------------------------------------
 
     def show_status(self, text: str) -> None:
-        self.statusBar().showMessage(text)
+        self.statusBar().showMessage(window_wording(text, self._task))
 
     def _show_error(self, title: str, text: str, details: str = "", *, warning: bool = False) -> None:
+        # Core names fields as project files do (training.clip_mode); say it as the panels do.
+        text = window_wording(text, self._task)
         self.last_message = (title, text)
         if self._closed:
             return
@@ -547,6 +635,8 @@ class MainWindow(QMainWindow):
         """Stop any run and end the worker and loader threads; True if all ended in time."""
         self._closed = True
         ended = self.session.shutdown(wait_ms)
+        self.memory_tab.shutdown(wait_ms)  # a sample's states being computed: seconds at most
+        exporting.shutdown(self)  # an ONNX conversion in progress is cancelled
         if not ended:
             _ORPHANS.append(self.session.worker)
         # An import cannot be interrupted; leaving it running while Python shuts down crashes.
@@ -557,9 +647,15 @@ class MainWindow(QMainWindow):
         if self._closed:
             event.accept()
             return
-        if not self.document.confirm_discard(closing=True):
+        if self.session.is_training():
+            # Paused while it asks, once, naming the run and anything unsaved.
+            if not confirm_quit_while_training(self):
+                event.ignore()
+                return
+        elif not self.document.confirm_discard(closing=True):
             event.ignore()
             return
+        self.closed_cleanly.emit()
         if self.session.is_training():
             self.show_status("Stopping the run before closing…")
             QApplication.processEvents()

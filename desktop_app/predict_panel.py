@@ -543,7 +543,7 @@ class PredictPanel(QtWidgets.QWidget):
             target = target.reshape(output.shape) if target.size == output.size else None
         horizon = int(info.extra.get("horizon", 1) or 1)
         history = info.feedback_features()
-        steps_in = info.input_shape[0] if info.io_mode != "one_to_many" else 0
+        steps_in = 0 if info.io_mode == "one_to_many" else len(x) if x is not None else info.input_shape[0]
         if info.io_mode == "many_to_many":
             out_t = np.arange(1, len(output) + 1) + horizon
         elif info.io_mode == "encoder_decoder":

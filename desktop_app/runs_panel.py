@@ -11,15 +11,18 @@ from collections.abc import Iterable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from core.datasets import get_task
+from core.errors import RNNLabError
 from core.formatting import as_number, format_metric, format_number
 from core.io_modes import IO_MODE_TITLES
 from desktop_app.session import BUSY_STATUSES, RunRecord, RunStatus
 
 # What tells runs apart comes first: a narrow panel shows it without scrolling sideways.
-COLUMNS = ("Run", "Cell", "Status", "Loss", "Val loss", "Val acc. / MAE", "Mode", "Optimizer", "LR", "Clip",
+COLUMNS = ("Run", "Task", "Cell", "Status", "Loss", "Val loss", "Val acc. / MAE", "Mode", "Optimizer", "LR", "Clip",
            "Epochs")
 NUMBER_COLUMNS = ("Loss", "Val loss", "Val acc. / MAE")
 COLUMN_TIPS = {
+    "Task": "The dataset task the run trained on (two \"#1 LSTM\" runs of different tasks differ here)",
     "LR": "Learning rate",
     "Clip": "Gradient clipping (mode and threshold)",
     "Epochs": "Epochs run / epochs asked for",
@@ -36,6 +39,7 @@ STATUS_TEXT = {
     RunStatus.STOPPED: "stopped",
     RunStatus.NAN: "NaN (exploded)",
     RunStatus.FAILED: "failed",
+    RunStatus.KILLED: "killed by the system (out of memory?)",
     RunStatus.LOADED: "loaded",
     RunStatus.IMPORTED: "imported",
 }
@@ -46,8 +50,9 @@ STATUS_COLOR = {
     RunStatus.EARLY_STOPPING: "#2e7d32",
     RunStatus.NAN: "#b00020",
     RunStatus.FAILED: "#b00020",
+    RunStatus.KILLED: "#b00020",
 }
-ALARM_STATUSES = (RunStatus.NAN, RunStatus.FAILED)
+ALARM_STATUSES = (RunStatus.NAN, RunStatus.FAILED, RunStatus.KILLED)
 CLIP_TEXT = {"norm": "norm", "global_norm": "global", "value": "value"}
 # Short enough for a narrow table; the tooltip has the full title.
 MODE_TEXT = {
@@ -97,6 +102,7 @@ def row_texts(record: RunRecord) -> list[str]:
     metrics = record.final_metrics or {}
     texts = {
         "Run": record.label,
+        "Task": task_text(project),
         "Cell": cell,
         "Status": STATUS_TEXT.get(record.status, record.status),
         "Loss": format_number(metrics.get("loss")),
@@ -109,6 +115,17 @@ def row_texts(record: RunRecord) -> list[str]:
         "Epochs": epochs,
     }
     return [texts[name] for name in COLUMNS]
+
+
+def task_text(project) -> str:
+    """The task's title as the Dataset panel shows it (its name for a task this version lacks)."""
+    name = getattr(getattr(project, "dataset", None), "task", None)
+    if not name:
+        return "–"
+    try:
+        return get_task(name).title
+    except RNNLabError:
+        return name
 
 
 def tooltip(record: RunRecord) -> str:

@@ -7,7 +7,8 @@ the runs of Compare cells and turns the worker's batch events into a progress re
 and a test can drive it with a fake train function and no window at all.
 
 Signals, in the order a run emits them: ``run_added`` (preparing), ``state_changed``,
-``run_updated`` and ``run_started`` (the first event, with the device), ``batch_ended``/``epoch_ended``,
+``run_updated`` and ``run_started`` (the first event, with the device), ``batch_ended``/``epoch_ended``
+(and ``settings_changed`` where a change made while paused took effect),
 ``progress_changed``, ``run_updated`` whenever a record's status changes, ``run_ended`` once
 (finished, stopped, NaN or failed) and ``queue_finished`` after the last run that one
 ``train`` call asked for.
@@ -15,6 +16,7 @@ Signals, in the order a run emits them: ``run_added`` (preparing), ``state_chang
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -22,7 +24,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from core.course import changed_spec, pending_changes
 from core.errors import Failure, RNNLabError
+from core.history import History
 from core.model_fit import same_shapes
 from desktop_app.worker import TrainingWorker
 
@@ -37,6 +41,7 @@ class RunStatus(StrEnum):
     STOPPED = "stopped"
     NAN = "nan"
     FAILED = "failed"
+    KILLED = "killed"  # the system killed its training process (out of memory, usually)
     LOADED = "loaded"  # opened from a bundle
     IMPORTED = "imported"  # a plain .keras model
 
@@ -59,6 +64,7 @@ class RunRecord:
     info: Any = None  # core.datasets.DataInfo
     message: str = ""  # the run's last word: NaN diagnosis, error, where it was opened from
     failure: Failure | None = None  # why a failed run failed, with the details behind the message
+    saved_path: str = ""  # the file that holds its model (saved to, opened or imported from); "" if none
 
     @property
     def epochs_run(self) -> int:
@@ -86,6 +92,11 @@ class _ActiveRun:
     done_batches: int = 0
     stop_requested: bool = False
     progress_dirty: bool = False
+    # The learning rate and clipping asked for (core.training.TrainingSpec): the run's own, then
+    # each Resume's changes, already before the run reports them in effect.
+    training: Any = None
+    # What the run reported so far: a run whose process is killed keeps it.
+    history: History = field(default_factory=History)
 
 
 class TrainingSession(QObject):
@@ -96,6 +107,7 @@ class TrainingSession(QObject):
     run_started = Signal(object, object)  # RunRecord, core.training.RunStarted
     batch_ended = Signal(str, object)  # run id, core.training.BatchEnd
     epoch_ended = Signal(str, object)  # run id, core.training.EpochEnd
+    settings_changed = Signal(str, object)  # run id, core.history.SettingsChanged (in effect from its batch on)
     progress_changed = Signal(object)  # Progress
     state_changed = Signal(str)  # idle, preparing, running, paused or stopping
     run_ended = Signal(object)  # RunRecord with its final status
@@ -118,6 +130,7 @@ class TrainingSession(QObject):
         self.worker.run_started.connect(self._on_run_started)
         self.worker.batch_ended.connect(self._on_batch_ended)
         self.worker.epoch_ended.connect(self._on_epoch_ended)
+        self.worker.settings_changed.connect(self._on_settings_changed)
         self.worker.run_finished.connect(self._on_run_finished)
         self.worker.run_failed.connect(self._on_run_failed)
 
@@ -203,15 +216,23 @@ class TrainingSession(QObject):
         self.worker.pause()
         self.state_changed.emit(self.state())
 
-    def resume(self) -> None:
-        if self._active is None or self._active.stop_requested:
+    def resume(self, training=None) -> None:
+        """Go on training. ``training`` (the Training panel's TrainingSpec) changes the learning rate
+        and clipping from the next batch on, keeping the optimizer's state (core.course); a
+        SpecError names a value it cannot take."""
+        active = self._active
+        if active is None or active.stop_requested:
             return
-        self.worker.resume()
+        changes = {}
+        if training is not None and active.training is not None:
+            changes = pending_changes(active.training, training)
+            active.training = changed_spec(active.training, changes)
+        self.worker.resume(changes)
         self.state_changed.emit(self.state())
 
-    def toggle_pause(self) -> None:
+    def toggle_pause(self, training=None) -> None:
         if self.worker.is_paused():
-            self.resume()
+            self.resume(training)
         else:
             self.pause()
 
@@ -242,7 +263,7 @@ class TrainingSession(QObject):
         record = RunRecord(run_id=run_id, label=f"#{self._run_counter} {project.model.cell}{label_suffix}",
                            project=project, status=RunStatus.PREPARING, info=data.info)
         self._records[run_id] = record
-        self._active = _ActiveRun(record=record)
+        self._active = _ActiveRun(record=record, training=project.training)
         self._queue_ids.append(run_id)
         self.run_added.emit(record)
         self.state_changed.emit(self.state())
@@ -266,6 +287,7 @@ class TrainingSession(QObject):
         active.started_at = time.monotonic()
         active.epochs = int(event.epochs)
         active.batches_per_epoch = int(event.batches_per_epoch)
+        active.history.batches_per_epoch = active.batches_per_epoch
         active.record.status = RunStatus.RUNNING
         self.run_updated.emit(active.record)
         self.state_changed.emit(self.state())
@@ -278,6 +300,7 @@ class TrainingSession(QObject):
         if active is None:
             return
         self.batch_ended.emit(active.record.run_id, event)
+        _record_batch(active.history, event)
         active.epoch = int(event.epoch)
         active.batch = int(event.batch)
         active.batches_per_epoch = int(event.batches_per_epoch) or active.batches_per_epoch
@@ -290,7 +313,23 @@ class TrainingSession(QObject):
         if active is None:
             return
         self.epoch_ended.emit(active.record.run_id, event)
+        active.history.epochs.append(dict(event.logs))
+        active.history.gradient_flow.append([float(v) for v in event.gradient_flow])
         active.progress_dirty = True
+
+    def _on_settings_changed(self, event) -> None:
+        active = self._active
+        if active is None:
+            return
+        record = active.record
+        # The record keeps the settings the model ended with: a saved bundle, the hints and a
+        # continued run start from them.
+        new_values = {name: new for name, (_old, new) in event.changes.items()}
+        record.project = dataclasses.replace(record.project, training=changed_spec(record.project.training,
+                                                                                   new_values))
+        active.history.settings_changes.append(event)
+        self.settings_changed.emit(record.run_id, event)
+        self.run_updated.emit(record)
 
     def _report_progress(self) -> None:
         active = self._active
@@ -319,13 +358,18 @@ class TrainingSession(QObject):
         self._finish(record)
 
     def _on_run_failed(self, failure: Failure) -> None:
+        history = self._active.history if self._active is not None else None
         record = self._end_active()
         if record is None:
             return
         self._queue = []
-        record.status = RunStatus.FAILED
+        record.status = RunStatus.KILLED if failure.killed else RunStatus.FAILED
         record.failure = failure
         record.message = failure.message
+        if failure.killed and history is not None and history.batch_loss:
+            record.history = history
+            if history.epochs:
+                record.final_metrics = dict(history.epochs[-1])
         self._finish(record)
 
     def _end_active(self) -> RunRecord | None:
@@ -355,3 +399,13 @@ class TrainingSession(QObject):
         ids, self._queue, self._queue_ids = list(self._queue_ids), [], []
         if ids:
             self.queue_finished.emit(ids)
+
+
+def _record_batch(history: History, event) -> None:
+    """Add a batch's event to ``history`` as core.training records it."""
+    history.batch_loss.append(float(event.loss))
+    for layer, value in event.layer_norms.items():
+        history.layer_norms.setdefault(layer, []).append(float(value))
+    for layer, weights in event.weight_norms.items():
+        for name, value in weights.items():
+            history.weight_norms.setdefault(f"{layer}/{name}", []).append(float(value))

@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.errors import Failure, RNNLabError, TrainingError
+from core.errors import Failure, ProcessDiedError, RNNLabError, TrainingError
 from core.training import TrainingControl, TrainingListener
 
 _SHARED_TRAINER: Any = None
@@ -64,6 +64,9 @@ class _SignalListener(TrainingListener):
     def on_epoch_end(self, event):
         self._worker.epoch_ended.emit(event)
 
+    def on_settings_changed(self, event):
+        self._worker.settings_changed.emit(event)
+
     def on_failed(self, message):
         # train() reports unexpected failures here and then raises; the final signal goes out
         # once the worker knows the run has ended, so only remember the message.
@@ -81,6 +84,7 @@ class TrainingWorker(QObject):
     run_started = Signal(object)
     batch_ended = Signal(object)
     epoch_ended = Signal(object)
+    settings_changed = Signal(object)  # core.history.SettingsChanged: a change of course took effect
     run_finished = Signal(object)
     run_failed = Signal(object)
 
@@ -131,9 +135,13 @@ class TrainingWorker(QObject):
         if self._control is not None:
             self._control.pause()
 
-    def resume(self) -> None:
-        if self._control is not None:
-            self._control.resume()
+    def resume(self, changes: dict | None = None) -> None:
+        """Go on training; ``changes`` (field -> new value, core.course.CHANGEABLE) apply from the
+        next batch on."""
+        control = self._control
+        if control is not None:
+            control.request_changes(changes or {})  # queued before the run may go on
+            control.resume()
 
     def stop(self) -> None:
         """Ask the run to stop after the batch in flight (also ends a pause)."""
@@ -165,7 +173,8 @@ class TrainingWorker(QObject):
             train = self._train_function or shared_trainer().train
             result = train(project, data, listener=_SignalListener(self), control=control, model=model)
         except RNNLabError as exc:
-            outcome = Failure(self._pending_failure or str(exc))
+            outcome = Failure(self._pending_failure or str(exc),
+                              killed=isinstance(exc, ProcessDiedError) and exc.killed)
         except Exception as exc:  # a bug or a TensorFlow error: the run ends, the app goes on
             failure = Failure.from_exception(exc, prefix="Training failed unexpectedly: ")
             if self._pending_failure is not None:

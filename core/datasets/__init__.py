@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.datasets.arrays import carve_test
 from core.datasets.base import (  # noqa: F401
     CLASSIFICATION,
     REGRESSION,
@@ -36,4 +37,16 @@ def build_dataset(spec, io_mode: str | None = None) -> SequenceData:
     if mode not in task.supported_modes:
         modes = ", ".join(IO_MODE_TITLES[m] for m in task.supported_modes)
         raise SpecError("model.io_mode", mode, f"a mode the {task.title} task supports ({modes})")
-    return task.build(params, mode, spec.validation_split, spec.seed)
+    test_split = getattr(spec, "test_split", 0.0)
+    if test_split > 0:
+        # A task whose held-out samples cannot be cut by count (whole recordings) splits itself.
+        data = task.build_with_test(params, mode, spec.validation_split, test_split, spec.seed)
+        if data is not None:
+            return data
+    # The task holds out validation and test together, in order; the test part is then cut off
+    # the end, so every task gets a test split without knowing of it.
+    data = task.build(params, mode, spec.validation_split + test_split, spec.seed)
+    if test_split > 0:
+        data.x_val, data.y_val, data.x_test, data.y_test, data.test_offset = carve_test(
+            data.x_val, data.y_val, spec.validation_split, test_split, gap=task.held_out_gap(params, mode))
+    return data

@@ -13,7 +13,16 @@ import re
 import numpy as np
 
 from core.datasets.arrays import split_in_order
-from core.datasets.base import REGRESSION, DataInfo, ParamSpec, SequenceData, Task, register_task, samples_param
+from core.datasets.base import (
+    REGRESSION,
+    DataInfo,
+    ParamSpec,
+    SequenceData,
+    Task,
+    check_typed_steps,
+    register_task,
+    samples_param,
+)
 from core.errors import DatasetError
 
 # Always answering the mean sum, 1, scores Var(u1 + u2) = 2 * (1/12) = 1/6 for u ~ U(0, 1).
@@ -82,8 +91,9 @@ class AddingTask(Task):
         return f"sum: {float(np.asarray(y, dtype=float).reshape(-1)[0]):.3f}"
 
     def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
-        """Either "0.3 at 5, 0.9 at 40" (two marked values; other steps 0.5) or all T values with
-        the two marked ones starred ("0.2 0.7* 0.1 ... 0.4* ...")."""
+        """Either "0.3 at 5, 0.9 at 40" (two marked values in a sequence of the trained length T;
+        other steps 0.5) or all values, any number of them, with the two marked ones starred
+        ("0.2 0.7* 0.1 ... 0.4* ...")."""
         length = info.input_shape[0]
         text = (text or "").strip()
         if not text:
@@ -106,8 +116,8 @@ class AddingTask(Task):
                 x[step] = (value, 1.0)
             return x
         tokens = [t for t in re.split(r"[,\s]+", text) if t]
-        if len(tokens) != length:
-            raise DatasetError(f"Expected {length} values (two of them starred, e.g. 0.7*), got {len(tokens)}.")
+        check_typed_steps(info, len(tokens), "values (two of them starred, e.g. 0.7*)", minimum=2)
+        x = np.zeros((len(tokens), 2), dtype=np.float32)
         for t, token in enumerate(tokens):
             starred = token.endswith("*")
             try:

@@ -28,6 +28,45 @@ def split_in_order(x: np.ndarray, y: np.ndarray, validation_split: float) -> tup
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
 
 
+def carve_test(x_held: np.ndarray, y_held: np.ndarray, validation_split: float, test_split: float, *,
+               gap: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Split the held-out samples (validation and test, in order) into validation, then test.
+
+    The test part takes its share ``test_split / (validation_split + test_split)`` from the end;
+    ``gap`` samples just before it are dropped (series windows that would share rows with the
+    first test window), so nothing the run validates on overlaps the test period.
+    Returns x_val, y_val, x_test, y_test and the index of the first test sample in the held-out part.
+    """
+    n = len(x_held)
+    held = validation_split + test_split
+    n_test = min(n, max(1, int(round(n * test_split / held)))) if test_split > 0 and n else 0
+    first_test = n - n_test
+    n_val = max(0, first_test - (gap if n_test else 0)) if validation_split > 0 else 0
+    if test_split > 0 and n_test == 0:
+        raise DatasetError(
+            f"The test split of {test_split:g} holds no sample: the held-out part is empty. Raise the split or use "
+            f"more data."
+        )
+    if validation_split > 0 and n_val == 0:
+        raise DatasetError(
+            f"After the test split of {test_split:g}, no validation sample is left: the held-out part has {n} "
+            f"samples, {n_test} go to the test and {min(gap, first_test)} are dropped so that validation "
+            f"windows do not share rows with test windows. Raise the validation split, lower the window, or "
+            f"use more data."
+        )
+    return (_part(x_held, slice(0, n_val)), _part(y_held, slice(0, n_val)), _part(x_held, slice(first_test, n)),
+            _part(y_held, slice(first_test, n)), first_test)
+
+
+def _part(values, part: slice):
+    """A slice of an array, or of lazily cut windows kept lazy (their rows are not copied)."""
+    from core.datasets.windows import Windows
+
+    if isinstance(values, Windows):
+        return Windows(values.rows, values.starts[part], values.length)
+    return values[part]
+
+
 def fit_normalization(x_rows: np.ndarray, y_rows: np.ndarray | None = None) -> dict[str, list[float]]:
     """Per-column mean and std of (training) rows; a constant column gets std 1 so it stays finite."""
 
@@ -75,6 +114,23 @@ def series_windows(features: np.ndarray, targets: np.ndarray, *, window: int, ho
     Returns x_train, y_train, x_val, y_val and the number of training rows (for normalisation).
     """
     rows = len(features)
+    n_train = row_split(rows, window=window, horizon=horizon, validation_split=validation_split, source=source,
+                        unit=unit)
+    x_train, y_train = _windows(features[:n_train], targets[:n_train], window, horizon, stride, io_mode)
+    if n_train < rows:
+        x_val, y_val = _windows(features[n_train:], targets[n_train:], window, horizon, stride, io_mode)
+    else:
+        x_val, y_val = x_train[:0], y_train[:0]
+    return x_train, y_train, x_val, y_val, n_train
+
+
+def row_split(rows: int, *, window: int, horizon: int, validation_split: float, source: str,
+              unit: str = "rows") -> int:
+    """How many of a series' ``rows`` come first, for training; the rest validate.
+
+    Each part must hold a whole window and the row it predicts (``window + horizon`` rows), or
+    the DatasetError says which part is too short and what to change.
+    """
     need = window + horizon
     if rows < need:
         raise DatasetError(
@@ -95,12 +151,7 @@ def series_windows(features: np.ndarray, targets: np.ndarray, *, window: int, ho
             f"horizon = {need} {unit}, so it holds no complete window. Lower the window, raise the validation "
             f"split, or set it to 0."
         )
-    x_train, y_train = _windows(features[:n_train], targets[:n_train], window, horizon, stride, io_mode)
-    if n_val:
-        x_val, y_val = _windows(features[n_train:], targets[n_train:], window, horizon, stride, io_mode)
-    else:
-        x_val, y_val = x_train[:0], y_train[:0]
-    return x_train, y_train, x_val, y_val, n_train
+    return n_train
 
 
 _ROW_SPLIT = re.compile(r"[;\n]+")

@@ -38,6 +38,7 @@ from core.errors import DatasetError, RNNLabError, SpecError
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
+SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
@@ -271,13 +272,29 @@ def _finite_number(value: Any) -> bool:
 
 @dataclass
 class SequenceData:
-    """Arrays for training and validation, split in order (the validation part comes last)."""
+    """Arrays for training, validation and test, split in order (validation after training, test last).
+
+    The test part (``dataset.test_split``, empty by default) is never handed to training: it is
+    for the final evaluation only. ``test_offset`` is the index of the first test sample among the
+    held-out samples (validation, a gap that keeps series windows apart, then test). A task that
+    reads a file with a time column names it in ``time_column`` and gives each data row's label
+    in ``time_values`` (for plots along the file's own time axis).
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
     info: DataInfo
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    test_offset: int = 0
+    time_column: str = ""
+    time_values: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.x_test is None:
+            self.x_test, self.y_test = self.x_val[:0], self.y_val[:0]
 
     @property
     def num_train(self) -> int:
@@ -287,8 +304,19 @@ class SequenceData:
     def num_val(self) -> int:
         return len(self.x_val)
 
+    @property
+    def num_test(self) -> int:
+        return len(self.x_test)
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (x, y) of "train", "val" or "test"."""
+        if name not in SPLITS:
+            raise DatasetError(f"Unknown split {name!r}: use one of {', '.join(SPLITS)}.")
+        return {"train": (self.x_train, self.y_train), "val": (self.x_val, self.y_val),
+                "test": (self.x_test, self.y_test)}[name]
+
     def sample(self, index: int, split: str = "val") -> tuple[np.ndarray, np.ndarray]:
-        x, y = (self.x_val, self.y_val) if split == "val" else (self.x_train, self.y_train)
+        x, y = self.split(split)
         if not 0 <= index < len(x):
             raise DatasetError(f"Sample {index} does not exist: the {split} set has {len(x)} samples (0 to {len(x) - 1}).")
         return x[index], y[index]
@@ -314,6 +342,9 @@ class Task:
     generation: ClassVar[str] = ""
     # Whether encode_input turns a typed sequence into a model input.
     accepts_typed_input: ClassVar[bool] = False
+    # I/O modes whose samples are overlapping windows cut from one series (params "window",
+    # "horizon", "stride"); a test split then leaves a gap (``held_out_gap``).
+    windowed_modes: ClassVar[tuple[str, ...]] = ()
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -343,6 +374,22 @@ class Task:
         if self.generation:
             return self.generation
         return "series" if info.kind == REGRESSION and info.predicts_every_input() else ""
+
+    def build_with_test(self, params: dict[str, Any], io_mode: str, validation_split: float, test_split: float,
+                        seed: int) -> SequenceData | None:
+        """Training, validation and test data split by the task itself, or None (the default) for
+        ``build_dataset`` to cut the test part off the end of the held-out samples."""
+        return None
+
+    def held_out_gap(self, params: Mapping[str, Any], io_mode: str) -> int:
+        """Held-out samples dropped between validation and test so that no validation window shares
+        a row with a test window (0 for independent samples): a window and its target span
+        ``window + horizon`` rows and the next window starts ``stride`` rows later."""
+        if io_mode not in self.windowed_modes:
+            return 0
+        span = int(params.get("window", 1)) + int(params.get("horizon", 1))
+        stride = max(1, int(params.get("stride", 1)))
+        return -(-span // stride) - 1
 
     def validate_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Return the full parameter dict (defaults filled in) or raise SpecError naming the field."""
@@ -378,6 +425,23 @@ class Task:
 
     def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
         raise DatasetError(f"The {self.title} task does not take typed input.")
+
+
+# A typed sequence longer than this was pasted by mistake, not typed.
+MAX_TYPED_STEPS = 10_000
+
+
+def check_typed_steps(info: DataInfo, got: int, units: str, *, minimum: int = 1) -> None:
+    """Whether a typed sequence of ``got`` steps fits: any number from ``minimum`` where the model
+    reads any length and answers per step or at the end (many-to-one, aligned many-to-many; see
+    ``core.io_modes.ANY_LENGTH_MODES``), else exactly the trained length (an encoder-decoder writes
+    a fixed number of steps). Raises a DatasetError that says what is expected."""
+    trained = info.input_shape[0]
+    if info.io_mode in ("many_to_one", "many_to_many"):
+        if not minimum <= got <= MAX_TYPED_STEPS:
+            raise DatasetError(f"Expected {minimum} to {MAX_TYPED_STEPS} {units} (trained on {trained}), got {got}.")
+    elif got != trained:
+        raise DatasetError(f"Expected {trained} {units}, got {got}.")
 
 
 def class_ids(info: DataInfo, y: np.ndarray) -> np.ndarray:

@@ -17,7 +17,16 @@ import re
 import numpy as np
 
 from core.datasets.arrays import split_in_order
-from core.datasets.base import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, Task, register_task, samples_param
+from core.datasets.base import (
+    CLASSIFICATION,
+    DataInfo,
+    ParamSpec,
+    SequenceData,
+    Task,
+    check_typed_steps,
+    register_task,
+    samples_param,
+)
 from core.errors import DatasetError
 
 DISHES = ("ice cream", "french fries", "pizza")
@@ -101,7 +110,8 @@ class CookingTask(Task):
         return f"starts after {DISHES[int(np.argmax(start))]} | {weather}"
 
     def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
-        """Parse "pizza: sunny, rainy, rainy" (or "sunny rainy rainy", starting after ice cream)."""
+        """Parse "pizza: sunny, rainy, rainy" (or "sunny rainy rainy", starting after ice cream); a
+        week of any length where the model reads any (many-to-many), one day for one-to-one."""
         if not isinstance(text, str) or not text.strip():
             raise DatasetError(f"Type the weather, e.g. {info.extra.get('input_example', 'sunny, rainy')}.")
         text = text.strip().lower()
@@ -119,10 +129,8 @@ class CookingTask(Task):
             if word not in WEATHER:
                 raise DatasetError(f"Unknown weather {word!r}; use {' or '.join(WEATHER)}.")
         rainy = np.array([w == "rainy" for w in words])
-        steps = info.input_shape[0]
-        if len(words) != steps:
-            raise DatasetError(f"Expected {steps} days of weather, got {len(words)}.")
-        x = np.zeros(info.input_shape, dtype=np.float32)
+        check_typed_steps(info, len(words), "days")
+        x = np.zeros((len(words), *info.input_shape[1:]), dtype=np.float32)
         x[:, 0] = ~rainy
         x[:, 1] = rainy
         if info.io_mode != "one_to_one":

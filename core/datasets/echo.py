@@ -22,6 +22,7 @@ from core.datasets.base import (
     ParamSpec,
     SequenceData,
     Task,
+    check_typed_steps,
     class_ids,
     register_task,
     samples_param,
@@ -116,7 +117,5 @@ class EchoTask(Task):
         for token in tokens:
             if token not in names:
                 raise DatasetError(f"Unknown symbol {token!r}; the symbols are {' '.join(names)}.")
-        length = info.input_shape[0]
-        if len(tokens) != length:
-            raise DatasetError(f"Expected {length} symbols, got {len(tokens)}.")
+        check_typed_steps(info, len(tokens), "symbols")  # reversing (encoder-decoder) writes a fixed length
         return np.eye(len(names), dtype=np.float32)[[names.index(t) for t in tokens]]

@@ -12,7 +12,16 @@ import re
 import numpy as np
 
 from core.datasets.arrays import split_in_order
-from core.datasets.base import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, Task, register_task, samples_param
+from core.datasets.base import (
+    CLASSIFICATION,
+    DataInfo,
+    ParamSpec,
+    SequenceData,
+    Task,
+    check_typed_steps,
+    register_task,
+    samples_param,
+)
 from core.errors import DatasetError
 
 WORKOUTS = ("shoulders", "biceps", "triceps", "chest", "back", "legs", "cardio")
@@ -94,11 +103,10 @@ class GymTask(Task):
         for word in words:
             if word not in allowed:
                 raise DatasetError(f"Unknown day {word!r}; use one of {', '.join(allowed)}.")
-        if len(words) != days:
-            raise DatasetError(f"Expected {days} days, got {len(words)}.")
+        check_typed_steps(info, len(words), "days")
         if all(w == MISSED for w in words):
             raise DatasetError("Every day is 'missed': at least one attended workout is needed to know where you are.")
-        x = np.zeros(info.input_shape, dtype=np.float32)
+        x = np.zeros((len(words), *info.input_shape[1:]), dtype=np.float32)
         for t, word in enumerate(words):
             x[t, allowed.index(word)] = 1.0
         return x

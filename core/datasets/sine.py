@@ -56,6 +56,7 @@ class SineTask(Task):
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one", "many_to_many", "one_to_many")
     accepts_typed_input = True
+    windowed_modes = ("many_to_one", "many_to_many")
     generation = "series"
     params = (
         ParamSpec("points", "int", 1000, "Series length",

@@ -8,13 +8,14 @@ The text is split in order (its last part for validation) before it is cut into 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from core.datasets.arrays import series_windows
+from core.datasets.arrays import row_split
 from core.datasets.base import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, Task, register_task
+from core.datasets.windows import Windows, segment_starts
 from core.errors import DatasetError, SpecError
 from core.files import read_user_text
 
@@ -52,12 +53,48 @@ def resolve_path(value: str, field: str, folder: Path, suffix: str, kind: str) -
     return path
 
 
-def build_vocabulary(text: str, max_vocabulary: int) -> list[str]:
-    counts = Counter(text)
+def build_vocabulary(counts: Mapping[str, int], max_vocabulary: int) -> list[str]:
+    """The characters in ``counts`` (character -> how often), sorted; beyond ``max_vocabulary``
+    the most frequent ones plus the replacement character."""
     if len(counts) <= max_vocabulary:
         return sorted(counts)
     kept = sorted(counts, key=lambda ch: (-counts[ch], ch))[:max_vocabulary - 1]
     return sorted(kept + [REPLACEMENT])
+
+
+# Characters are turned into numbers a chunk at a time (as UTF-32 code points), so that a text of
+# a hundred megabytes is counted and encoded by numpy, not one Python call per character.
+_CHUNK = 1 << 22
+
+
+def _code_chunks(text: str):
+    for i in range(0, len(text), _CHUNK):
+        yield i, np.frombuffer(text[i:i + _CHUNK].encode("utf-32-le"), dtype=np.uint32)
+
+
+def character_counts(text: str) -> dict[str, int]:
+    counts = np.zeros(0, dtype=np.int64)
+    for _, codes in _code_chunks(text):
+        chunk = np.bincount(codes)
+        if len(chunk) > len(counts):
+            chunk[:len(counts)] += counts
+            counts = chunk
+        else:
+            counts[:len(chunk)] += chunk
+    return {chr(code): int(counts[code]) for code in np.flatnonzero(counts)}
+
+
+def encode_characters(text: str, vocabulary: list[str], fallback: int | None) -> np.ndarray:
+    """The id of each character of ``text`` (``fallback`` for one not in the vocabulary)."""
+    codes = [ord(ch) for ch in vocabulary]
+    table = np.full(max(codes) + 1, -1 if fallback is None else fallback, dtype=np.int32)
+    table[codes] = np.arange(len(vocabulary), dtype=np.int32)
+    ids = np.empty(len(text), dtype=np.int32)
+    for start, chunk in _code_chunks(text):
+        inside = chunk < len(table)
+        ids[start:start + len(chunk)] = np.where(inside, table[np.where(inside, chunk, 0)],
+                                                 -1 if fallback is None else fallback)
+    return ids
 
 
 @register_task
@@ -78,6 +115,7 @@ class TextTask(Task):
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one", "many_to_many")
     accepts_typed_input = True
+    windowed_modes = ("many_to_one", "many_to_many")
     generation = "text"
     params = (
         ParamSpec("source", "path", "builtin:recurrence", "Text",
@@ -111,14 +149,22 @@ class TextTask(Task):
                 f"{name} has {len(text)} characters; a window of {window} needs at least {window + 1} "
                 f"(the window plus the character to predict). Use a shorter window or a longer text."
             )
-        vocab = build_vocabulary(text, params["max_vocabulary"])
+        counts = character_counts(text)
+        vocab = build_vocabulary(counts, params["max_vocabulary"])
         index = {ch: i for i, ch in enumerate(vocab)}
         fallback = index.get(REPLACEMENT)
-        ids = np.fromiter((index.get(ch, fallback) for ch in text), dtype=np.int32, count=len(text))
-        x_tr, y_tr, x_va, y_va, n_train = series_windows(
-            ids, ids, window=window, horizon=1, stride=params["stride"], validation_split=validation_split,
-            io_mode=io_mode, source=name, unit="characters")
-        replaced = 0 if fallback is None else sum(1 for ch in text if ch not in index)
+        ids = encode_characters(text, vocab, fallback)
+        n_train = row_split(len(ids), window=window, horizon=1, validation_split=validation_split, source=name,
+                            unit="characters")
+        # Windows are cut on demand: a long text costs its characters in memory, not its windows.
+        need, stride = window + 1, params["stride"]
+        starts = [segment_starts([part], need=need, stride=stride) for part in ((0, n_train), (n_train, len(ids)))]
+        x_tr, x_va = (Windows(ids, s, window) for s in starts)
+        if io_mode == "many_to_many":
+            y_tr, y_va = (Windows(ids, s + 1, window) for s in starts)
+        else:
+            y_tr, y_va = (ids[s + window] for s in starts)
+        replaced = 0 if fallback is None else sum(n for ch, n in counts.items() if ch not in index)
         info = DataInfo(
             task=self.name, io_mode=io_mode, kind=CLASSIFICATION, input_kind="tokens",
             input_shape=(window,), output_shape=(window,) if io_mode == "many_to_many" else (),

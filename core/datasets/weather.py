@@ -81,6 +81,7 @@ class WeatherTask(Task):
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one", "many_to_many")
     accepts_typed_input = True
+    windowed_modes = ("many_to_one", "many_to_many")
     params = (
         ParamSpec("days", "int", 1000, "Days simulated",
                   "Length of the simulated weather record; windows are cut from it.",
@@ -111,8 +112,9 @@ class WeatherTask(Task):
             input_shape=(window, len(FEATURES)), output_shape=output_shape,
             feature_names=list(FEATURES), target_names=["tomorrow's high (F)"],
             normalization=norm, description=self.description,
+            # The target is tomorrow's value of the first feature (persistence baseline, plots).
             extra={"units": "F", "input_example": example, "train_rows": n_train,
-                   "rows": params["days"]},
+                   "rows": params["days"], "target_feature_indices": [0], "window": window},
         )
         return SequenceData(x_tr, y_tr, x_va, y_va, info)
 

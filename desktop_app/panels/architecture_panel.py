@@ -29,12 +29,15 @@ from PySide6.QtWidgets import (
 
 from core.datasets import CLASSIFICATION, DataInfo, get_task
 from core.errors import RNNLabError
+from core.memory_estimate import MemoryCheck
 from core.models import compatibility_problems, cudnn_warnings, keras_code
 from core.param_count import count_parameters, frozen_parameters
 from core.specs import IO_MODE_TITLES, IO_MODES, ModelSpec, field_info
 from desktop_app.panels.io_mode_diagram import IOModeDiagram
 from desktop_app.widgets import (
+    ERROR_COLOR,
     NOTE_COLOR,
+    WARNING_COLOR,
     MessageLabel,
     field_combo,
     field_label,
@@ -89,6 +92,8 @@ class ArchitecturePanel(QWidget):
         self._task_title = ""
         self._errors: list[str] = []
         self._warnings: list[str] = []
+        self._memory: MemoryCheck | None = None
+        self._clip_mode = "none"  # the Training panel's clipping: its warnings do not ask for what is set
         self._build_ui()
         self._spec = ModelSpec()
         self.set_spec(ModelSpec())
@@ -231,6 +236,12 @@ class ArchitecturePanel(QWidget):
                 self._task_title = info.task
         self._refresh()
 
+    def set_clip_mode(self, clip_mode: str) -> None:
+        """The training's gradient clipping (training.clip_mode), which the warnings take into account."""
+        if clip_mode != self._clip_mode:
+            self._clip_mode = clip_mode
+            self._refresh()
+
     def set_supported_modes(self, modes, task_title: str = "") -> None:
         """Enable only these I/O modes; the others stay visible, disabled, with a tooltip saying why."""
         self._supported = tuple(modes)
@@ -250,6 +261,17 @@ class ArchitecturePanel(QWidget):
 
     def supported_modes(self) -> tuple[str, ...]:
         return self._supported
+
+    def set_memory_check(self, check: MemoryCheck | None) -> None:
+        """The memory a run of these settings takes, against what is available (None: unknown)."""
+        if check == self._memory:
+            return
+        self._memory = check
+        self._refresh()
+
+    def memory_text(self) -> str:
+        """"≈ 1.2 GB to train" as shown next to the parameter count ("" when unknown)."""
+        return self._memory.estimate.text if self._memory is not None and self._info is not None else ""
 
     def problem(self) -> str:
         """Why this spec cannot train with the data ("" when it can, or while there is no data)."""
@@ -291,7 +313,11 @@ class ArchitecturePanel(QWidget):
         self._update_diagram()
         self.equation_label.setText(equation_html(spec, info))
         self._update_parameters()
-        self._errors, self._warnings = spec_problems(spec, info, self._supported, self._task_title)
+        self._errors, self._warnings = spec_problems(spec, info, self._supported, self._task_title,
+                                                     clip_mode=self._clip_mode)
+        memory = self._memory
+        if memory is not None and info is not None and memory.level != "ok":
+            self._warnings.append(f"Memory: {memory.message}")
         notes = cudnn_warnings(spec) if info is not None else []
         self.problems_label.set_messages(self._errors, self._warnings)
         self.notes_label.setText("<br>".join(f"GPU: {html.escape(n)}" for n in notes))
@@ -319,13 +345,20 @@ class ArchitecturePanel(QWidget):
             for name, count in layers if count
         )
         frozen_text = f" ({frozen:,} frozen)" if frozen else ""
+        memory_text = memory_tip = ""
+        if self._memory is not None:
+            color = {"warn": WARNING_COLOR, "refuse": ERROR_COLOR}.get(self._memory.level, NOTE_COLOR)
+            memory_text = f' &middot; <span style="color:{color}">{html.escape(self.memory_text())}</span>'
+            what = self._memory.message if self._memory.level == "ok" else self.memory_text()
+            memory_tip = (f"\n\nMemory {what}: {self._memory.estimate.breakdown()}. Above half of the memory "
+                          "available this panel warns; above 80 % Train refuses.")
         self.params_label.setText(
-            f"<b>Parameters: {total:,}</b>{frozen_text}"
+            f"<b>Parameters: {total:,}</b>{frozen_text}{memory_text}"
             f'<table style="color:{NOTE_COLOR}; margin-left:8px">{rows}</table>'
         )
         self.params_label.setToolTip(
             "Weights the net learns, per layer. A recurrent layer has w_i (inputs x units), w_R (units x units) "
-            "and a bias; LSTM has four such sets, GRU three."
+            "and a bias; LSTM has four such sets, GRU three." + memory_tip
         )
 
     def _update_code_button(self) -> None:
@@ -374,7 +407,7 @@ class KerasCodeDialog(QDialog):
 
 
 def spec_problems(spec: ModelSpec, info: DataInfo | None, supported: tuple[str, ...] | list[str],
-                  task_title: str = "") -> tuple[list[str], list[str]]:
+                  task_title: str = "", *, clip_mode: str = "none") -> tuple[list[str], list[str]]:
     """(errors, warnings) about this spec with this data, in words, without TensorFlow.
 
     Errors are choices that cannot train: a mode the task lacks, then what the model builder
@@ -400,10 +433,13 @@ def spec_problems(spec: ModelSpec, info: DataInfo | None, supported: tuple[str, 
     if spec.io_mode == "one_to_one" and steps <= 1:
         warnings.append("One-to-one sees a single step: h(t-1) is always zero, so this is a feed-forward net "
                         "with no memory (the lecture's 'why not a feed-forward network').")
-    if spec.cell == "SimpleRNN" and steps >= LONG_SEQUENCE and spec.io_mode != "one_to_one":
+    # A squashing activation makes a long SimpleRNN's gradient vanish; an unbounded one lets it
+    # explode instead: one warning per spec, never both at once.
+    squashing = spec.activation in ("tanh", "sigmoid")
+    if spec.cell == "SimpleRNN" and steps >= LONG_SEQUENCE and spec.io_mode != "one_to_one" and squashing:
         warnings.append(f"SimpleRNN over {steps} steps: the gradient shrinks at every step back in time and vanishes "
                         "before it reaches the first steps (lecture). LSTM or GRU keep it alive.")
-    if spec.activation in ("relu", "linear", "elu", "gelu") and spec.io_mode != "one_to_one":
+    if spec.activation in ("relu", "linear", "elu", "gelu") and spec.io_mode != "one_to_one" and clip_mode == "none":
         warnings.append(f"{spec.activation} is unbounded: the state and the gradients can explode over many steps. "
                         "Enable gradient clipping in Training (lecture: clipping tames exploding gradients).")
     return errors, warnings

@@ -52,10 +52,11 @@ def _spec_field_param(name: str, default: float) -> ParamSpec:
     return ParamSpec(name, info.kind, default, info.label, info.help, minimum=info.low, maximum=info.high)
 
 
-# The split and seed belong to every task; they sit in the same form so the labels line up.
+# The splits and seed belong to every task; they sit in the same form so the labels line up.
 _SPLIT_PARAM = _spec_field_param("validation_split", DatasetSpec.validation_split)
+_TEST_PARAM = _spec_field_param("test_split", DatasetSpec.test_split)
 _SEED_PARAM = _spec_field_param("seed", DatasetSpec.seed)
-_COMMON = (_SPLIT_PARAM.name, _SEED_PARAM.name)
+_COMMON = (_SPLIT_PARAM.name, _TEST_PARAM.name, _SEED_PARAM.name)
 
 SAMPLE_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 MIN_AXIS_WIDTH, MAX_AXIS_WIDTH = 40, 130
@@ -68,9 +69,12 @@ class DatasetPanel(QWidget):
     ``dataset_changed`` fires (debounced) after the user edits anything, with ``spec()``: the new
     spec if it builds, the last valid one otherwise; ``current_data()`` is then None and
     ``error_text()`` says why. ``set_spec`` and ``set_io_mode`` rebuild at once without emitting.
+    After an Import button's file builds, ``file_imported`` (with the data) comes just before
+    ``dataset_changed``, so a listener can adapt other settings before the window refreshes.
     """
 
     dataset_changed = Signal(object)
+    file_imported = Signal(object)  # SequenceData of the imported file
 
     DEBOUNCE_MS = 200
 
@@ -126,6 +130,8 @@ class DatasetPanel(QWidget):
         buttons.addWidget(self.import_text_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        self._notices = QVBoxLayout()
+        layout.addLayout(self._notices)
 
         self.description_label = note_label()
         self.lecture_label = note_label(italic=True)
@@ -185,7 +191,7 @@ class DatasetPanel(QWidget):
                                     f"received {spec.task!r}")
             return
         self._params_by_task[spec.task] = {**dict(spec.params), "validation_split": spec.validation_split,
-                                           "seed": spec.seed}
+                                           "test_split": spec.test_split, "seed": spec.seed}
         with QSignalBlocker(self.task_combo):
             self.task_combo.setCurrentIndex(index)
         self._show_task(spec.task)
@@ -246,11 +252,13 @@ class DatasetPanel(QWidget):
             self._settings_layout.removeWidget(self._form)
             self._form.hide()
             self._form.deleteLater()
-        values = {_SPLIT_PARAM.name: self._valid_spec.validation_split, _SEED_PARAM.name: self._valid_spec.seed}
+        values = {_SPLIT_PARAM.name: self._valid_spec.validation_split,
+                  _TEST_PARAM.name: self._valid_spec.test_split, _SEED_PARAM.name: self._valid_spec.seed}
         values.update(self._params_by_task.get(name, {}))
         file_filter = CSV_FILTER if name == "csv" else TEXT_FILTER
-        self._form = ParamForm(tuple(task.params) + (_SPLIT_PARAM, _SEED_PARAM), values, file_filter=file_filter)
-        for param in (_SPLIT_PARAM, _SEED_PARAM):
+        self._form = ParamForm(tuple(task.params) + (_SPLIT_PARAM, _TEST_PARAM, _SEED_PARAM), values,
+                               file_filter=file_filter)
+        for param in (_SPLIT_PARAM, _TEST_PARAM, _SEED_PARAM):
             bind_spin_box(self._form.editor(param.name), f"dataset.{param.name}")
         self._form.set_values(values)  # again, now within the spec's range and decimals
         self._form_task = name
@@ -280,15 +288,17 @@ class DatasetPanel(QWidget):
             self._params_by_task[self._form_task] = values
             self._form.set_mode(self._effective_mode(self._form_task))
             path_param = self._form.path_param()
-            if path_param is not None and values.get("delimiter") != previous.get("delimiter", values.get("delimiter")):
-                # Another delimiter splits the header differently.
+            if path_param is not None and any(values.get(k) != previous.get(k, values.get(k))
+                                              for k in ("delimiter", "encoding")):
+                # Another delimiter splits the header differently; another encoding spells it differently.
                 self._on_path_changed(values.get(path_param.name, ""))
         self._timer.start()
 
     def _on_path_changed(self, path: str) -> None:
         if self._form is not None and self._form.has_column_params():
-            delimiter = self._form.values().get("delimiter", "auto")
-            self._form.set_available_columns(_file_columns(path, delimiter) if path else [])
+            values = self._form.values()
+            self._form.set_available_columns(
+                _file_columns(path, values.get("delimiter", "auto"), values.get("encoding", "auto")) if path else [])
 
     def _on_debounce_elapsed(self) -> None:
         self._rebuild(emit=True)
@@ -318,7 +328,14 @@ class DatasetPanel(QWidget):
             self.task_combo.setCurrentIndex(index)
         self._show_task(task_name)
         self._timer.stop()
-        self._rebuild(emit=True)
+        self._rebuild(emit=False)
+        if self._data is not None:
+            self.file_imported.emit(self._data)
+        self.dataset_changed.emit(self._valid_spec)
+
+    def add_notice(self, widget: QWidget) -> None:
+        """Show ``widget`` under the Import buttons (a note about what an import changed)."""
+        self._notices.addWidget(widget)
 
     # --- building --------------------------------------------------------------------------
 
@@ -326,9 +343,10 @@ class DatasetPanel(QWidget):
         assert self._form is not None
         values = self._form.values()
         split = values.pop(_SPLIT_PARAM.name)
+        test = values.pop(_TEST_PARAM.name)
         seed = values.pop(_SEED_PARAM.name)
         # Every parameter is kept, hidden ones included, so a saved project shows all its knobs.
-        return DatasetSpec(task=self._form_task, params=values, validation_split=split, seed=seed)
+        return DatasetSpec(task=self._form_task, params=values, validation_split=split, seed=seed, test_split=test)
 
     def _rebuild(self, *, emit: bool) -> None:
         spec = self._spec_from_widgets()
@@ -544,11 +562,14 @@ def describe_shapes(data: SequenceData) -> str:
         f"<b>Input:</b> {html.escape(what_in)} &nbsp; <code>x {tuple(data.x_train.shape)}</code><br>"
         f"<b>Output:</b> {html.escape(what_out)} &nbsp; <code>y {tuple(data.y_train.shape)}</code><br>"
         f"<b>Samples:</b> {data.num_train} training, {data.num_val} validation"
-        f" &nbsp;·&nbsp; {html.escape(IO_MODE_TITLES.get(info.io_mode, info.io_mode))}"
+        + (f", {data.num_test} test (never seen in training)" if data.num_test else "")
+        + f" &nbsp;·&nbsp; {html.escape(IO_MODE_TITLES.get(info.io_mode, info.io_mode))}"
+        # What the task found in a user's file: how it was read, missing cells, classes, recordings.
+        + "".join(f"<br>{html.escape(str(note))}" for note in info.extra.get("notes", []))
     )
 
 
-def _file_columns(path: str, delimiter: str) -> list[str]:
+def _file_columns(path: str, delimiter: str, encoding: str = "auto") -> list[str]:
     """The header of a CSV file for the column pickers; [] when it cannot be read.
 
     What is wrong with the file is reported by building the dataset, next to the settings.
@@ -558,7 +579,7 @@ def _file_columns(path: str, delimiter: str) -> list[str]:
     except ImportError:  # no CSV task in this build: the pickers still take typed names
         return []
     try:
-        return [str(c) for c in sniff_columns(path, delimiter)]
+        return [str(c) for c in sniff_columns(path, delimiter, encoding)]
     except (RNNLabError, OSError, ValueError):
         return []
 

@@ -113,6 +113,13 @@ class TrainingPanel(QWidget):
             "training.clip_value", "The largest gradient norm (or entry, for clipping by value) an update may use.")
         form.addRow(field_label("training.clip_value"), self.clip_spin)
         settings_layout.addWidget(opt_box)
+        self.course_note = QLabel("Paused: the learning rate and the clipping can change now. Resume trains on "
+                                  "with them, and the optimizer keeps its state; the plots mark the change.")
+        self.course_note.setObjectName("courseNote")
+        self.course_note.setWordWrap(True)
+        self.course_note.setStyleSheet(f"color:{NOTE_COLOR};")
+        self.course_note.hide()
+        settings_layout.insertWidget(0, self.course_note)
 
         run_box = QGroupBox("Schedule")
         rform = QFormLayout(run_box)
@@ -274,7 +281,7 @@ class TrainingPanel(QWidget):
     def _update_visibility(self) -> None:
         self._opt_form.setRowVisible(self.momentum_spin, self.optimizer_combo.currentData() == "sgd")
         self._opt_form.setRowVisible(self.clip_spin, self.clip_combo.currentData() != "none")
-        self.patience_spin.setEnabled(self.early_check.isChecked())
+        self.patience_spin.setEnabled(self.early_check.isChecked() and self._state == "idle")
 
     # --- runs ------------------------------------------------------------------------------
 
@@ -293,7 +300,15 @@ class TrainingPanel(QWidget):
         self.resume_button.setEnabled(state == "paused")
         self.stop_button.setEnabled(state in ("preparing", "running", "paused"))
         # Settings are locked during a run so what is shown is what is training.
-        self.settings.setEnabled(idle)
+        # While paused the learning rate and the clipping may change (on Resume, core.course);
+        # everything else stays as the run was built.
+        paused = state == "paused"
+        self.settings.setEnabled(idle or paused)
+        for widget in (self.optimizer_combo, self.momentum_spin, self.epochs_spin, self.batch_spin,
+                       self.early_check, self.seed_spin, self.device_combo):
+            widget.setEnabled(idle)
+        self.course_note.setVisible(paused)
+        self._update_visibility()
         if state == "preparing":
             self.progress_bar.setRange(0, 0)  # busy: building the model, first-step compilation
             self.progress_label.setText("Preparing: building the model…")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -183,6 +184,10 @@ class RunSeries:
     weight_norms: dict[str, GrowingSeries] = field(default_factory=dict)  # "layer/w"
     flow: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (epoch number, profile)
     flow_dirty: bool = False
+    # Changes of course (core.history.SettingsChanged): (x in epochs where they took effect, label).
+    changes: list[tuple[float, str]] = field(default_factory=list)
+    project: Any = None  # the run's core.specs.Project (the hints propose only what it lacks), if known
+    baseline: Any = None  # the run's core.diagnosis.Baseline (a line on the score plots), if known
 
     @classmethod
     def started(cls, run_id: str, label: str, started: RunStarted, kind: str) -> RunSeries:
@@ -220,6 +225,8 @@ class RunSeries:
             if profile is not None and np.size(profile):
                 run.flow.append((number, _profile(profile)))
         run.flow_dirty = True
+        for change in history.settings_changes:
+            run.add_change(change)
         return run
 
     @property
@@ -281,6 +288,12 @@ class RunSeries:
             self.flow.append((number, _profile(profile)))
             self.flow_dirty = True
         return new
+
+    def add_change(self, event) -> None:
+        """Mark a change of course (SettingsChanged) at the end of the last batch with the old
+        settings, where batch positions put that batch."""
+        x = int(event.global_batch) / max(1, self.batches_per_epoch)
+        self.changes.append((x, str(event.label)))
 
     def latest_and_peak_norms(self) -> tuple[dict[str, float], dict[str, float]]:
         """Per layer: the norm of the latest batch and the largest so far (inf if one was not

@@ -96,7 +96,7 @@ class FlowTab(PlotTab):
                     drawn.append((profile, f"epoch {number}", pen(color, 3.0 if latest else 1.2),
                                   run.label, f"epoch {number}"))
             number, profile = run.flow[-1]
-            verdict = flow_verdict(profile)
+            verdict = flow_verdict(profile, run.project)
             prefix = f"{run.label}, epoch {number}: " if overlay else f"Epoch {number}: "
             summaries.append(prefix + verdict.text)
             if verdict.warning:

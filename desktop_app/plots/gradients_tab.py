@@ -121,7 +121,7 @@ class GradientsTab(PlotTab):
     def _update_hint(self) -> None:
         lines = []
         for run in self.runs:
-            for verdict in gradient_verdicts(*run.latest_and_peak_norms()):
+            for verdict in gradient_verdicts(*run.latest_and_peak_norms(), run.project):
                 if verdict.warning:
                     lines.append(f"{run.label}: {verdict.warning}" if len(self.runs) > 1 else verdict.warning)
         text = "\n".join(lines)

@@ -1,25 +1,44 @@
-"""The Loss tab: batch and epoch loss over the accuracy (classes) or MAE (numbers) per epoch."""
+"""The Loss tab: batch and epoch loss over the accuracy (classes) or MAE (numbers) per epoch.
+
+A dashed line on each plot marks the untrained baseline (``core.diagnosis.Baseline``: what a net
+that ignores its input scores, e.g. 1 in 3 right for three classes), so a run stuck there shows
+at a glance.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from core.formatting import format_number
 from desktop_app.plots.buffers import RunSeries, SeriesKey
 from desktop_app.plots.curves import CurveSpec, LegendEntry, SeriesCurves
 from desktop_app.plots.hover import Candidate
-from desktop_app.plots.style import DASHES, PALETTE, STYLE_GREY, TEXT_COLOR, TRAIN_COLOR, VAL_COLOR, legend_swatch, pen
+from desktop_app.plots.style import (
+    DASHES,
+    PALETTE,
+    STYLE_GREY,
+    TEXT_COLOR,
+    TRAIN_COLOR,
+    VAL_COLOR,
+    legend_swatch,
+    level_line,
+    pen,
+)
 from desktop_app.plots.tab import PlotTab
 
 PLOTS = ("loss", "metric")
 # Per set of run kinds shown: (loss axis, metric axis, metric name in the hover read-out).
 _AXES = {
-    frozenset({"regression"}): ("loss (mean squared error)", "MAE (normalised target units)", "MAE"),
+    # Short enough for the shorter plot at 1024 x 700 (a rotated title is cut, never wrapped).
+    frozenset({"regression"}): ("loss (mean squared error)", "MAE (normalised)", "MAE"),
     frozenset({"classification"}): ("loss (cross-entropy)", "accuracy (0–1)", "accuracy"),
 }
 _MIXED_AXES = ("loss", "accuracy / MAE", "metric")
+BASELINE_COLOR = "#7a7a7a"
 
 
 def series_title(key: SeriesKey) -> str:
@@ -49,6 +68,7 @@ class LossTab(PlotTab):
         self.body.addWidget(splitter, 1)
         self._curves = {name: SeriesCurves(self.plots[name], self.legends[name], self.redraw_requested.emit)
                         for name in PLOTS}
+        self._baseline_lines: list[tuple[str, pg.InfiniteLine]] = []
 
     def set_runs(self, runs: Sequence[RunSeries]) -> None:
         """One run: a legend row per curve. Several: colour names the run and line style the
@@ -88,9 +108,39 @@ class LossTab(PlotTab):
         for plot in PLOTS:
             rows = legend[plot] + [(legend_swatch(line, symbol), name) for name, (line, symbol) in styles[plot].items()]
             self._curves[plot].show(wanted[plot], rows)
+        self._show_baselines()
         loss_axis, metric_axis, _ = self._axes()
         self.plots["loss"].getPlotItem().setLabel("left", loss_axis, color=TEXT_COLOR)
         self.plots["metric"].getPlotItem().setLabel("left", metric_axis, color=TEXT_COLOR)
+
+    def _show_baselines(self) -> None:
+        """One dashed line per distinct baseline of the runs shown, on the loss and the score plot."""
+        for plot, line in self._baseline_lines:
+            self.plots[plot].removeItem(line)
+        self._baseline_lines = []
+        levels: dict[tuple[str, float], tuple[float, str]] = {}  # rounded, so equal baselines draw once
+        for run in self.runs:
+            baseline = getattr(run, "baseline", None)
+            if baseline is None:
+                continue
+            levels.setdefault(("loss", round(baseline.loss, 6)),
+                              (baseline.loss, f"untrained baseline {format_number(baseline.loss, 3)}"))
+            if baseline.metric == baseline.metric:  # NaN: unknown for this data
+                text = (f"chance {100 * baseline.metric:.0f} %" if baseline.metric_name == "accuracy"
+                        else f"untrained MAE {format_number(baseline.metric, 3)}")
+                levels.setdefault(("metric", round(baseline.metric, 6)), (baseline.metric, text))
+        for (plot, _rounded), (level, text) in levels.items():
+            line = level_line(level, text, pen(BASELINE_COLOR, 1.5, DASHES[1]), BASELINE_COLOR)
+            line.setZValue(-5)  # under the curves
+            self.plots[plot].addItem(line)
+            self._baseline_lines.append((plot, line))
+
+    def baseline_levels(self) -> dict[str, list[float]]:
+        """The baseline lines drawn, per plot ("loss", "metric")."""
+        levels: dict[str, list[float]] = {name: [] for name in PLOTS}
+        for plot, line in self._baseline_lines:
+            levels[plot].append(float(line.value()))
+        return levels
 
     def _axes(self) -> tuple[str, str, str]:
         return _AXES.get(frozenset(run.kind for run in self.runs), _MIXED_AXES)

@@ -87,29 +87,96 @@ class StepAxis(pg.AxisItem):
         return levels
 
 
-class LogAxis(pg.AxisItem):
-    """A log axis that labels decades only (0.001, 0.01, ..., 1e-6): pyqtgraph's default also
-    labels the 2..9 minor ticks, which stacks a dozen labels per decade into an unreadable
-    column and pushes the rotated axis title onto them."""
+class FittingAxis(pg.AxisItem):
+    """A vertical axis whose title drops its part in brackets ("loss (mean squared error)" becomes
+    "loss") where the plot is too short for all of it: a rotated title is cut off, never wrapped.
+    The whole title is then the axis' tooltip."""
 
-    _span = 0.0
+    _shown = ""
+
+    def _fits(self, text: str) -> bool:
+        # The label's document adds a few pixels of margin around the text.
+        return QtGui.QFontMetricsF(self.label.font()).horizontalAdvance(text) + 8 <= self.size().height()
+
+    def resizeEvent(self, ev=None):
+        if self.label is not None and self.orientation in ("left", "right") and self.labelText:
+            text = self.labelText
+            if " (" in text and not self._fits(text):
+                text = text.split(" (")[0]
+            if text != self._shown:
+                self._shown = text
+                saved, self.labelText = self.labelText, text
+                self.label.setHtml(self.labelString())
+                self.labelText = saved
+                self.setToolTip("" if text == saved else saved)
+        super().resizeEvent(ev)
+
+    def _updateLabel(self):
+        self._shown = ""  # a new title: choose its form again at the current size
+        super()._updateLabel()
+        self.resizeEvent()
+
+
+class LogAxis(FittingAxis):
+    """A log axis with a few readable labels at any zoom and height (``log_ticks``).
+
+    pyqtgraph's default labels every 2..9 minor tick over wide spans (an unreadable column that
+    pushes the rotated axis title onto them) and one label or none within less than a decade.
+    """
+
+    MIN_LABEL_GAP_PX = 28
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
-        self._span = float(maxVal - minVal)
-        return super().logTickValues(minVal, maxVal, size, stdTicks)
+        labelled, minor = log_ticks(minVal, maxVal, max(2, int(size // self.MIN_LABEL_GAP_PX)))
+        # A spacing of None marks the unlabelled minor ticks for logTickStrings.
+        return [(1.0, labelled)] + ([(None, minor)] if minor else [])
 
     def logTickStrings(self, values, scale, spacing):
-        strings = []
-        for v in values:
-            decade = abs(v - round(v)) < 1e-6
-            mantissa = round(10 ** (v - math.floor(v + 1e-9)))
-            # Within less than ~2 decades there are too few decade ticks to read a value: label
-            # 2 and 5 as well.
-            if decade or (spacing is None and self._span < 2 and mantissa in (2, 5)):
-                strings.append(_decade_text(10.0 ** v * scale))
-            else:
-                strings.append("")
-        return strings
+        return ["" if spacing is None else _decade_text(float(f"{10.0 ** v * scale:.6g}")) for v in values]
+
+
+def log_ticks(low: float, high: float, max_labels: int) -> tuple[list[float], list[float]]:
+    """Labelled and minor tick positions (log10 units) for a log axis showing ``low``..``high``.
+
+    The labels are the densest of these sets that has two or more values in view and at most
+    ``max_labels`` (else the sparsest with two or more, thinned): decades; 1-2-5 within two
+    decades; 1..9 within one; and when none has two values in view (a span of a few percent,
+    as a flat gradient profile has), evenly spaced round values. Minor ticks mark 2..9 between
+    decades while few enough decades are in view to tell them apart.
+    """
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [], []
+    eps = 1e-9 * max(1.0, abs(high - low))
+    first, last = math.floor(low), math.ceil(high)
+
+    def inside(mantissas: tuple[int, ...]) -> list[float]:
+        return [d + math.log10(m) for d in range(first, last + 1) for m in mantissas
+                if low - eps <= d + math.log10(m) <= high + eps]
+
+    minor = inside(tuple(range(2, 10))) if high - low <= 6 else []
+    span = high - low
+    # Sparse to dense; 2 and 5 only within two decades, every digit only within one.
+    sets = [inside(m) for m, wanted in (((1,), True), ((1, 2, 5), span < 2), (tuple(range(1, 10)), span < 1))
+            if wanted]
+    fitting = [values for values in sets if 2 <= len(values) <= max_labels]
+    crowded = [values for values in sets if len(values) > max_labels]
+    if fitting or crowded:
+        values = fitting[-1] if fitting else crowded[0]
+        step = math.ceil(len(values) / max_labels)
+        if values is sets[0]:
+            # Every step-th decade, on round exponents: 1e-6, 1e-3, 1 rather than 1e-5, 0.01, 10.
+            values = [v for v in values if round(v) % step == 0] or values[::step]
+        else:
+            values = values[::step]
+        return values, [v for v in minor if all(abs(v - w) > eps for w in values)]
+    # Within one step of 1..9: evenly spaced round values (1, 2 or 5 times a power of ten).
+    a, b = 10.0 ** low, 10.0 ** high
+    raw = (b - a) / max(2, min(max_labels, 4))
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    values = [math.log10(k * step) for k in range(math.ceil(a / step - 1e-9), math.floor(b / step + 1e-9) + 1)
+              if k * step > 0]
+    return values, []
 
 
 def _decade_text(value: float) -> str:
@@ -146,21 +213,70 @@ def style_plot(widget: pg.PlotWidget, x_label: str, y_label: str, log_y: bool = 
     widget.setMinimumHeight(140)
 
 
+class SideLegend(pg.LegendItem):
+    """A legend in a column of its own right of the plot, never over the curves: inside the plot
+    it hid the newest points, which sit at the right edge where a legend's corner is."""
+
+    # Wide enough for "train accuracy": plots stacked in one tab keep the same width, so their
+    # linked epoch axes line up.
+    MIN_WIDTH = 112
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self, which, constraint=QtCore.QSizeF()):
+        hint = super().sizeHint(which, constraint)
+        return QtCore.QSizeF(max(hint.width(), self.MIN_WIDTH), hint.height())
+
+    def updateSize(self):
+        # pyqtgraph moves a legend to (0, 0) at its new size; here the plot's layout places it.
+        self.updateGeometry()
+
+
 def training_plot(x_label: str, y_label: str, *, log_y: bool = False, fractions_when_sparse: bool = True,
                   legend_offset: tuple[int, int] = (-8, 8)) -> tuple[pg.PlotWidget, pg.LegendItem]:
-    """A styled plot with its legend at ``legend_offset`` (a corner where curves rarely are).
+    """A styled plot with its legend right of it, at the top (``legend_offset``'s y > 0) or the bottom.
 
     The x axis counts epochs or time steps, whole numbers: ticks between them would be misread
     as data (see StepAxis for ``fractions_when_sparse``).
     """
     widget = pg.PlotWidget(background="w", axisItems={
         "bottom": StepAxis(orientation="bottom", fractions_when_sparse=fractions_when_sparse),
-        "left": LogAxis(orientation="left") if log_y else pg.AxisItem(orientation="left")})
+        "left": LogAxis(orientation="left") if log_y else FittingAxis(orientation="left")})
     style_plot(widget, x_label, y_label, log_y)
-    legend = widget.getPlotItem().addLegend(
-        offset=legend_offset, brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#bbbbbb"),
-        labelTextColor=TEXT_COLOR, labelTextSize="8pt", verSpacing=-4)
+    # The last epoch's label may run a few pixels past the axis' end, under the legend's column.
+    widget.getPlotItem().getAxis("bottom").setStyle(hideOverlappingLabels=15)
+    legend = SideLegend(brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#bbbbbb"), labelTextColor=TEXT_COLOR,
+                        labelTextSize="8pt", verSpacing=-4)
+    item = widget.getPlotItem()
+    item.legend = legend  # where pyqtgraph's addLegend keeps it, for code that looks there
+    # Row 2 holds the view box between the left and right axes (columns 0-2).
+    item.layout.addItem(legend, 2, 3)
+    vertical = QtCore.Qt.AlignmentFlag.AlignTop if legend_offset[1] >= 0 else QtCore.Qt.AlignmentFlag.AlignBottom
+    item.layout.setAlignment(legend, vertical | QtCore.Qt.AlignmentFlag.AlignLeft)
     return widget, legend
+
+
+class _LevelLabel(pg.InfLineLabel):
+    """A level's label above its line, or below it where the top of the plot would cut it off."""
+
+    def updatePosition(self):
+        super().updatePosition()
+        view = self.getViewBox()
+        if not isinstance(view, pg.ViewBox):  # not in a plot yet
+            return
+        top = view.viewRange()[1][1]
+        room = (view.mapViewToScene(QtCore.QPointF(0, self.line.value())).y()
+                - view.mapViewToScene(QtCore.QPointF(0, top)).y())
+        self.setAnchor((0, 1) if room >= self.boundingRect().height() else (0, 0))
+
+
+def level_line(level: float, text: str, line_pen: QtGui.QPen, color: str) -> pg.InfiniteLine:
+    """A horizontal line at ``level`` labelled ``text`` near its left end, the label always in view."""
+    line = pg.InfiniteLine(pos=level, angle=0, movable=False, pen=line_pen)
+    line.label = _LevelLabel(line, text=text, position=0.02, color=color, anchors=[(0, 1), (0, 1)])
+    return line
 
 
 def placeholder(widget: pg.PlotWidget, text: str) -> pg.TextItem:

@@ -16,12 +16,13 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from core.history import BatchEnd, EpochEnd, History, RunStarted
+from core.history import BatchEnd, EpochEnd, History, RunStarted, SettingsChanged
 from desktop_app.plots.buffers import RunSeries
 from desktop_app.plots.export import ask_path, write_csv, write_png
 from desktop_app.plots.flow_tab import FlowTab
 from desktop_app.plots.gradients_tab import GradientsTab
 from desktop_app.plots.loss_tab import LossTab
+from desktop_app.plots.markers import ChangeMarkers
 from desktop_app.plots.tab import PlotTab
 
 REDRAW_HZ = 15
@@ -40,7 +41,11 @@ class TrainingPlots(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self._tab_widget = QtWidgets.QTabWidget()
-        layout.addWidget(self._tab_widget)
+        # The plots over whatever the window puts under them (add_footer), resizable by the user.
+        self._splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self._splitter.setChildrenCollapsible(False)
+        self._splitter.addWidget(self._tab_widget)
+        layout.addWidget(self._splitter)
         self._gradients = GradientsTab()
         self._flow = FlowTab()
         self._tabs: dict[str, PlotTab] = {tab.name: tab for tab in (LossTab(), self._gradients, self._flow)}
@@ -58,6 +63,9 @@ class TrainingPlots(QtWidgets.QWidget):
         self.flow_ratio_label = self._flow.ratio_label
         self.flow_hint_label = self._flow.hint_label
         self.flow_caption = self._flow.caption
+        # Changes of course on the plots over epochs, labelled on the top plot of each tab.
+        self._markers = ChangeMarkers({name: self._plots[name] for name in ("loss", "metric", "gradients")},
+                                      labelled=("loss", "gradients"))
 
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(int(1000 / REDRAW_HZ))
@@ -94,10 +102,23 @@ class TrainingPlots(QtWidgets.QWidget):
         """The hover read-out of a plot ("" while the mouse is not over its data)."""
         return next(tab.hovers[name] for tab in self._tabs.values() if name in tab.hovers).shown_text()
 
-    def begin_run(self, run_id: str, label: str, started: RunStarted, kind: str) -> None:
-        """Start plotting a new run (replacing any data under the same id) and show it alone."""
+    def add_footer(self, widget: QtWidgets.QWidget, share: float = 0.3) -> None:
+        """Put ``widget`` under the plots (the diagnosis), taking ``share`` of the height."""
+        self._splitter.addWidget(widget)
+        self._splitter.setStretchFactor(0, round(10 * (1 - share)))
+        self._splitter.setStretchFactor(self._splitter.count() - 1, round(10 * share))
+        # Before the first layout the splitter shares out these sizes in proportion.
+        self._splitter.setSizes([round(1000 * (1 - share)), round(1000 * share)])
+
+    def begin_run(self, run_id: str, label: str, started: RunStarted, kind: str, *,
+                  project: Any = None, baseline: Any = None) -> None:
+        """Start plotting a new run (replacing any data under the same id) and show it alone.
+
+        ``project`` (the run's settings) tailors the hints' fixes; ``baseline``
+        (core.diagnosis.Baseline) draws the untrained baseline on the score plots."""
         self._drop_run_curves(run_id)
         self._runs[run_id] = RunSeries.started(run_id, label, started, kind)
+        self._runs[run_id].project, self._runs[run_id].baseline = project, baseline
         self.show_runs([run_id])
 
     def add_batch(self, run_id: str, event: BatchEnd) -> None:
@@ -105,6 +126,19 @@ class TrainingPlots(QtWidgets.QWidget):
 
     def add_epoch(self, run_id: str, event: EpochEnd) -> None:
         self._add_to_run(run_id, lambda run: run.add_epoch(event))
+
+    def add_settings_change(self, run_id: str, event: SettingsChanged) -> None:
+        """Mark where a learning rate or clipping changed while paused took effect."""
+        run = self._runs.get(run_id)
+        if run is None:
+            return
+        run.add_change(event)
+        self._layout_dirty = True  # the markers are drawn with the layout: rare, unlike batches
+        self._schedule()
+
+    def change_markers(self, plot_name: str) -> list[tuple[float, str]]:
+        """(x in epochs, label) of the change lines a plot shows ("loss", "metric", "gradients")."""
+        return self._markers.shown(plot_name)
 
     def _add_to_run(self, run_id: str, add: Callable[[RunSeries], bool]) -> None:
         """Hand an event to its run (a run already removed ignores it); the timer redraws."""
@@ -115,10 +149,12 @@ class TrainingPlots(QtWidgets.QWidget):
             self._layout_dirty = True
         self._schedule()
 
-    def load_history(self, run_id: str, label: str, history: History, kind: str) -> None:
+    def load_history(self, run_id: str, label: str, history: History, kind: str, *,
+                     project: Any = None, baseline: Any = None) -> None:
         """Rebuild a finished run's plots from its History (a reopened bundle looks the same)."""
         self._drop_run_curves(run_id)
         self._runs[run_id] = RunSeries.from_history(run_id, label, history, kind)
+        self._runs[run_id].project, self._runs[run_id].baseline = project, baseline
         self.show_runs([run_id])
 
     def show_runs(self, run_ids: Iterable[str]) -> None:
@@ -205,6 +241,7 @@ class TrainingPlots(QtWidgets.QWidget):
         runs = [self._runs[run_id] for run_id in self._shown]
         for tab in self._tabs.values():
             tab.set_runs(runs)
+        self._markers.show(runs)
         self._show_state()
 
     def _show_state(self) -> None:

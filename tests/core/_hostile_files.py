@@ -136,7 +136,9 @@ def csv_cases() -> list[Hostile]:
         c("binary_no_nul", _bytes_file("noise.csv", junk_bytes(nul=False)), ("not utf-8",)),
         c("utf16_bom", _bytes_file("utf16.csv", good.encode("utf-16")), ("utf-16", "utf-8")),
         c("utf16_no_bom", _bytes_file("utf16le.csv", good.encode("utf-16-le")), ("utf-16", "utf-8")),
-        c("latin1", _bytes_file("latin1.csv", latin1), ("not utf-8", "line 1", "latin-1")),
+        # Read when detected; refused when the user insists on UTF-8.
+        c("latin1", _bytes_file("latin1.csv", latin1), ("not utf-8", "line 1", "latin-1"),
+          params={"encoding": "utf-8"}),
         _bad_cell("overflow_1e400", "overflow.csv", 5, "temp", "1e400", "'1e400'", "not a finite number"),
         _bad_cell("huge_1e308", "huge.csv", 7, "humidity", "1e308", "too large"),
         _bad_cell("nan_cell", "nan.csv", 3, "pressure", "NaN", "not a finite number"),

@@ -8,15 +8,12 @@ memory and time are measured, and so do the loaders the window calls.
 
 from __future__ import annotations
 
-import io
 import json
-import struct
 import time
 import zipfile
-import zlib
-from pathlib import Path
 
 import pytest
+from _crafted_archives import craft
 from _measured_child import MB, run
 
 from core import archive, memory_estimate
@@ -26,73 +23,6 @@ from core.keras_files import import_keras
 from core.memory_estimate import keras_config_weights
 
 keras = pytest.importorskip("keras")
-
-BOMB_BYTES = 1536 << 20  # history.json expands to 1.5 GiB
-HUGE_UNITS = 20_000
-
-
-# --- crafting the files ---------------------------------------------------------------------------
-
-
-def _deflated(data: bytes) -> bytes:
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    return compressor.compress(data) + compressor.flush()
-
-
-def _blank_padded(text: bytes, blank: int) -> tuple[bytes, int, int]:
-    """Raw deflate of ``text`` and then ``blank`` spaces, made without compressing them all.
-
-    A full flush ends a deflate block on a byte boundary with no reference to what came before,
-    so the block of one 16 MiB run of spaces can be repeated; an empty final block ends it.
-    Returns (compressed bytes, CRC-32, uncompressed size).
-    """
-    chunk = b" " * (16 << 20)
-    repeats = blank // len(chunk)
-    head = zlib.compressobj(9, zlib.DEFLATED, -15)
-    block = zlib.compressobj(9, zlib.DEFLATED, -15)
-    data = (head.compress(text) + head.flush(zlib.Z_FULL_FLUSH)
-            + (block.compress(chunk) + block.flush(zlib.Z_FULL_FLUSH)) * repeats + b"\x03\x00")
-    crc = zlib.crc32(text)
-    for _ in range(repeats):
-        crc = zlib.crc32(chunk, crc)
-    return data, crc, len(text) + repeats * len(chunk)
-
-
-def _write_zip(path: Path, members: dict[str, bytes | tuple[bytes, int, int]]) -> Path:
-    """A deflated zip of ``members``; a tuple is a member already compressed (data, CRC, size)."""
-    body, directory = bytearray(), bytearray()
-    for name, member in members.items():
-        data, crc, size = member if isinstance(member, tuple) else (_deflated(member), zlib.crc32(member),
-                                                                    len(member))
-        encoded, offset = name.encode(), len(body)
-        body += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(data), size, len(encoded), 0)
-        body += encoded + data
-        directory += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(data), size,
-                                 len(encoded), 0, 0, 0, 0, 0, offset) + encoded
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), len(body), 0)
-    path.write_bytes(bytes(body + directory + end))
-    return path
-
-
-def _members(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        return {name: zf.read(name) for name in zf.namelist()}
-
-
-def _with_units(keras_blob: bytes, units: int) -> bytes:
-    """The .keras file with its LSTM asking for ``units`` units; the weights stay those of 4."""
-    with zipfile.ZipFile(io.BytesIO(keras_blob)) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    config = json.loads(members["config.json"])
-    for layer in config["config"]["layers"]:
-        if layer["class_name"] == "LSTM":
-            layer["config"]["units"] = units
-    members["config.json"] = json.dumps(config).encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -113,15 +43,8 @@ def files(tmp_path_factory):
     write_keras_model(model, good_keras)
     save_bundle(good_bundle, Bundle(project, model, None, data.info))
 
-    members = _members(good_bundle)
-    bomb = _write_zip(folder / "bomb.rnnlab", {
-        **members, "history.json": _blank_padded(b'{"epochs": [], "batch_loss": []}', BOMB_BYTES)})
-    huge = folder / "huge.keras"
-    huge.write_bytes(_with_units(good_keras.read_bytes(), HUGE_UNITS))
-    huge_bundle = _write_zip(folder / "huge.rnnlab", {**members, "model.keras": _with_units(
-        members["model.keras"], HUGE_UNITS)})
-    return {"folder": folder, "good_keras": good_keras, "good_bundle": good_bundle, "bomb": bomb,
-            "huge": huge, "huge_bundle": huge_bundle, "model": model}
+    return {"folder": folder, "good_keras": good_keras, "good_bundle": good_bundle, "model": model,
+            **craft(folder, good_keras, good_bundle)}
 
 
 def test_the_crafted_files_are_what_they_claim(files):

@@ -161,7 +161,16 @@ def test_inspect_names_the_verdict_of_a_run_that_vanished(trained, tmp_path, cap
     text = capsys.readouterr().out
     assert "first/last 1.00e-13 (vanishing)" in text and "Gradient diagnosis:" in text
     assert "rnn_1 below 1e-06 at the latest batch: vanishing" in text
-    assert "vanishing at early steps: try LSTM/GRU" in text
+    # The run is an LSTM: the advice is to train it longer, never to try an LSTM.
+    assert "vanishing at early steps: try Epochs → 4" in text and "LSTM/GRU" not in text
+    assert "\nDiagnosis:\n  Vanishing gradients: rnn_1's gradient norm is 1e-9 at the last batch" in text
+    assert "    fix: --set training.epochs=4  (An LSTM starts with its gates half open" in text
+
+    assert main(["inspect", str(vanished), "--json"]) == 0
+    diagnosis = json.loads(capsys.readouterr().out)["diagnosis"]
+    assert diagnosis[0]["verdict"] == "vanishing" and "1e-9" in diagnosis[0]["evidence"]
+    assert diagnosis[0]["fixes"][0]["field"] == "training.epochs" and diagnosis[0]["fixes"][0]["value"] == 4
+    assert all(set(fix) >= {"field", "value", "why"} for finding in diagnosis for fix in finding["fixes"])
 
 
 def test_inspect_plain_keras_file(tmp_path, capsys):
@@ -220,7 +229,7 @@ def test_help(capsys):
     (["train", "p.json", "--out", "m.rnnlab", "--set", "model.cell"], 2, "expected FIELD=VALUE"),
     (["predict", "m.rnnlab", "--sample", "-3"], 2, "expected a whole number >= 0, received '-3'"),
     (["predict", "m.rnnlab", "--sample", "1", "--input", "f.txt"], 2, "not allowed with argument"),
-    (["export", "m.rnnlab"], 2, "required: OUT.keras"),
+    (["export", "m.rnnlab"], 2, "required: OUT"),
     (["train", "{missing}", "--out", "m.rnnlab"], 1, "missing.json: file not found"),
     (["train", "{project}", "--out", "m.rnnlab", "--set", "model.cell=Transformer"], 1,
      "--set model.cell=Transformer: model.cell: expected one of SimpleRNN, LSTM, GRU"),

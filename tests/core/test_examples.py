@@ -14,9 +14,9 @@ from core.persistence import load_project, save_project
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "resources" / "examples"
 NAMES = [
-    "cooking", "cooking_feedforward", "gym", "weather", "sine", "sine_generate", "adding_simplernn",
+    "cooking", "cooking_feedforward", "cooking_3_units", "gym", "weather", "sine", "sine_generate", "adding_simplernn",
     "adding_lstm", "exploding_gradients", "exploding_clipped", "sentiment", "echo", "reverse", "text",
-    "csv_weather",
+    "csv_weather", "csv_energy", "csv_activity",
 ]
 
 
@@ -62,9 +62,18 @@ def test_example_loads_from_anywhere_and_builds(name, tmp_path, monkeypatch):
 def test_example_pairs_differ_only_where_they_mean_to():
     assert _differences(_raw("adding_simplernn"), _raw("adding_lstm")) == {"name", "model.cell"}
     assert _raw("adding_lstm")["dataset"]["params"]["length"] >= 100
-    assert _differences(_raw("exploding_gradients"), _raw("exploding_clipped")) == {"name", "training.clip_mode"}
+    # Clipping alone keeps the run finite but it learns nothing (SGD at 0.5 kills the ReLU units):
+    # the tamed lesson clips and takes adaptive steps.
+    assert _differences(_raw("exploding_gradients"), _raw("exploding_clipped")) == {
+        "name", "training.clip_mode", "training.optimizer", "training.learning_rate"}
     assert _differences(_raw("cooking"), _raw("cooking_feedforward")) <= {
         "name", "model.io_mode", "dataset.params.days"}
+    # The lecture's network, small enough to step through by hand, on the cooking example's data.
+    small, cooking = _raw("cooking_3_units"), _raw("cooking")
+    assert {k: small["dataset"][k] for k in ("task", "params", "seed")} == {
+        k: cooking["dataset"][k] for k in ("task", "params", "seed")}
+    assert _differences(cooking["model"], small["model"]) == {"cell", "units"}
+    assert (small["model"]["cell"], small["model"]["units"]) == ("SimpleRNN", 3)
     assert _raw("cooking_feedforward")["model"]["io_mode"] == "one_to_one"
     assert _raw("sine_generate")["model"]["io_mode"] == "one_to_many"
     assert _raw("reverse")["model"]["io_mode"] == "encoder_decoder"

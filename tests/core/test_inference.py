@@ -70,10 +70,12 @@ def test_predict_classification_gives_probabilities(cooking):
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, rtol=1e-5)
 
 
-def test_predict_refuses_wrong_shape(cooking):
+def test_predict_refuses_wrong_shape_but_reads_any_length(cooking):
     model, data = cooking
-    with pytest.raises(DatasetError, match=r"expects \(5, 5\)"):
-        predict(model, data.info, data.x_val[:, :3])
+    with pytest.raises(DatasetError, match=r"expects \(any, 5\)"):
+        predict(model, data.info, data.x_val[:, :, :3])
+    # A recurrent net reads a shorter week as well: one dish per day it was given.
+    assert predict(model, data.info, data.x_val[:4, :3]).shape == (4, 3, 3)
 
 
 def test_predict_sample_classification(cooking):

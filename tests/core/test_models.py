@@ -32,6 +32,8 @@ def sample_input(info: DataInfo, n: int = 2) -> np.ndarray:
 def expected_output_shape(info: DataInfo) -> tuple:
     classes_or_targets = 3 if info.kind == CLASSIFICATION else 2
     steps = info.output_shape if info.kind == CLASSIFICATION else info.output_shape[:-1]
+    if info.io_mode == "many_to_many":
+        steps = (None,)  # one output per input step, and the input may have any length
     return (None, *steps, classes_or_targets)
 
 
@@ -42,6 +44,9 @@ def test_every_cell_and_mode_builds_with_the_data_shapes_and_names(tiny_info, ce
     model = build_model(ModelSpec(cell=cell, io_mode=mode, layers=2, units=4), info)
     assert model.inputs[0].name == "sequence"
     assert tuple(model.outputs[0].shape) == expected_output_shape(info)
+    # A recurrent net reads any length where its mode allows: the time axis is left open.
+    open_time = mode in ("many_to_one", "many_to_many", "encoder_decoder")
+    assert (model.inputs[0].shape[1] is None) == open_time
     names = [layer.name for layer in model.layers]
     assert names[-1] == "head"
     if mode == "encoder_decoder":

@@ -80,6 +80,12 @@ def test_a_run_in_the_child_gives_the_same_result_as_in_process(reference):
     np.testing.assert_allclose(child.history.batch_loss, local.history.batch_loss, atol=1e-6)
     np.testing.assert_allclose(child.history.gradient_flow, local.history.gradient_flow, rtol=1e-5, atol=1e-9)
     assert child.history.layer_norms.keys() == local.history.layer_norms.keys()
+    # The weight health and the probe sample's states come back with the history (which later
+    # epochs look inside depends on each process's timing; the first one always does).
+    assert child.history.spectral_radius["rnn_1"]["update"][0] == pytest.approx(
+        local.history.spectral_radius["rnn_1"]["update"][0], rel=1e-5)
+    assert child.history.gradient_histograms[0] == local.history.gradient_histograms[0]
+    assert 1 in child.history.probes and 1 in local.history.probes
     assert child.history.batch_loss[-1] < child.history.batch_loss[0]  # it did train
     # The returned model is a plain Keras model that predicts like the in-process one...
     np.testing.assert_allclose(child.model.predict(data.x_val, verbose=0),
@@ -99,6 +105,10 @@ def test_events_arrive_in_order_in_the_calling_thread(reference):
     assert [(b.epoch, b.batch, b.global_batch) for b in recorder.batches] == \
            [(epoch, b, (epoch - 1) * 4 + b) for epoch in (1, 2, 3) for b in (1, 2, 3, 4)]
     assert [(e.epoch, len(e.gradient_flow)) for e in recorder.epochs] == [(1, T), (2, T), (3, T)]
+    first = recorder.epochs[0]
+    assert first.probe["steps"] == T and sorted(first.health) == [
+        "gradient_histograms", "spectral_radius", "weight_histograms"]
+    assert sorted(recorder.result.history.probes) == [e.epoch for e in recorder.epochs if e.probe is not None]
     assert recorder.result.stop_reason == "completed"
     assert recorder.thread_ids == {threading.get_ident()}
 

@@ -149,17 +149,20 @@ def isolated_settings(tmp_path):
 
 @pytest.fixture
 def prompt_answers(monkeypatch):
-    """Answers of the unsaved-changes prompt, in order; "discard" once the list is used up."""
+    """Answers of the blocking prompts, in order: the unsaved-changes prompt ("save", "discard",
+    "cancel"; "discard" once the list is used up) and the quit-while-training prompt ("quit",
+    "resume"; "quit" once used up). ``asked`` gets each prompt's text."""
     from desktop_app import dialogs
 
     answers: list[str] = []
     asked: list[str] = []
 
-    def fake_prompt(parent, what):
+    def answer(what, default):
         asked.append(what)
-        return answers.pop(0) if answers else "discard"
+        return answers.pop(0) if answers else default
 
-    monkeypatch.setattr(dialogs, "ask_unsaved_changes", fake_prompt)
+    monkeypatch.setattr(dialogs, "ask_unsaved_changes", lambda parent, what: answer(what, "discard"))
+    monkeypatch.setattr(dialogs, "ask_quit_while_training", lambda parent, what: answer(what, "quit"))
     return answers, asked
 
 
@@ -192,6 +195,19 @@ def close_message_boxes() -> None:
     for widget in QApplication.topLevelWidgets():
         if isinstance(widget, QMessageBox) and widget.isVisible():
             widget.close()
+
+
+def shown_title(widget) -> str:
+    """The title a window manager shows (on X11): Qt appends " — " and the application's display
+    name, which app.main sets to "RNN Lab", to every window's title unless it already ends with
+    it, and shows the name alone for an empty title. Offscreen, ``windowTitle()`` is the part
+    before it."""
+    from desktop_app.app import APPLICATION
+
+    title = widget.windowTitle()
+    if title.endswith(APPLICATION):
+        return title
+    return f"{title} — {APPLICATION}" if title else APPLICATION
 
 
 def status_text(window) -> str:

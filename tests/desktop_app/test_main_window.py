@@ -20,6 +20,7 @@ from tests.desktop_app.conftest import (
     close_message_boxes,
     configure_tiny_cooking,
     has_data,
+    shown_title,
     status_text,
     train_and_wait,
 )
@@ -43,7 +44,7 @@ class BatchCounter(QObject):
 
 def test_fresh_window_has_menus_toolbar_and_loads_tensorflow_after_showing(qtbot, make_window):
     window = make_window(load_tensorflow=False)
-    assert window.windowTitle() == "RNN Lab"
+    assert shown_title(window) == "RNN Lab"
     assert not window.windowIcon().isNull()
     # The window is up before TensorFlow: training waits for it and says so.
     assert window.tf_label.text() == "Loading TensorFlow…"
@@ -63,7 +64,7 @@ def test_fresh_window_has_menus_toolbar_and_loads_tensorflow_after_showing(qtbot
     examples = [a.text() for a in window.examples_menu.actions()]
     assert len(examples) == len(list(EXAMPLES_DIR.glob("*.json"))) > 5
     assert any("ooking" in t for t in examples) and any("xploding" in t for t in examples)
-    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Training plots", "Runs", "Predict"]
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Training plots", "Memory", "Runs", "Predict", "Evaluation"]
     assert {d.windowTitle() for d in window.docks.values()} == {"Dataset", "Architecture", "Training"}
 
     with qtbot.waitSignal(window.tensorflow_ready, timeout=60000) as ready:
@@ -127,7 +128,7 @@ def test_unsaved_trained_work_is_asked_about_and_save_as_writes_a_bundle(qtbot, 
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *args: str(tmp_path / "cooking"))
     window.action_save_as.trigger()
     assert target.exists(), window.last_message
-    assert window.windowTitle() == "RNN Lab — cooking"
+    assert shown_title(window) == "cooking — RNN Lab"
     assert window.close() and len(asked) == 1  # saved: no second prompt
 
 
@@ -159,7 +160,7 @@ def test_a_saved_bundle_reopens_in_a_new_session_with_its_plots_and_predictions(
     qtbot.waitUntil(lambda: has_data(again.plots.plot_items()["loss"]), timeout=3000)
     assert again.predict_panel.has_model()
     assert str(target.absolute()) in again.settings.recent_files()
-    assert again.windowTitle() == "RNN Lab — cooking"
+    assert shown_title(again) == "cooking — RNN Lab"
 
 
 def test_stop_answers_within_one_batch_and_pause_resumes(qtbot, make_window):
@@ -299,7 +300,7 @@ def test_layout_and_last_choices_come_back_at_the_next_start(qtbot, make_window)
     assert again.tabs.currentWidget() is again.runs_panel
     assert (again.width(), again.height()) == (760, 560)
     # Restored choices are not unsaved work: nothing to prompt for, plain title.
-    assert again.windowTitle() == "RNN Lab"
+    assert shown_title(again) == "RNN Lab"
 
 
 def test_crash_hook_shows_the_traceback_behind_details_and_keeps_the_app(qtbot, make_window, monkeypatch):

@@ -50,7 +50,8 @@ def test_a_run_shows_its_settings_status_and_final_metrics(panel):
     panel.add_run(clipped)
     assert panel.table.isVisible() and not panel.empty_label.isVisible()
     assert row_text(panel, 0) == {
-        "Run": "#1 LSTM", "Cell": "LSTM", "Mode": "many-to-many", "Optimizer": "rmsprop", "LR": "0.01",
+        "Run": "#1 LSTM", "Task": "Cooking schedule", "Cell": "LSTM", "Mode": "many-to-many", "Optimizer": "rmsprop",
+        "LR": "0.01",
         "Clip": "global 1", "Epochs": "5/5", "Status": "completed", "Loss": "0.2512", "Val loss": "0.3011",
         "Val acc. / MAE": "87.5 %",
     }

@@ -10,6 +10,7 @@ from tests.desktop_app.conftest import (
     choose_task,
     close_message_boxes,
     configure_tiny_cooking,
+    shown_title,
     status_text,
     train_and_wait,
 )
@@ -94,7 +95,7 @@ def test_file_new_and_an_example_start_from_empty_views(qtbot, make_window):
     assert window.document.open_example(EXAMPLES_DIR / "adding_lstm.json")
     assert_no_run_is_shown(window)
     assert window.current_project().dataset.task == "adding"
-    assert window.windowTitle() == f"RNN Lab — {window.document.name}" and "Adding" in window.document.name
+    assert shown_title(window) == f"{window.document.name} — RNN Lab" and "Adding" in window.document.name
 
 
 def test_an_imported_model_and_an_opened_bundle_replace_what_the_views_showed(qtbot, make_window, tmp_path):

@@ -1,0 +1,172 @@
+"""A big CSV: loading a 1,000,000-row x 10-column numeric file, and training on it with window 50.
+
+Loading: the app's loader (``core.datasets.csv_reader.read_table`` with its cache emptied, then
+every column checked and converted as building a dataset does) against plain ``pandas.read_csv``
+of the same file, alternating, in one process. Goal: time ratio <= 1.5.
+
+Training: ``core.training.train`` on the CSV task's data (window 50, the windows cut on demand and
+fed through tf.data) against plain Keras fitting ``keras.utils.timeseries_dataset_from_array`` of
+the same normalised rows, with the same model (LSTM 32 -> Dense 1, Adam, batch 256). Each side
+runs in a fresh child process that reads the CSV itself, so the peak resident memory of the
+training process (``ru_maxrss``: file parsing, windows and TensorFlow together) is measured per
+side; materialised windows alone would take 1e6 x 50 x 10 x 4 B = 2 GB. Throughput is the samples
+per second between batch WARMUP and batch WARMUP + --batches (tracing excluded); the sides
+alternate, round by round. Goals: peak RSS <= 1.5 GB, throughput ratio (app / plain) >= 0.9.
+
+Usage: python bench/bench_big_csv.py [--rounds 3] [--batches 150] [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _common  # noqa: F401
+import numpy as np  # noqa: E402
+
+LOAD_GOAL, RSS_GOAL_GB, THROUGHPUT_GOAL = 1.5, 1.5, 0.9
+COLUMNS, WINDOW, BATCH, UNITS, WARMUP = 10, 50, 256, 32, 20
+
+
+def write_csv(path: Path, rows: int) -> None:
+    """A seeded random walk per column, five decimals, as a logger would write it."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    values = np.cumsum(rng.normal(size=(rows, COLUMNS)), axis=0)
+    pd.DataFrame(values, columns=[f"sensor_{i}" for i in range(COLUMNS)]).to_csv(path, index=False, float_format="%.5f")
+
+
+def load_round(path: Path) -> tuple[float, float]:
+    import pandas as pd
+
+    from core.datasets import csv_reader
+
+    start = time.perf_counter()
+    pd.read_csv(path)
+    plain = time.perf_counter() - start
+    csv_reader._CACHE.clear()
+    start = time.perf_counter()
+    table = csv_reader.read_table(path)
+    for name in table.columns:
+        csv_reader.column_values(table, name)
+    app = time.perf_counter() - start
+    return app, plain
+
+
+# --- training, in a child process per side ------------------------------------------------------
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # kB on Linux
+
+
+def child_app(path: Path, batches: int) -> dict:
+    from core.datasets import build_dataset
+    from core.specs import DatasetSpec, ModelSpec, Project, TrainingSpec
+    from core.training import TrainingControl, TrainingListener, train
+
+    project = Project(
+        name="big", dataset=DatasetSpec(task="csv", params={"path": str(path), "window": WINDOW}),
+        model=ModelSpec(cell="LSTM", io_mode="many_to_one", units=UNITS),
+        training=TrainingSpec(epochs=1, batch_size=BATCH, early_stopping=False))
+    data = build_dataset(project.dataset, "many_to_one")
+    control = TrainingControl()
+    times: list[float] = []
+
+    class Clock(TrainingListener):
+        def on_batch_end(self, event) -> None:
+            times.append(time.perf_counter())
+            if len(times) >= WARMUP + batches:
+                control.request_stop()
+
+    train(project, data, listener=Clock(), control=control)
+    return {"samples_per_s": batches * BATCH / (times[WARMUP + batches - 1] - times[WARMUP - 1]),
+            "peak_rss_gb": peak_rss_gb(), "train_windows": data.num_train}
+
+
+def child_plain(path: Path, batches: int) -> dict:
+    import keras
+    import pandas as pd
+
+    from core.datasets.base import REGRESSION, DataInfo
+    from core.models import build_model
+    from core.specs import ModelSpec
+
+    rows = pd.read_csv(path).to_numpy(np.float64)
+    n_train = len(rows) - int(round(len(rows) * 0.2))
+    mean, std = rows[:n_train].mean(axis=0), rows[:n_train].std(axis=0)
+    x = ((rows - mean) / std).astype(np.float32)
+    # Window [s, s + 50) predicts the first column one row after it, as the app's many-to-one.
+    train = keras.utils.timeseries_dataset_from_array(
+        x[:n_train - 1], x[WINDOW:n_train, :1], WINDOW, batch_size=BATCH, shuffle=True, seed=0)
+    info = DataInfo(task="bench", io_mode="many_to_one", kind=REGRESSION, input_kind="real",
+                    input_shape=(WINDOW, COLUMNS), output_shape=(1,), target_names=["sensor_0"])
+    keras.utils.set_random_seed(42)
+    model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_one", units=UNITS), info)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", metrics=["mae"])
+    times: list[float] = []
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            times.append(time.perf_counter())
+
+    model.fit(train, epochs=1, steps_per_epoch=WARMUP + batches, verbose=0, callbacks=[Clock()])
+    return {"samples_per_s": batches * BATCH / (times[WARMUP + batches - 1] - times[WARMUP - 1]),
+            "peak_rss_gb": peak_rss_gb()}
+
+
+def run_child(side: str, path: Path, batches: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", side, "--csv", str(path), "--batches", str(batches)],
+                         capture_output=True, text=True, check=False)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode or not lines:
+        raise SystemExit(f"{side} child failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batches", type=int, default=150, help="timed batches per training side and round")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--child", choices=("app", "plain"), help=argparse.SUPPRESS)
+    parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = (child_app if args.child == "app" else child_plain)(args.csv, args.batches)
+        print(json.dumps(result))
+        return
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.csv"
+        write_csv(path, args.rows)
+        print(f"{args.rows:,} rows x {COLUMNS} columns, {path.stat().st_size / 1e6:.0f} MB; {args.rounds} rounds")
+        load_ratios = []
+        for r in range(args.rounds):
+            app, plain = load_round(path)
+            load_ratios.append(app / plain)
+            print(f"load round {r + 1}: app {app:.2f} s, pandas.read_csv {plain:.2f} s, ratio {app / plain:.2f}")
+        ratios, rss = [], []
+        for r in range(args.rounds):
+            app, plain = run_child("app", path, args.batches), run_child("plain", path, args.batches)
+            ratios.append(app["samples_per_s"] / plain["samples_per_s"])
+            rss.append(app["peak_rss_gb"])
+            print(f"train round {r + 1}: app {app['samples_per_s']:.0f} samples/s (peak RSS "
+                  f"{app['peak_rss_gb']:.2f} GB, {app['train_windows']:,} training windows), plain Keras + "
+                  f"timeseries_dataset_from_array {plain['samples_per_s']:.0f} samples/s (peak RSS "
+                  f"{plain['peak_rss_gb']:.2f} GB), ratio {ratios[-1]:.2f}")
+    print(f"big CSV load time app/pandas: {statistics.median(load_ratios):.2f} (goal <= {LOAD_GOAL})")
+    print(f"big CSV training peak RSS: {max(rss):.2f} GB (goal <= {RSS_GOAL_GB})")
+    print(f"big CSV training throughput app/plain: {statistics.median(ratios):.2f} (goal >= {THROUGHPUT_GOAL})")
+
+
+if __name__ == "__main__":
+    main()

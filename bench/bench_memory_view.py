@@ -1,0 +1,88 @@
+"""Memory view redraw time for a 100-step, 64-unit LSTM sample (issue 8, "Numbers it must reach").
+
+A ``MemoryView`` (offscreen, 1200x900) shows the states of an LSTM layer: h(t), c(t) and four
+gates, six 64 x 100 heat-maps under the decoded input, with a unit chosen so the input row is
+coloured by it. Each round hands it the states of a new epoch (same shapes, new values: what
+the probe brings at every epoch end while a run trains) and times what the user waits for:
+``set_states`` (images, colour ranges, token colours, saturation strip) followed by
+``repaint()`` of the view and ``processEvents()``. The first draw, which builds the maps, is
+printed on its own; the final line is the MEDIAN of the rounds, and the maximum is printed.
+
+Usage: python bench/bench_memory_view.py [--rounds 30] [--steps 100] [--units 64] [--cell LSTM]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import _common  # noqa: F401  (first: headless Qt, pyqtgraph on PySide6, the repository importable)
+import numpy as np
+
+GOAL_MS = 30.0
+
+
+def fake_states(rng: np.random.Generator, steps: int, units: int, cell: str):
+    """States of the right shapes and ranges: tanh for h and the candidate, sigmoid gates."""
+    from core.states import GATES, LayerStates, SequenceStates
+
+    def sigmoid(v):
+        return 1.0 / (1.0 + np.exp(-v))
+
+    hidden = np.tanh(rng.normal(size=(steps, units))).astype(np.float32)
+    gates = {gate: (np.tanh(rng.normal(size=(steps, units))) if gate == "candidate"
+                    else sigmoid(rng.normal(0, 3, size=(steps, units)))).astype(np.float32)
+             for gate in GATES[cell]}
+    cell_state = rng.normal(0, 1.5, size=(steps, units)).astype(np.float32) if cell == "LSTM" else None
+    layer = LayerStates("rnn_1", cell, hidden, cell_state, gates)
+    tokens = [chr(ord("a") + i % 26) for i in range(steps)]
+    return SequenceStates(steps=steps, input_tokens=tokens, layers=[layer], output=np.zeros((steps, 3), np.float32))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--units", type=int, default=64)
+    parser.add_argument("--cell", default="LSTM", choices=("SimpleRNN", "LSTM", "GRU"))
+    args = parser.parse_args(argv)
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from desktop_app.memory.memory_view import MemoryView
+
+    rng = np.random.default_rng(0)
+    view = MemoryView()
+    view.resize(1200, 900)
+    view.show()
+    app.processEvents()
+
+    start = time.perf_counter()
+    view.set_states(fake_states(rng, args.steps, args.units, args.cell))
+    view.select_unit("hidden", 5)
+    view.repaint()
+    app.processEvents()
+    first_ms = (time.perf_counter() - start) * 1000
+    print(f"{args.cell}, {args.steps} steps x {args.units} units, {len(view.maps.maps)} maps: "
+          f"first draw (builds the maps) {first_ms:.1f} ms", flush=True)
+
+    times = []
+    for round_number in range(1, args.rounds + 1):
+        states = fake_states(rng, args.steps, args.units, args.cell)
+        start = time.perf_counter()
+        view.set_states(states)
+        view.repaint()
+        app.processEvents()
+        elapsed = (time.perf_counter() - start) * 1000
+        times.append(elapsed)
+        print(f"round {round_number:3d}: {elapsed:6.1f} ms", flush=True)
+    assert np.allclose(view.maps.maps["hidden"].image_data(), states.layers[0].hidden.T)
+    print(f"median {statistics.median(times):.1f} ms, max {max(times):.1f} ms over {len(times)} rounds")
+    print(f"memory view redraw: {statistics.median(times):.1f} ms (goal <= {GOAL_MS:g})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""How strongly each output depends on each earlier input: C[t_out, t_in] = ||d y(t_out) / d x(t_in)||.
+
+The measure of "Visualizing memorization in RNNs" (Madsen, Distill 2019): the norm of the
+Jacobian block of the output at t_out (all its classes or values) with respect to the input at
+t_in (all its features). Token inputs are differentiated at the embedding's output (the vector
+each token becomes); a one-to-many model's single input vector gives one column. For
+classification y is taken before the softmax (the logits): probabilities saturate at 0 and 1
+once a model is sure, and their gradients then vanish, hiding what the output depends on. For
+regression y is the (normalised) predicted values.
+
+One backward pass per output number (T_out x classes of them) would be slow; instead the sample
+is repeated into a batch with one row per output number, each row's output picks its own number,
+and a single backward pass gives every Jacobian row at once. For many-to-one that is a batch of
+a few rows; for T = 100 aligned steps of 5 classes, 500 rows, in chunks.
+
+Keras and TensorFlow are imported inside the functions: importing this module loads neither.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+import numpy as np
+
+from core import keras_compat
+from core.datasets.base import DataInfo
+from core.models import EMBEDDING_NAME, HEAD_NAME
+
+CHUNK = 512  # Jacobian rows per backward pass
+
+
+class Connectivity:
+    """C for samples of one model: build once, call per sample (the training probe calls it every epoch).
+
+    Calls run eagerly while that is quick; once one is slow (long sequences) the function is
+    compiled: tracing costs about a second and then makes each call several times faster, which
+    pays off only for calls slower than SLOW_S (a small model's eager call takes tens of ms).
+    """
+
+    SLOW_S = 0.25
+
+    def __init__(self, model, info: DataInfo) -> None:
+        self.model = model
+        self.info = info
+        names = {layer.name for layer in model.layers}
+        self.point = model.get_layer(EMBEDDING_NAME) if (
+            info.input_kind == "tokens" and EMBEDDING_NAME in names) else None
+        head = model.get_layer(HEAD_NAME) if HEAD_NAME in names else None
+        softmax = head is not None and getattr(head.activation, "__name__", "") == "softmax" and head.use_bias
+        self.head = head if softmax else None
+        self._compiled = None
+        self._traced = False
+
+    def output_shape(self, x: np.ndarray) -> tuple[int, int]:
+        """(output steps, output numbers per step) for a sample (a model may read any length)."""
+        shape = tuple(self.model.compute_output_shape((1, *np.shape(x))))[1:]
+        return (int(shape[0]) if len(shape) == 2 else 1), int(shape[-1])
+
+    def rows(self, x: np.ndarray) -> int:
+        """Backward-pass rows the sample costs (output steps x output numbers)."""
+        steps, dim = self.output_shape(x)
+        return steps * dim
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """C as (T_out, T_in): one row for many-to-one, one column for one-to-many."""
+        import tensorflow as tf
+
+        x = np.asarray(x)
+        out_steps, out_dim = self.output_shape(x)
+        rows = out_steps * out_dim
+        chunk = min(rows, CHUNK)
+        batch = tf.constant(np.repeat(x[None], chunk, axis=0))
+        squares = []
+        for start in range(0, rows, chunk):
+            count = min(chunk, rows - start)
+            mask = np.zeros((chunk, rows), dtype=np.float32)  # row i picks output number start + i
+            mask[np.arange(count), start + np.arange(count)] = 1.0
+            mask = tf.constant(mask.reshape(chunk, out_steps, out_dim))
+            squares.append(np.asarray(self._run(batch, mask))[:count])
+        per_row = np.concatenate(squares).reshape(out_steps, out_dim, -1)
+        return np.sqrt(per_row.sum(axis=1)).astype(np.float32)
+
+    def warm_up(self, x: np.ndarray, *, compile_now: bool = False) -> np.ndarray:
+        """C for ``x``, leaving the function in its steady state: compiled and traced now when
+        ``compile_now`` (many calls will follow) or when this first call shows it is slow."""
+        if compile_now and self._compiled is None:
+            self._compile()
+        result = self(x)
+        if self._compiled is not None and not self._traced:
+            result = self(x)
+        return result
+
+    def _compile(self) -> None:
+        import tensorflow as tf
+
+        self._compiled = tf.function(self._squares, reduce_retracing=True, autograph=False)
+
+    def _run(self, batch, mask):
+        if self._compiled is not None:
+            self._traced = True
+            return self._compiled(batch, mask)
+        start = time.perf_counter()
+        result = self._squares(batch, mask)
+        if time.perf_counter() - start > self.SLOW_S:
+            self._compile()
+        return result
+
+    def _squares(self, batch, mask):
+        """Per batch row: the squared gradient of its picked output number, summed over features, per input step."""
+        import tensorflow as tf
+
+        captured = []
+
+        def operation_fn(op):
+            if op is self.head:
+                return lambda x: tf.matmul(x, op.kernel) + op.bias  # the logits, before the softmax
+            if op is not self.point:
+                return op
+
+            def watch(*args, **kwargs):
+                out = op(*args, **kwargs)
+                tape.watch(out)
+                captured.append(out)
+                return out
+
+            return watch
+
+        with tf.GradientTape() as tape:
+            if self.point is None:
+                tape.watch(batch)
+            y = tf.nest.flatten(keras_compat.run_through_graph(self.model, [batch], operation_fn))[0]
+            watched = batch if self.point is None else captured[0]
+            picked = tf.reduce_sum(tf.reshape(tf.cast(y, tf.float32), tf.shape(mask)) * mask)
+        gradient = tf.cast(tape.gradient(picked, watched), tf.float32)
+        rows = tf.shape(gradient)[0]
+        if len(gradient.shape) == 2:  # one input vector (one-to-many): a single "step"
+            return tf.reduce_sum(tf.square(gradient), axis=-1, keepdims=True)
+        return tf.reduce_sum(tf.square(tf.reshape(gradient, (rows, tf.shape(gradient)[1], -1))), axis=-1)
+
+
+# The last few models' Connectivity, so that explaining one sample after another with the same
+# model (the Memory view) reuses its compiled function. It keeps those models alive: a few.
+_RECENT: OrderedDict[tuple[int, str], Connectivity] = OrderedDict()
+_RECENT_SIZE = 6
+_RECENT_LOCK = threading.Lock()
+
+
+def connectivity(model, info: DataInfo, x: np.ndarray) -> np.ndarray:
+    """C[t_out, t_in] = ||d y(t_out) / d x(t_in)|| for one sample ``x`` (no batch axis)."""
+    from core.states import model_input
+
+    key = (id(model), info.input_kind)
+    with _RECENT_LOCK:
+        found = _RECENT.get(key)
+        if found is None or found.model is not model:
+            found = _RECENT[key] = Connectivity(model, info)
+        _RECENT.move_to_end(key)
+        while len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+    return found(model_input(model, info, x))

@@ -1,0 +1,109 @@
+"""What the training process looks at after an epoch, besides the gradient flow, within a time budget.
+
+- The probe sample (the first validation sample, or the first training sample without any):
+  its states (``core.states``), so the Memory view shows the memory form epoch by epoch, and
+  its connectivity (``core.connectivity``).
+- The weight health (``core.weight_health``): the spectral radius of every w_R gate block and
+  histograms of the weights and of the probe batch's gradients (from the gradient-flow pass).
+
+Looking costs a few ms for a small model (the states are one numpy pass over one sequence, the
+radius an eigenvalue problem per gate block) and tens of ms for two layers of 64 units: too much
+to pay after every epoch of a run whose epochs take half a second. So looking has a budget:
+
+- the first epoch always looks (it pays for tracing the training step anyway); the connectivity
+  warms up there, compiled for a run of COMPILE_FROM_EPOCHS epochs or more;
+- the second epoch always looks too, and measures what a look costs;
+- a later epoch looks when the last look's cost fits in what is left of BUDGET of the training
+  time (batches and validation) of the epochs since the first: with the connectivity if that
+  fits too, else without it; else not at all, and the history has a gap at that epoch. A look
+  that costs under CHEAP_S always happens.
+
+So a small teaching model shows its memory after every epoch (and its connectivity every few),
+while a heavy model's run gets a look every few epochs and trains about 1 % slower. A model with
+more than MAX_ROWS output numbers never gets the connectivity here (``main.py explain`` and the
+Memory view compute it on demand).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from core.datasets.base import DataInfo
+
+BUDGET = 0.01  # share of the training time looking may take
+CHEAP_S = 0.005  # a look this quick happens after every epoch anyway (a small teaching model)
+COMPILE_FROM_EPOCHS = 10  # compile the connectivity for runs this long: tracing pays off
+# Above this many output numbers (steps x classes: a character model over 100 steps) one
+# connectivity takes seconds.
+MAX_ROWS = 1024
+DIGITS = 4  # significant digits of the probe's numbers (the view shows colours and 3 digits)
+
+
+class EpochProbe:
+    def __init__(self, model, info: DataInfo, sample: np.ndarray | None, names: list[tuple[str, str]]) -> None:
+        from core.connectivity import Connectivity
+
+        self.model = model
+        self.info = info
+        self.sample = sample
+        self.names = names
+        self.connectivity = None
+        if sample is not None:
+            connectivity = Connectivity(model, info)
+            if connectivity.rows(sample) <= MAX_ROWS:
+                self.connectivity = connectivity
+        self.looked = False
+        self.training_s = 0.0  # training time of the epochs after the first
+        self.spent_s = 0.0
+        self.light_cost_s = 0.0  # the last look's cost without the connectivity
+        self.connectivity_cost_s = 0.0  # the last connectivity's cost (0 until one is measured)
+
+    def look(self, epoch: int, epochs: int, epoch_s: float, gradients) -> tuple[dict | None, dict | None]:
+        """(the probe sample's SequenceStates.to_dict() or None, the weight health) at this epoch's
+        end, or (None, None) when the budget says skip. ``epoch_s``: what this epoch's training
+        took (its batches and validation, without pauses and without the looking of epoch ends)."""
+        if not self.looked:
+            self.looked = True
+            return self._look(gradients, connectivity="warm-up", epochs=epochs)
+        self.training_s += epoch_s
+        allowed = max(BUDGET * self.training_s - self.spent_s, CHEAP_S)
+        if self.light_cost_s + self.connectivity_cost_s <= allowed:
+            return self._look(gradients, connectivity="yes")
+        if self.light_cost_s <= allowed:
+            return self._look(gradients, connectivity="no")
+        return None, None
+
+    def _look(self, gradients, *, connectivity: str, epochs: int = 0) -> tuple[dict | None, dict]:
+        """connectivity: "warm-up" (the first look: not counted), "yes" or "no"."""
+        from core.states import sequence_states
+        from core.weight_health import epoch_health
+
+        start = time.perf_counter()
+        # Each weight read once: a variable read is an eager TensorFlow op (~0.1 ms and more).
+        values = {id(v): np.asarray(v) for v in self.model.trainable_variables}
+
+        def read(variable) -> np.ndarray:
+            found = values.get(id(variable))
+            return found if found is not None else np.asarray(variable)
+
+        health = epoch_health(self.model, self.names, gradients, read)
+        states = sequence_states(self.model, self.info, self.sample, read=read) if self.sample is not None else None
+        light = time.perf_counter() - start
+        if states is not None and self.connectivity is not None and connectivity != "no":
+            middle = time.perf_counter()
+            if connectivity == "warm-up":
+                states.connectivity = self.connectivity.warm_up(
+                    self.sample, compile_now=epochs >= COMPILE_FROM_EPOCHS)
+            else:
+                states.connectivity = self.connectivity(self.sample)
+                self.connectivity_cost_s = time.perf_counter() - middle
+        end = time.perf_counter()
+        probe = states.to_dict(DIGITS) if states is not None else None
+        # The first look pays first-call costs (with the first epoch's tracing): the second epoch
+        # always looks, and measures what a look costs from then on.
+        if connectivity != "warm-up":
+            self.light_cost_s = light + time.perf_counter() - end
+            self.spent_s += time.perf_counter() - start
+        return probe, health

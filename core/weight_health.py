@@ -1,0 +1,150 @@
+"""Weight health per epoch: the spectral radius of each recurrent kernel and histograms per layer.
+
+The lecture's rule for a linear recurrence h(t) = w_R h(t-1): repeated multiplication by w_R
+shrinks a signal when its spectral radius (largest |eigenvalue|) is below 1 and blows it up
+above 1, so the gradient through time vanishes or explodes. A nonlinear cell only roughly
+follows it, but the radius over epochs shows which side a layer drifts to. LSTM and GRU get one
+radius per gate block of w_R (input, forget, candidate, output; update, reset, candidate);
+SimpleRNN one, under "w_R".
+
+Histograms have BINS equal bins over [-m, m], m the largest |value| of that layer at that epoch
+(so each epoch's shape is visible whatever the scale), as ``{"lo", "hi", "counts"}``; values
+that are not finite are counted apart under "nonfinite". Gradients are those of the loss on the
+probe batch at the epoch's end (the gradient-flow pass, so they cost nothing extra).
+
+Layer keys are those of the gradient norms ("rnn_1", "rnn_1/forward", "head").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+BINS = 30
+_GATE_BLOCKS = {
+    "LSTMCell": ("input", "forget", "candidate", "output"),
+    "GRUCell": ("update", "reset", "candidate"),
+    "SimpleRNNCell": ("w_R",),
+}
+
+
+def spectral_radius(matrix: np.ndarray) -> float:
+    """The largest |eigenvalue| of a square matrix (NaN when it holds NaN or infinities)."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"expected a square matrix, received shape {matrix.shape}")
+    if matrix.size == 0:
+        return 0.0
+    if not np.all(np.isfinite(matrix)):
+        return float("nan")
+    return float(np.max(np.abs(np.linalg.eigvals(matrix))))
+
+
+def recurrent_blocks(model, read: Callable[[Any], np.ndarray] = np.asarray) -> dict[str, dict[str, np.ndarray]]:
+    """Layer key -> gate block -> that block of w_R (units x units), for every recurrent layer."""
+    import keras
+
+    blocks: dict[str, dict[str, np.ndarray]] = {}
+
+    def add(layer, key: str) -> None:
+        cell = getattr(layer, "cell", None)
+        names = _GATE_BLOCKS.get(type(cell).__name__)
+        if names is None:
+            return
+        kernel = np.asarray(read(cell.recurrent_kernel))
+        blocks[key] = dict(zip(names, np.split(kernel, len(names), axis=1)))
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            add(layer.forward_layer, f"{layer.name}/forward")
+            add(layer.backward_layer, f"{layer.name}/backward")
+        else:
+            add(layer, layer.name)
+    return blocks
+
+
+def spectral_radii(model, read: Callable[[Any], np.ndarray] = np.asarray) -> dict[str, dict[str, float]]:
+    """Layer key -> gate block -> spectral radius of that block of w_R."""
+    return {key: {name: spectral_radius(block) for name, block in parts.items()}
+            for key, parts in recurrent_blocks(model, read).items()}
+
+
+def histogram(values: Iterable[np.ndarray], bins: int = BINS) -> dict[str, Any]:
+    """Counts of all the values in ``bins`` equal bins over [-m, m], m = the largest |finite value|."""
+    flat = np.concatenate([np.asarray(v, dtype=np.float64).reshape(-1) for v in values] or [np.zeros(0)])
+    finite = flat[np.isfinite(flat)]
+    m = float(np.max(np.abs(finite))) if finite.size else 0.0
+    if m == 0.0:
+        m = 1.0  # all zeros (or none): one centred spike rather than a degenerate range
+    counts, _ = np.histogram(finite, bins=bins, range=(-m, m))
+    result: dict[str, Any] = {"lo": -m, "hi": m, "counts": counts.astype(int).tolist()}
+    if finite.size != flat.size:
+        result["nonfinite"] = int(flat.size - finite.size)
+    return result
+
+
+def layer_histograms(names: Sequence[tuple[str, str]], arrays: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """One histogram per layer key, over all of that layer's arrays (names: (layer key, weight) per array)."""
+    grouped: dict[str, list[np.ndarray]] = {}
+    for (layer, _), array in zip(names, arrays):
+        if array is None:
+            continue
+        grouped.setdefault(layer, []).append(np.asarray(array))
+    return {layer: histogram(parts) for layer, parts in grouped.items()}
+
+
+def epoch_health(model, names: Sequence[tuple[str, str]], gradients: Sequence[Any] | None,
+                 read: Callable[[Any], np.ndarray] = np.asarray) -> dict[str, Any]:
+    """What EpochEnd.health carries: spectral radii and histograms of weights (and gradients, if given).
+
+    ``names`` is (layer key, weight name) per trainable variable, in ``model.trainable_variables`` order.
+    """
+    weights = [read(v) for v in model.trainable_variables]
+    health: dict[str, Any] = {
+        "spectral_radius": spectral_radii(model, read),
+        "weight_histograms": layer_histograms(names, weights),
+        "gradient_histograms": {},
+    }
+    if gradients is not None:
+        health["gradient_histograms"] = layer_histograms(names, [_dense(g) for g in gradients])
+    return health
+
+
+def _dense(gradient) -> np.ndarray | None:
+    if gradient is None:
+        return None
+    if hasattr(gradient, "indices"):  # IndexedSlices (an embedding's gradient): its rows are the values
+        return np.asarray(gradient.values)
+    return np.asarray(gradient)
+
+
+def check_histogram(value: Any, where: str) -> dict[str, Any]:
+    """A histogram read back from a file, or a ValueError naming ``where``."""
+    ok = (isinstance(value, dict) and all(isinstance(value.get(k), (int, float)) and not isinstance(value.get(k), bool)
+                                          for k in ("lo", "hi"))
+          and isinstance(value.get("counts"), list)
+          and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in value["counts"]))
+    if not ok:
+        raise ValueError(f"{where}: expected {{\"lo\", \"hi\", \"counts\"}}, received {value!r:.80}")
+    return {k: value[k] for k in ("lo", "hi", "counts", "nonfinite") if k in value}
+
+
+def radius_lines(spectral: dict[str, dict[str, list[float]]]) -> list[str]:
+    """The per-epoch spectral radius as text lines for `main.py inspect` (empty without data)."""
+    if not any(spectral.values()):
+        return []
+    lines = ["", "Spectral radius of w_R per epoch (largest |eigenvalue|; the lecture's rule for a linear "
+             "recurrence: below 1 a signal fades over the steps, above 1 it can explode)"]
+    for layer, blocks in spectral.items():
+        for block, values in blocks.items():
+            label = layer if block == "w_R" else f"{layer} {block}"
+            shown = ", ".join("-" if v is None or not np.isfinite(v) else f"{v:.3g}" for v in values[-12:])
+            more = "... " if len(values) > 12 else ""
+            last = values[-1] if values else None
+            side = ""
+            if last is not None and np.isfinite(last):
+                side = "  (above 1)" if last > 1 else "  (below 1)"
+            lines.append(f"  {label:<24} {more}{shown}{side}")
+    return lines

@@ -1,0 +1,44 @@
+"""Closing the window while a run trains: one behaviour, whatever started the close.
+
+Ctrl+Q, File > Quit and the window's close button all end in ``MainWindow.closeEvent``, which
+asks ``confirm_quit_while_training`` first when a run is training. The run is paused before the
+question appears, so nothing trains on behind the dialog, and the one question names the run and
+whatever else is unsaved: "Stop and quit" ends the run and closes without asking again,
+"Resume" (or Escape) goes on training as if nothing happened.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desktop_app import dialogs
+
+
+def describe(window: Any) -> str:
+    """The question's text: the running run and anything unsaved, by name."""
+    session = window.session
+    record = session.active_record()
+    run = f"Run {record.label}" if record is not None else "A run"
+    state = session.state()
+    if state == "stopping":
+        text = f"{run} is stopping after its current batch."
+    else:
+        text = f"{run} is training; it is paused while you decide."
+    unsaved = window.document.unsaved_work()
+    if unsaved:
+        text += f" Also not saved: {unsaved}."
+    return text
+
+
+def confirm_quit_while_training(window: Any) -> bool:
+    """Pause the run, ask once; True to stop and quit, False (the run resumes) to stay."""
+    session = window.session
+    was_running = session.state() in ("running", "preparing")
+    if was_running:
+        session.pause()
+    answer = dialogs.ask_quit_while_training(window, describe(window))
+    if answer == "quit":
+        return True
+    if was_running and session.is_training():
+        session.resume()
+    return False

@@ -1,0 +1,198 @@
+"""Smoke test of the one-folder app that `make bundle` builds (`make bundle-smoke`).
+
+    python3 scripts/bundle_smoke.py [build/dist/rnn-lab]
+
+With nothing but the bundle (no virtual environment, no source tree on the path) it checks that
+
+1. the window opens (offscreen) and reports that it is shown, ``--rounds`` times; the time from
+   starting the executable to the window being painted is the bundle's start time;
+2. the frozen command line trains the cooking example for two epochs and writes the bundle;
+3. the frozen command line exports that model to ONNX, which starts a child process of the
+   frozen executable (multiprocessing's spawn) and checks the file with onnxruntime;
+4. where Xvfb and xdotool are installed: the frozen window on a real X server trains a tiny
+   cooking project in its training process (F5, the same spawn route with the events and
+   pipes of core.runner), then quits on Ctrl+Q (the unsaved model discarded with Alt+D);
+
+each with exit code 0 and no traceback on stderr. The settings and logs go to a temporary
+home, never the user's. Prints the folder's size and the start times; exits 1 on the first
+failure, naming the step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "resources" / "examples" / "cooking.json"
+SHOWN = "RNN_LAB_WINDOW_SHOWN"
+
+
+class SmokeTestError(Exception):
+    pass
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    """The user's environment without Python's (a frozen app must need none) and with a scratch home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "QT_", "RNN_LAB_"))}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "config"), XDG_STATE_HOME=str(home / "state"),
+               XDG_DATA_HOME=str(home / "data"), XDG_CACHE_HOME=str(home / "cache"), QT_QPA_PLATFORM="offscreen")
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p)
+    return env
+
+
+def run(step: str, command: list[str], env: dict[str, str], cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+    started = time.monotonic()
+    try:
+        result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise SmokeTestError(f"{step}: no exit within {timeout:.0f} s") from None
+    took = time.monotonic() - started
+    if result.returncode != 0 or "Traceback" in result.stderr:
+        raise SmokeTestError(f"{step}: exit code {result.returncode} after {took:.1f} s\n--- stdout\n"
+                           f"{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}")
+    print(f"ok   {step} ({took:.1f} s)", flush=True)
+    return result
+
+
+def window_start_s(executable: Path, env: dict[str, str], cwd: Path) -> float:
+    """Seconds from starting the executable to its window being shown and painted."""
+    env = {**env, "RNN_LAB_QUIT_WHEN_SHOWN": "1"}
+    started = time.time()
+    result = run("window opens offscreen", [str(executable)], env, cwd, timeout=180)
+    lines = [line for line in result.stdout.splitlines() if line.startswith(SHOWN)]
+    if not lines:
+        raise SmokeTestError(f"window opens offscreen: no {SHOWN} line on stdout:\n{result.stdout[-2000:]}")
+    return float(lines[-1].split()[1]) - started
+
+
+def window_trains_under_x(executable: Path, env: dict[str, str], work: Path) -> str:
+    """The frozen window trains in its training process and quits on Ctrl+Q (see the module docstring)."""
+    xvfb, xdotool = shutil.which("Xvfb"), shutil.which("xdotool")
+    if not (sys.platform.startswith("linux") and xvfb and xdotool):
+        return "skipped: Xvfb and xdotool are not installed"
+    project = json.loads(EXAMPLE.read_text())
+    project["dataset"]["params"]["samples"] = 64
+    project["model"]["units"] = 4
+    project["training"].update(epochs=2, batch_size=16)
+    path = work / "tiny-cooking.json"
+    path.write_text(json.dumps(project))
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                              pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        display = ":" + pipe.readline().strip()
+    x_env = {k: v for k, v in env.items() if k != "QT_QPA_PLATFORM"}
+    x_env.update(DISPLAY=display, RNN_LAB_REPORT_SHOWN="1")
+
+    def xdo(*args: str) -> str:
+        return subprocess.run([xdotool, *args], env=x_env, capture_output=True, text=True, timeout=30).stdout.strip()
+
+    def press(window: str, keys: str, at: tuple[int, int]) -> None:
+        # No window manager: focus comes from a click on a spot that reacts to none (the loss plot).
+        xdo("mousemove", "--window", window, str(at[0]), str(at[1]), "click", "1")
+        xdo("windowfocus", window)
+        xdo("key", keys)
+
+    def find(pattern: str) -> str:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = xdo("search", "--onlyvisible", "--name", pattern).split()
+            if found:
+                return found[0]
+            time.sleep(0.2)
+        raise SmokeTestError(f"frozen window under X: no window titled {pattern!r}")
+
+    app = subprocess.Popen([str(executable), str(path)], env=x_env, cwd=work, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line.strip()) for line in app.stdout], daemon=True).start()
+
+    def wait_for(prefix: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if line.startswith(prefix):
+                return line
+        raise SmokeTestError(f"frozen window under X: it never printed {prefix}")
+
+    started = time.monotonic()
+    try:
+        wait_for("RNN_LAB_TENSORFLOW_READY", 180)
+        window = find("^Cooking schedule")  # WM_NAME: the title without Qt's " — RNN Lab"
+        press(window, "F5", (800, 300))
+        ended = wait_for("RNN_LAB_RUN_ENDED", 300)
+        if ended.split()[1] != "completed":
+            raise SmokeTestError(f"frozen window under X: the run ended {ended}")
+        press(window, "ctrl+q", (800, 300))
+        press(find("^Unsaved changes"), "alt+d", (150, 20))
+        code = app.wait(timeout=60)
+        if code != 0:
+            raise SmokeTestError(f"frozen window under X: exit code {code}\n{app.stderr.read()[-3000:]}")
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"ok   frozen window trains in its training process and quits on Ctrl+Q "
+          f"({time.monotonic() - started:.1f} s)", flush=True)
+    return "passed"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("bundle", nargs="?", type=Path, default=ROOT / "build" / "dist" / "rnn-lab",
+                        help="the app folder (default: build/dist/rnn-lab)")
+    parser.add_argument("--rounds", type=int, default=3, help="window starts to time (default 3)")
+    args = parser.parse_args(argv)
+    executable = (args.bundle / ("rnn-lab.exe" if os.name == "nt" else "rnn-lab")).absolute()
+    if not executable.is_file():
+        print(f"{executable}: not built; run `make bundle` first", file=sys.stderr)
+        return 1
+    size = folder_size(args.bundle)
+    print(f"bundle {args.bundle}: {size / 2**20:.0f} MiB", flush=True)
+    with tempfile.TemporaryDirectory(prefix="rnnlab-smoke-") as tmp:
+        work = Path(tmp)
+        env = clean_env(work / "home")
+        try:
+            starts = [window_start_s(executable, env, work) for _ in range(max(1, args.rounds))]
+            model = work / "cooking.rnnlab"
+            trained = run("frozen CLI trains the cooking example", [
+                str(executable), "train", str(EXAMPLE), "--set", "training.epochs=2",
+                "--set", "dataset.params.samples=200", "--out", str(model), "--json"], env, work, timeout=600)
+            summary = json.loads(trained.stdout.strip().splitlines()[-1])
+            if summary.get("epochs_run") != 2 or not model.is_file():
+                raise SmokeTestError(f"frozen CLI trains the cooking example: unexpected result {summary}")
+            run("frozen CLI exports ONNX through a child process", [
+                str(executable), "export", str(model), str(work / "cooking.onnx")], env, work, timeout=600)
+            under_x = window_trains_under_x(executable, env, work)
+        except SmokeTestError as exc:
+            print(f"FAIL {exc}", file=sys.stderr)
+            return 1
+    print(f"window start: first {starts[0]:.1f} s, median {statistics.median(starts):.1f} s of {len(starts)}; "
+          f"val_accuracy after 2 epochs {summary.get('val_accuracy')}; window training under X: {under_x}")
+    print(f"bundle_smoke: passed; size {size / 2**20:.0f} MiB, start {statistics.median(starts):.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

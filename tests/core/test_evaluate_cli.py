@@ -1,0 +1,105 @@
+"""``main.py evaluate``: the JSON shape, the human table, the test split and its errors."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+
+from core.cli import main
+
+keras = pytest.importorskip("keras")
+
+SINE = {
+    "name": "tiny sine",
+    "dataset": {"task": "sine", "params": {"points": 240, "window": 12, "components": 1},
+                "validation_split": 0.2, "test_split": 0.15},
+    "model": {"cell": "GRU", "io_mode": "many_to_one", "units": 8},
+    "training": {"epochs": 2, "batch_size": 32, "learning_rate": 0.01},
+}
+COOKING = {
+    "name": "tiny cooking",
+    "dataset": {"task": "cooking", "params": {"days": 5, "samples": 80}, "validation_split": 0.25},
+    "model": {"cell": "LSTM", "io_mode": "many_to_many", "units": 8},
+    "training": {"epochs": 2, "batch_size": 16, "learning_rate": 0.02},
+}
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("evaluate")
+    made = {}
+    for name, project in (("sine", SINE), ("cooking", COOKING)):
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(project))
+        bundle = folder / f"{name}.rnnlab"
+        code, _, err = _run(["train", str(path), "--out", str(bundle)])
+        assert code == 0, err
+        made[name] = bundle
+    return made
+
+
+def test_evaluate_json_for_a_series(bundles):
+    code, out, err = _run(["evaluate", str(bundles["sine"]), "--json"])
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["split"] == "val" and result["n"] > 0
+    assert {"rmse", "mae", "mape", "r2"} <= set(result["metrics"])
+    assert {"persistence", "mean"} <= set(result["baselines"])
+    assert set(result["baselines"]["persistence"]) >= {"rmse", "mae", "mape", "r2"}
+    best = result["baselines"][result["best_baseline"]]["rmse"]
+    assert result["skill"] == pytest.approx(1 - result["metrics"]["rmse"] / best)
+
+
+def test_evaluate_the_test_split_reports_it_separately(bundles):
+    _, val_out, _ = _run(["evaluate", str(bundles["sine"]), "--json"])
+    code, out, err = _run(["evaluate", str(bundles["sine"]), "--split", "test", "--json"])
+    assert code == 0, err
+    test, val = json.loads(out.strip().splitlines()[-1]), json.loads(val_out.strip().splitlines()[-1])
+    assert test["split"] == "test" and test["n"] > 0
+    assert test["metrics"]["rmse"] != val["metrics"]["rmse"]
+
+
+def test_evaluate_human_table_marks_the_best_baseline(bundles):
+    code, out, err = _run(["evaluate", str(bundles["sine"]), "--season", "12"])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert any(line.startswith("Model") and "RMSE" not in line for line in lines)
+    assert sum(line.split("  ")[0].endswith(" *") for line in lines) == 1
+    assert "Seasonal naive (season 12 rows)" in out
+    assert any(line.startswith("Skill ") for line in lines)
+
+
+def test_evaluate_json_for_classes(bundles):
+    code, out, err = _run(["evaluate", str(bundles["cooking"]), "--json"])
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert {"accuracy", "macro_f1", "per_class", "confusion"} <= set(result["metrics"])
+    assert {"majority", "previous_step"} <= set(result["baselines"])
+    assert len(result["metrics"]["confusion"]) == 3
+    assert set(result["metrics"]["per_class"]["pizza"]) == {"precision", "recall", "f1", "support"}
+    code, out, _ = _run(["evaluate", str(bundles["cooking"])])
+    assert "Confusion matrix" in out and "Majority class" in out
+
+
+@pytest.mark.parametrize("argv, code, expected", [
+    (["evaluate", "{cooking}", "--split", "test"], 1, "There is no test part: set dataset.test_split"),
+    (["evaluate", "{cooking}", "--split", "train"], 2, "invalid choice: 'train'"),
+    (["evaluate", "{cooking}", "--season", "1"], 2, "expected a whole number of rows >= 2"),
+    (["evaluate", "{folder}/missing.rnnlab"], 1, "missing.rnnlab"),
+])
+def test_evaluate_errors_are_one_line(bundles, argv, code, expected):
+    names = {"cooking": str(bundles["cooking"]), "folder": str(bundles["cooking"].parent)}
+    status, out, err = _run([arg.format(**names) for arg in argv])
+    assert status == code
+    assert out == "" and err.startswith("error: ") and err.count("\n") == 1, err
+    assert expected in err

@@ -1,0 +1,172 @@
+"""Weight health (spectral radius of w_R, histograms) and the per-epoch probe, recorded with the History."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from core.history import History
+from core.models import build_model
+from core.specs import ModelSpec
+from core.training import train
+from core.weight_health import histogram, recurrent_blocks, spectral_radii, spectral_radius
+
+
+def test_spectral_radius_of_known_matrices():
+    angle = 0.3
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    assert spectral_radius(0.5 * rotation) == pytest.approx(0.5)  # complex eigenvalues 0.5 e^{±0.3i}
+    assert spectral_radius(np.diag([2.0, -3.0])) == pytest.approx(3.0)
+    assert spectral_radius(np.array([[0.0, 1.0], [0.0, 0.0]])) == 0.0  # nilpotent: norm 1, radius 0
+    assert math.isnan(spectral_radius(np.array([[np.nan]])))
+    with pytest.raises(ValueError, match="square"):
+        spectral_radius(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("cell, blocks", [
+    ("SimpleRNN", ["w_R"]),
+    ("LSTM", ["input", "forget", "candidate", "output"]),
+    ("GRU", ["update", "reset", "candidate"]),
+])
+def test_each_gate_block_of_w_r_gets_its_own_radius(tiny_data, cell, blocks):
+    data = tiny_data("many_to_one", n=4, n_val=2)
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelSpec(cell=cell, io_mode="many_to_one", units=3, bidirectional=True), data.info)
+    forward = model.get_layer("rnn_1").forward_layer.cell
+    kernel = np.zeros((3, 3 * len(blocks)), dtype=np.float32)
+    for i in range(len(blocks)):
+        kernel[:, 3 * i:3 * (i + 1)] = np.diag([0.1 * (i + 1), -0.2 * (i + 1), 0.0])
+    forward.recurrent_kernel.assign(kernel)
+    radii = spectral_radii(model)
+    assert set(radii) == {"rnn_1/forward", "rnn_1/backward"}
+    assert list(radii["rnn_1/forward"]) == blocks
+    for i, block in enumerate(blocks):
+        assert radii["rnn_1/forward"][block] == pytest.approx(0.2 * (i + 1))
+    backward = recurrent_blocks(model)["rnn_1/backward"]
+    assert all(m.shape == (3, 3) for m in backward.values())
+
+
+def test_histogram_counts_every_value_in_symmetric_bins():
+    values = [np.array([-2.0, -1.0, 0.0, 0.5, 2.0]), np.array([[np.nan, np.inf]])]
+    h = histogram(values, bins=4)
+    assert (h["lo"], h["hi"]) == (-2.0, 2.0)
+    assert h["counts"] == [1, 1, 2, 1] and h["nonfinite"] == 2  # bins [-2,-1) [-1,0) [0,1) [1,2]
+    zeros = histogram([np.zeros(7)], bins=3)
+    assert zeros["counts"] == [0, 7, 0]  # dead gradients: one spike at 0
+
+
+def _probe(steps: int, units: int) -> dict:
+    hidden = np.zeros((steps, units)).tolist()
+    return {"steps": steps, "input": ["a"] * steps, "output": [[0.5, 0.5]] * steps,
+            "layers": [{"name": "rnn_1", "cell": "SimpleRNN", "hidden": hidden, "gates": {}}]}
+
+
+def test_probes_kept_span_the_whole_run_in_bounded_number():
+    history = History()
+    for epoch in range(1, 101):
+        history.add_probe(epoch, _probe(5, 2))
+        assert len(history.probes) <= History.MAX_PROBES
+    kept = sorted(history.probes)
+    assert kept[0] == 1 and kept[-1] == 100
+    strides = set(np.diff(kept[:-1]))
+    assert len(strides) == 1 and strides.pop() in (4, 8)  # evenly spaced, a power of two apart
+    big = History()
+    for epoch in range(1, 11):
+        big.add_probe(epoch, _probe(500, 1000))  # 500k numbers each: only the first and newest stay
+    assert sorted(big.probes) == [1, 10]
+
+
+@pytest.fixture
+def look_every_epoch(monkeypatch):
+    """Looking inside after every epoch, whatever it costs (the budget depends on timing)."""
+    import core.epoch_probe as epoch_probe
+
+    monkeypatch.setattr(epoch_probe, "BUDGET", 1e9)
+
+
+def test_history_round_trip_and_old_histories(tiny_data, Recorder, project, look_every_epoch):
+    data = tiny_data("many_to_many")
+    recorder = Recorder()
+    result = train(project("many_to_many", cell="LSTM", training={"epochs": 2}), data, listener=recorder)
+    history = result.history
+    for event in recorder.epochs:
+        assert set(event.health) == {"spectral_radius", "weight_histograms", "gradient_histograms"}
+        assert set(event.health["gradient_histograms"]) == {"rnn_1", "head"}
+        assert event.probe["steps"] == data.x_val.shape[1]
+        assert "connectivity" in event.probe
+    assert all(len(v) == 2 for v in history.spectral_radius["rnn_1"].values())
+    assert sorted(history.probes) == [1, 2]
+    text = json.dumps(history.to_dict())
+    back = History.from_dict(json.loads(text))
+    assert back.to_dict() == history.to_dict()
+    old = {k: v for k, v in json.loads(text).items()
+           if k not in ("spectral_radius", "weight_histograms", "gradient_histograms", "probes")}
+    assert History.from_dict(old).probes == {} and History.from_dict(old).spectral_radius == {}
+    broken = json.loads(text)
+    broken["gradient_histograms"][1]["head"] = {"lo": -1, "hi": 1, "counts": [1, -2]}
+    with pytest.raises(ValueError, match=r"gradient_histograms\[1\].head"):
+        History.from_dict(broken)
+    broken = json.loads(text)
+    broken["probes"][0]["states"]["layers"][0]["hidden"] = "lots"
+    with pytest.raises(ValueError, match=r"probes\[0\].states: layers\[0\].hidden"):
+        History.from_dict(broken)
+
+
+def test_recorded_weights_and_gradients_are_the_models(tiny_data, project, look_every_epoch):
+    """The last epoch's histograms describe the final weights and the probe batch's gradients."""
+    data = tiny_data("many_to_one", n=40, n_val=16)
+    result = train(project("many_to_one", cell="GRU", units=5, training={"epochs": 2}), data)
+    model = result.model
+    layer = model.get_layer("rnn_1")
+    weights = np.concatenate([np.ravel(w) for w in layer.get_weights()])
+    recorded = result.history.weight_histograms[-1]["rnn_1"]
+    assert recorded["hi"] == pytest.approx(np.max(np.abs(weights)))
+    assert sum(recorded["counts"]) == weights.size
+    x, y = tf.constant(data.x_val), tf.constant(data.y_val)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, model(x)))
+    gradients = tape.gradient(loss, layer.trainable_weights)
+    largest = max(float(np.max(np.abs(g))) for g in gradients)
+    assert result.history.gradient_histograms[-1]["rnn_1"]["hi"] == pytest.approx(largest, rel=1e-4)
+    assert result.history.spectral_radius["rnn_1"]["update"][-1] == pytest.approx(
+        spectral_radius(np.asarray(layer.cell.recurrent_kernel)[:, :5]))
+
+
+def test_looking_inside_keeps_to_its_time_budget(tiny_data):
+    from core.epoch_probe import EpochProbe
+
+    data = tiny_data("many_to_many", n=4, n_val=2)
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelSpec(cell="GRU", io_mode="many_to_many", units=3), data.info)
+    probe = EpochProbe(model, data.info, data.x_val[0], [])
+    states, health = probe.look(1, 10, 1.0, None)  # the first epoch always looks and warms up
+    assert "connectivity" in states and health["spectral_radius"]["rnn_1"].keys() == {"update", "reset", "candidate"}
+    # Budget: 1 % of the training time of the epochs after the first.
+    probe.spent_s, probe.light_cost_s, probe.connectivity_cost_s = 0.0, 0.005, 0.5
+    states, health = probe.look(2, 10, 1.0, None)  # 10 ms allowed: the states fit, the connectivity not
+    assert states is not None and "connectivity" not in states and health is not None
+    probe.spent_s, probe.light_cost_s = 0.009, 0.006
+    assert probe.look(3, 10, 0.1, None) == (None, None)  # 11 ms allowed, 9 spent: 6 ms do not fit
+    probe.spent_s, probe.light_cost_s, probe.connectivity_cost_s = 0.009, 0.002, 0.002
+    states, _ = probe.look(4, 10, 0.0, None)  # ... but a look under 5 ms always happens
+    assert "connectivity" in states
+    probe.spent_s, probe.light_cost_s, probe.connectivity_cost_s = 0.009, 0.006, 0.5
+    states, _ = probe.look(5, 10, 60.0, None)  # a minute later there is time for everything
+    assert "connectivity" in states
+
+
+def test_skipped_epochs_leave_gaps_in_the_history():
+    history = History()
+    health = {"spectral_radius": {"rnn_1": {"w_R": 0.9}}, "weight_histograms": {"rnn_1": histogram([np.ones(3)])},
+              "gradient_histograms": {}}
+    for value in (health, None, health):
+        history.add_health(value)
+    assert history.spectral_radius["rnn_1"]["w_R"][0] == 0.9 and math.isnan(history.spectral_radius["rnn_1"]["w_R"][1])
+    assert [bool(h) for h in history.weight_histograms] == [True, False, True]
+    back = History.from_dict(json.loads(json.dumps(history.to_dict())))
+    assert math.isnan(back.spectral_radius["rnn_1"]["w_R"][1]) and back.weight_histograms[1] == {}
