@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from core.datasets import get_task
 from core.datasets.base import CLASSIFICATION
 from core.errors import RNNLabError
+from core.evaluation import horizon_of
 from core.specs import IO_MODE_TITLES
 from desktop_app.plots.style import style_axes
 
@@ -541,7 +542,7 @@ class PredictPanel(QtWidgets.QWidget):
         output = output.reshape(-1, n_targets) if has_time else output.reshape(1, -1)
         if target is not None:
             target = target.reshape(output.shape) if target.size == output.size else None
-        horizon = int(info.extra.get("horizon", 1) or 1)
+        horizon = horizon_of(info)  # 0 is a real horizon: the label at the window's last row
         history = info.feedback_features()
         steps_in = 0 if info.io_mode == "one_to_many" else len(x) if x is not None else info.input_shape[0]
         if info.io_mode == "many_to_many":
