@@ -90,3 +90,21 @@ def craft(folder: Path, good_keras: Path, good_bundle: Path) -> dict[str, Path]:
     huge_bundle = _write_zip(folder / "huge.rnnlab", {**members, "model.keras": _with_units(
         members["model.keras"], HUGE_UNITS)})
     return {"bomb": bomb, "huge": huge, "huge_bundle": huge_bundle}
+
+
+def good_files(folder: Path) -> dict:
+    """A good tiny .keras file and bundle (an LSTM on a short cooking task) to craft bad ones from."""
+    from core.bundles import Bundle, save_bundle
+    from core.datasets import build_dataset
+    from core.keras_files import write_keras_model
+    from core.models import build_model
+    from core.specs import DatasetSpec, ModelSpec, Project
+
+    project = Project(name="tiny", dataset=DatasetSpec(task="cooking", params={"days": 5, "samples": 40}),
+                      model=ModelSpec(cell="LSTM", io_mode="many_to_many", units=4))
+    data = build_dataset(project.dataset, project.model.io_mode)
+    model = build_model(project.model, data.info)
+    good_keras, good_bundle = folder / "good.keras", folder / "good.rnnlab"
+    write_keras_model(model, good_keras)
+    save_bundle(good_bundle, Bundle(project, model, None, data.info))
+    return {"good_keras": good_keras, "good_bundle": good_bundle, "model": model}

@@ -13,7 +13,7 @@ import time
 import zipfile
 
 import pytest
-from _crafted_archives import craft
+from _crafted_archives import craft, good_files
 from _measured_child import MB, run
 
 from core import archive, memory_estimate
@@ -28,23 +28,9 @@ keras = pytest.importorskip("keras")
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """A good tiny .keras and bundle, and the crafted files made from them."""
-    from core.bundles import Bundle, save_bundle
-    from core.datasets import build_dataset
-    from core.keras_files import write_keras_model
-    from core.models import build_model
-    from core.specs import DatasetSpec, ModelSpec, Project
-
     folder = tmp_path_factory.mktemp("limits")
-    project = Project(name="tiny", dataset=DatasetSpec(task="cooking", params={"days": 5, "samples": 40}),
-                      model=ModelSpec(cell="LSTM", io_mode="many_to_many", units=4))
-    data = build_dataset(project.dataset, project.model.io_mode)
-    model = build_model(project.model, data.info)
-    good_keras, good_bundle = folder / "good.keras", folder / "good.rnnlab"
-    write_keras_model(model, good_keras)
-    save_bundle(good_bundle, Bundle(project, model, None, data.info))
-
-    return {"folder": folder, "good_keras": good_keras, "good_bundle": good_bundle, "model": model,
-            **craft(folder, good_keras, good_bundle)}
+    good = good_files(folder)
+    return {"folder": folder, **good, **craft(folder, good["good_keras"], good["good_bundle"])}
 
 
 def test_the_crafted_files_are_what_they_claim(files):

@@ -18,7 +18,7 @@ import pytest
 
 from core.runner import ProcessTrainer
 from desktop_app import model_loader
-from tests.core._crafted_archives import craft
+from tests.core._crafted_archives import craft, good_files
 from tests.desktop_app.conftest import close_message_boxes
 
 keras = pytest.importorskip("keras")
@@ -27,22 +27,11 @@ keras = pytest.importorskip("keras")
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """A good tiny .keras file and bundle (fitting the window's default project), and the crafted ones."""
-    from core.bundles import Bundle, save_bundle
-    from core.datasets import build_dataset
-    from core.keras_files import write_keras_model
-    from core.models import build_model
-    from core.specs import DatasetSpec, ModelSpec, Project
-
     folder = tmp_path_factory.mktemp("foreign")
-    project = Project(name="tiny", dataset=DatasetSpec(task="cooking", params={"days": 5, "samples": 40}),
-                      model=ModelSpec(cell="LSTM", io_mode="many_to_many", units=4))
-    data = build_dataset(project.dataset, project.model.io_mode)
-    model = build_model(project.model, data.info)
-    good_keras, good_bundle = folder / "good.keras", folder / "good.rnnlab"
-    write_keras_model(model, good_keras)
-    save_bundle(good_bundle, Bundle(project, model, None, data.info))
-    return {"good_keras": good_keras, "good_bundle": good_bundle, "no_weights": _without_weights(good_bundle),
-            **craft(folder, good_keras, good_bundle)}
+    good = good_files(folder)
+    return {"good_keras": good["good_keras"], "good_bundle": good["good_bundle"],
+            "no_weights": _without_weights(good["good_bundle"]),
+            **craft(folder, good["good_keras"], good["good_bundle"])}
 
 
 def _without_weights(bundle: Path) -> Path:
