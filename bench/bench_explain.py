@@ -4,10 +4,11 @@ T = 100 steps, 64 units, for each cell; two models per cell: aligned many-to-man
 (C is 100 x 100, from 500 backward rows) and many-to-one with one output (C is one row). Each
 round builds fresh models from a new seed and times, per model:
 
-- cold: the first explain of the model (states + connectivity), as ``main.py explain`` does it
-  once per process (after TensorFlow has loaded and the model is built);
+- cold: the first explain of the model (states + connectivity, whose function is traced then:
+  a sequence this long is compiled from its first call), as ``main.py explain`` does it once per
+  process (after TensorFlow has loaded and the model is built);
 - warm: the median of the next calls on other samples, as the Memory view explains one sample
-  after another with the same model (long sequences get the connectivity compiled by then);
+  after another with the same model;
 - plain Keras ``model(x)`` of the same sample, for scale.
 
 The cold call also shows its CPU time (all threads): on a shared machine, wall time above it
@@ -85,7 +86,6 @@ def measure(cell: str, mode: str, info: DataInfo, seed: int, warm_calls: int) ->
     cold, _ = explain_once(model, info, connectivity, xs[0])
     cold_cpu = time.process_time() - cpu_start
     warm = [explain_once(model, info, connectivity, x) for x in xs[1:]]
-    # The first warm call may pay the one compilation of a long sequence: the median skips it.
     return {"plain": plain, "cold": cold, "cold_cpu": cold_cpu, "warm": statistics.median(w for w, _ in warm),
             "warm_connectivity": statistics.median(c for _, c in warm)}
 

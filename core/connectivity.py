@@ -13,6 +13,14 @@ is repeated into a batch with one row per output number, each row's output picks
 and a single backward pass gives every Jacobian row at once. For many-to-one that is a batch of
 a few rows; for T = 100 aligned steps of 5 classes, 500 rows, in chunks.
 
+What a call costs is mostly TensorFlow's, not the arithmetic's: run eagerly, the recurrence is a
+Python loop of small ops (about 5 ms per step of a 64-unit LSTM, batch or no batch); compiled,
+one call of T = 100 takes tens of ms, but tracing it and its gradient costs about half a second
+once. So a long sequence is compiled from its first call, a short one (a teaching model) runs
+eagerly, and the compiled function takes any batch and, where the model allows it, any length,
+so it is traced once per model. ``connectivity`` keeps one Connectivity per model while the
+model lives.
+
 Keras and TensorFlow are imported inside the functions: importing this module loads neither.
 """
 
@@ -20,29 +28,33 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+import weakref
 
 import numpy as np
 
 from core import keras_compat
 from core.datasets.base import DataInfo
 from core.models import EMBEDDING_NAME, HEAD_NAME
+from core.monitoring import watched_call
 
 CHUNK = 512  # Jacobian rows per backward pass
+# From this many input steps on, the first call is compiled: eagerly it would cost as much as tracing.
+COMPILE_FROM_STEPS = 40
 
 
 class Connectivity:
     """C for samples of one model: build once, call per sample (the training probe calls it every epoch).
 
-    Calls run eagerly while that is quick; once one is slow (long sequences) the function is
-    compiled: tracing costs about a second and then makes each call several times faster, which
-    pays off only for calls slower than SLOW_S (a small model's eager call takes tens of ms).
+    A sequence of COMPILE_FROM_STEPS steps or more is compiled from the first call. Shorter ones
+    run eagerly while that is quick (a small model's eager call takes tens of ms); once one is
+    slower than SLOW_S (many output numbers) the function is compiled from then on.
+    The model is held weakly: the cache in ``connectivity`` must not keep it alive.
     """
 
     SLOW_S = 0.25
 
     def __init__(self, model, info: DataInfo) -> None:
-        self.model = model
+        self._model = weakref.ref(model)
         self.info = info
         names = {layer.name for layer in model.layers}
         self.point = model.get_layer(EMBEDDING_NAME) if (
@@ -52,6 +64,10 @@ class Connectivity:
         self.head = head if softmax else None
         self._compiled = None
         self._traced = False
+
+    @property
+    def model(self):
+        return self._model()
 
     def output_shape(self, x: np.ndarray) -> tuple[int, int]:
         """(output steps, output numbers per step) for a sample (a model may read any length)."""
@@ -68,6 +84,9 @@ class Connectivity:
         import tensorflow as tf
 
         x = np.asarray(x)
+        long = self.info.io_mode != "one_to_many" and len(x) >= COMPILE_FROM_STEPS
+        if self._compiled is None and long:
+            self._compile(x.dtype)
         out_steps, out_dim = self.output_shape(x)
         rows = out_steps * out_dim
         chunk = min(rows, CHUNK)
@@ -86,16 +105,21 @@ class Connectivity:
         """C for ``x``, leaving the function in its steady state: compiled and traced now when
         ``compile_now`` (many calls will follow) or when this first call shows it is slow."""
         if compile_now and self._compiled is None:
-            self._compile()
+            self._compile(np.asarray(x).dtype)
         result = self(x)
         if self._compiled is not None and not self._traced:
             result = self(x)
         return result
 
-    def _compile(self) -> None:
+    def _compile(self, dtype) -> None:
+        """Compile for batches of any size and, where the model's input leaves the time axis open,
+        of any length: one trace per model, whatever samples and chunks follow."""
         import tensorflow as tf
 
-        self._compiled = tf.function(self._squares, reduce_retracing=True, autograph=False)
+        per_sample = tuple(self.model.inputs[0].shape[1:])
+        signature = [tf.TensorSpec((None, *per_sample), tf.as_dtype(dtype)),
+                     tf.TensorSpec((None, None, None), tf.float32)]
+        self._compiled = tf.function(self._squares, input_signature=signature, autograph=False)
 
     def _run(self, batch, mask):
         if self._compiled is not None:
@@ -104,7 +128,7 @@ class Connectivity:
         start = time.perf_counter()
         result = self._squares(batch, mask)
         if time.perf_counter() - start > self.SLOW_S:
-            self._compile()
+            self._compile(batch.dtype.as_numpy_dtype)
         return result
 
     def _squares(self, batch, mask):
@@ -116,16 +140,7 @@ class Connectivity:
         def operation_fn(op):
             if op is self.head:
                 return lambda x: tf.matmul(x, op.kernel) + op.bias  # the logits, before the softmax
-            if op is not self.point:
-                return op
-
-            def watch(*args, **kwargs):
-                out = op(*args, **kwargs)
-                tape.watch(out)
-                captured.append(out)
-                return out
-
-            return watch
+            return watched_call(op, tape, captured) if op is self.point else op
 
         with tf.GradientTape() as tape:
             if self.point is None:
@@ -140,23 +155,18 @@ class Connectivity:
         return tf.reduce_sum(tf.square(tf.reshape(gradient, (rows, tf.shape(gradient)[1], -1))), axis=-1)
 
 
-# The last few models' Connectivity, so that explaining one sample after another with the same
-# model (the Memory view) reuses its compiled function. It keeps those models alive: a few.
-_RECENT: OrderedDict[tuple[int, str], Connectivity] = OrderedDict()
-_RECENT_SIZE = 6
-_RECENT_LOCK = threading.Lock()
+# One Connectivity per live model, so that explaining one sample after another with the same model
+# (the Memory view) reuses its compiled function; an entry goes with its model.
+_BY_MODEL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BY_MODEL_LOCK = threading.Lock()
 
 
 def connectivity(model, info: DataInfo, x: np.ndarray) -> np.ndarray:
     """C[t_out, t_in] = ||d y(t_out) / d x(t_in)|| for one sample ``x`` (no batch axis)."""
     from core.states import model_input
 
-    key = (id(model), info.input_kind)
-    with _RECENT_LOCK:
-        found = _RECENT.get(key)
-        if found is None or found.model is not model:
-            found = _RECENT[key] = Connectivity(model, info)
-        _RECENT.move_to_end(key)
-        while len(_RECENT) > _RECENT_SIZE:
-            _RECENT.popitem(last=False)
+    with _BY_MODEL_LOCK:
+        found = _BY_MODEL.get(model)
+        if found is None or found.info.input_kind != info.input_kind:
+            found = _BY_MODEL[model] = Connectivity(model, info)
     return found(model_input(model, info, x))

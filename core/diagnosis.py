@@ -44,6 +44,7 @@ from core.fixes import (
     vanishing_fixes,
 )
 from core.formatting import format_number
+from core.gate_saturation import CLOSED_BELOW, OPEN_ABOVE, saturated_share
 from core.history import History
 from core.specs import Project
 
@@ -78,13 +79,12 @@ OSCILLATION_SHARE = 0.3
 FLAT_CHANGE = 0.02
 # A step this small (or smaller) is a small learning rate for the optimizer.
 SMALL_RATE = {"adam": 1e-4, "rmsprop": 1e-4, "sgd": 1e-3}
-# Gates below 0.1 or above 0.9 pass (almost) no gradient; a layer with most of them there is saturated.
+# A layer with at least this share of its gate values closed or open (core.gate_saturation) is saturated.
 SATURATION_SHARE = 0.9
 # A ReLU layer with at least this share of units at 0 over the whole probe sequence has died.
 DEAD_SHARE = 0.5
 # Batches at the end of a run whose gradient norm is checked for exact zeros.
 LAST_BATCHES = 10
-SIGMOID_GATES = ("input", "forget", "output", "update", "reset")
 RECURRENT_PREFIXES = ("rnn_", "encoder_", "decoder_")
 
 
@@ -364,15 +364,11 @@ def _saturated(run: _Run) -> Finding | None:
         return None
     for layer in _probe_layers(run):
         gates = layer.get("gates") if isinstance(layer.get("gates"), dict) else {}
-        values = [_arrays(gates.get(name)) for name in SIGMOID_GATES]
-        values = [v for v in values if v is not None]
-        if not values:
-            continue
-        flat = np.concatenate([v.reshape(-1) for v in values])
-        share = float(np.mean((flat < 0.1) | (flat > 0.9)))
-        if share >= SATURATION_SHARE:
+        arrays = {name: _arrays(values) for name, values in gates.items()}
+        share = saturated_share({name: values for name, values in arrays.items() if values is not None})
+        if share is not None and share >= SATURATION_SHARE:
             evidence = (f"{100 * share:.0f} % of {layer.get('name', 'a layer')}'s gate values on the probe sample "
-                        "are below 0.1 or above 0.9, where the sigmoid passes almost no gradient")
+                        f"are below {CLOSED_BELOW} or above {OPEN_ABOVE}, where the sigmoid passes almost no gradient")
             return Finding(SATURATED_GATES, evidence, tuple(saturated_gate_fixes(run.project)),
                            {"saturated_share": share})
     return None

@@ -31,47 +31,31 @@ def explain(model, info, x) -> Any:
 
 def add_parser(sub: Any) -> None:
     """Register the ``explain`` command on the main parser's subcommands."""
-    from core.cli import _non_negative_int
+    from core.cli_common import add_model_command, add_sequence_source
 
-    parser = sub.add_parser(
-        "explain", help="show what the network remembers at each step of one sequence",
+    parser = add_model_command(
+        sub, "explain", run, help_text="show what the network remembers at each step of one sequence",
         description="Look inside a trained model for one sequence: the hidden state h(t) of every recurrent "
                     "layer, the cell state and gates of an LSTM or GRU, how often each gate is saturated, "
                     "and the connectivity ||d y(t_out) / d x(t_in)||: which input each output depends on.",
     )
-    parser.add_argument("model", metavar="MODEL_FILE", help="model bundle (.rnnlab)")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--sample", type=_non_negative_int, metavar="N",
-                        help="index of a validation sample of the project's dataset (default 0)")
-    source.add_argument("--input", metavar="FILE",
-                        help="text file holding one input sequence as typed in the window ('-': stdin)")
+    add_sequence_source(parser)
     parser.add_argument("--json", action="store_true",
                         help="end with one line: a JSON object of the states, gates and connectivity")
-    parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    from core.cli import EXIT_OK, _jsonable, _load_tensorflow_for, _read_input, _seed_sample
+    from core.cli_common import EXIT_OK, chosen_sequence, jsonable, open_bundle
     from core.inference import predict_sample
-    from core.persistence import load_bundle
 
-    _load_tensorflow_for(args.model)
-    bundle = load_bundle(args.model)
-    info = bundle.info
-    if args.input is not None:
-        x = info.encode_input(_read_input(args.input))
-        index, source = None, f"input from {args.input}"
-    else:
-        from core.datasets import build_dataset
-
-        data = build_dataset(bundle.project.dataset, bundle.project.model.io_mode)
-        index = args.sample or 0
-        x, _, source = _seed_sample(data, index)
-    states = explain(bundle.model, info, x)
-    prediction = predict_sample(bundle.model, info, x).decoded_output
+    bundle = open_bundle(args.model)
+    x, _, source = chosen_sequence(args, bundle)
+    index = None if args.input is not None else args.sample or 0
+    states = explain(bundle.model, bundle.info, x)
+    prediction = predict_sample(bundle.model, bundle.info, x).decoded_output
     if args.json:
-        print(json.dumps(_jsonable({"sample": index, "source": source, **states.to_dict(),
-                                    "prediction": prediction})), flush=True)
+        print(json.dumps(jsonable({"sample": index, "source": source, **states.to_dict(),
+                                   "prediction": prediction})), flush=True)
         return EXIT_OK
     for line in summary_lines(states, source, prediction):
         _say_line(line)
@@ -79,14 +63,15 @@ def run(args) -> int:
 
 
 def _say_line(text: str) -> None:
-    from core.cli import _say
+    from core.cli_common import say
 
-    _say(text)
+    say(text)
 
 
 def summary_lines(states, source: str, prediction: str) -> list[str]:
     """The human-readable explanation."""
     from core.formatting import format_number
+    from core.gate_saturation import CLOSED_BELOW, OPEN_ABOVE
 
     tokens = states.input_tokens
     lines = [f"{source}: {' '.join(tokens)}", f"prediction: {prediction}", ""]
@@ -106,7 +91,7 @@ def summary_lines(states, source: str, prediction: str) -> list[str]:
         saturation = layer.saturation()
         if saturation:
             shares = ", ".join(f"{g} {np.mean(v):.0%}" for g, v in saturation.items())
-            lines.append(f"  saturated gates (< 0.1 or > 0.9): {shares}")
+            lines.append(f"  saturated gates (< {CLOSED_BELOW} or > {OPEN_ABOVE}): {shares}")
         activity = np.mean(np.abs(layer.hidden), axis=0)
         top = np.argsort(-activity)[:3]
         lines.append("  most active units: " + ", ".join(f"unit {u + 1} (mean |h| {activity[u]:.2f})" for u in top))

@@ -69,31 +69,32 @@ def data_facts(info: Any) -> dict[str, Any]:
         "input": {"shape": ["batch", *info.input_shape], "kind": info.input_kind},
         "output": {"shape": ["batch", *info.output_shape]},
     }
+    norm = info.normalization or {}
     if info.input_kind == "tokens":
         facts["input"]["vocabulary"] = list(info.vocabulary)
         facts["input"]["how"] = "each input step is a token id: the index of the token in this vocabulary"
     else:
         facts["input"]["features"] = list(info.feature_names)
-        norm = info.normalization or {}
-        if "x_mean" in norm:
-            mean, std = info.x_stats()
-            facts["input"]["normalization"] = {"mean": [float(v) for v in mean], "std": [float(v) for v in std]}
-            facts["input"]["how"] = "feed (x - mean) / std, per feature (the last axis)"
-        else:
-            facts["input"]["how"] = "feed the values as they are (no normalisation)"
+        _scaling(facts["input"], info.x_stats() if "x_mean" in norm else None,
+                 "feed (x - mean) / std, per feature (the last axis)", "feed the values as they are (no normalisation)")
     if info.kind == "classification":
         facts["output"]["classes"] = list(info.class_names)
         facts["output"]["how"] = "the last axis holds the probability of each class, in this order"
     else:
         facts["output"]["targets"] = list(info.target_names)
-        norm = info.normalization or {}
-        if "y_mean" in norm:
-            facts["output"]["normalization"] = {"mean": [float(v) for v in norm["y_mean"]],
-                                                "std": [float(v) for v in norm["y_std"]]}
-            facts["output"]["how"] = "read y * std + mean, per target (the last axis)"
-        else:
-            facts["output"]["how"] = "the values are in the data's own units"
+        _scaling(facts["output"], (norm["y_mean"], norm["y_std"]) if "y_mean" in norm else None,
+                 "read y * std + mean, per target (the last axis)", "the values are in the data's own units")
     return facts
+
+
+def _scaling(side: dict[str, Any], stats, normalized_how: str, plain_how: str) -> None:
+    """How one side's values were scaled: ``stats`` is (mean, std) per feature, None if they were not."""
+    if stats is None:
+        side["how"] = plain_how
+        return
+    mean, std = stats
+    side["normalization"] = {"mean": [float(v) for v in mean], "std": [float(v) for v in std]}
+    side["how"] = normalized_how
 
 
 def data_facts_path(model_path: str | os.PathLike) -> Path:

@@ -201,14 +201,9 @@ def dead_relu_fixes(project: Project) -> list[Fix]:
 
 
 def saturated_gate_fixes(project: Project) -> list[Fix]:
-    training = project.training
-    candidates = [({"training.learning_rate": nice(training.learning_rate / 10)},
-                   "Large steps push the gates' inputs far from 0, where the sigmoid is flat and passes "
-                   "almost no gradient: the gates stop learning.")]
-    if training.clip_mode == "none":
-        candidates.append(({"training.clip_mode": "global_norm"},
-                           "Clipping caps each step, so no single batch drives the gates into saturation."))
-    return make_fixes(project, candidates)
+    return _smaller_steps(project, "Large steps push the gates' inputs far from 0, where the sigmoid is flat and "
+                                   "passes almost no gradient: the gates stop learning.",
+                          "Clipping caps each step, so no single batch drives the gates into saturation.")
 
 
 def overfitting_fixes(project: Project) -> list[Fix]:
@@ -233,13 +228,17 @@ def overfitting_fixes(project: Project) -> list[Fix]:
 
 
 def learning_rate_high_fixes(project: Project) -> list[Fix]:
+    return _smaller_steps(project, "The loss jumps about instead of settling: each step overshoots the valley it "
+                                   "aims for. A tenth of the rate takes smaller steps.",
+                          "Clipping caps the steps of the batches with the largest gradients.")
+
+
+def _smaller_steps(project: Project, why_lower_rate: str, why_clip: str) -> list[Fix]:
+    """A tenth of the learning rate, and clipping where there is none: for steps that are too large."""
     training = project.training
-    candidates = [({"training.learning_rate": nice(training.learning_rate / 10)},
-                   "The loss jumps about instead of settling: each step overshoots the valley it aims "
-                   "for. A tenth of the rate takes smaller steps.")]
+    candidates = [({"training.learning_rate": nice(training.learning_rate / 10)}, why_lower_rate)]
     if training.clip_mode == "none":
-        candidates.append(({"training.clip_mode": "global_norm"},
-                           "Clipping caps the steps of the batches with the largest gradients."))
+        candidates.append(({"training.clip_mode": "global_norm"}, why_clip))
     return make_fixes(project, candidates)
 
 

@@ -17,6 +17,20 @@ OPEN_ABOVE = 0.9
 SIGMOID_GATES = ("forget", "input", "output", "update", "reset")
 
 
+def is_saturated(values: np.ndarray) -> np.ndarray:
+    """Where a gate is closed or open: a switch that passes almost no gradient."""
+    values = np.asarray(values, dtype=np.float64)
+    return (values < CLOSED_BELOW) | (values > OPEN_ABOVE)
+
+
+def saturated_share(gates: Mapping[str, np.ndarray]) -> float | None:
+    """The share of all the sigmoid gates' values among ``gates`` that are closed or open, or None
+    when there are none (a SimpleRNN)."""
+    values = [np.asarray(gates[name], dtype=np.float64).reshape(-1) for name in SIGMOID_GATES if name in gates]
+    flat = np.concatenate(values) if values else np.empty(0)
+    return float(np.mean(is_saturated(flat))) if flat.size else None
+
+
 def gate_saturation(gates: Mapping[str, np.ndarray]) -> dict[str, tuple[float, float]]:
     """``{gate: (share closed, share open)}`` for the sigmoid gates among ``gates`` (name ->
     values of any shape, e.g. (T, units)), in the order of SIGMOID_GATES."""

@@ -224,15 +224,18 @@ def generate_series(model: Any, info: DataInfo, seed_window: np.ndarray, steps: 
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _forward(model: Any, info: DataInfo, x_batch: np.ndarray) -> np.ndarray:
-    dtype = np.int32 if info.input_kind == "tokens" else np.float32
-    # Windows cut on demand (a big CSV or text) are cut one chunk at a time, never all at once.
+def check_input(model: Any, info: DataInfo, x_batch: np.ndarray) -> None:
+    """Whether ``model`` reads the samples of ``x_batch`` (model space, batch axis first): their
+    shape, and their token ids. Every way into a model (predictions, states, connectivity) asks
+    here, so a typed sequence of a length the model refuses gets the same message, which names
+    the length it reads."""
     x = x_batch if isinstance(x_batch, Windows) else np.asarray(x_batch)
     expected = _model_input_shape(model, info)
     if x.ndim != len(expected) + 1 or not dims_fit(expected, tuple(x.shape[1:])):
         if x.ndim == len(expected) + 1 and tuple(x.shape[2:]) == expected[1:]:
-            raise DatasetError(f"This model reads exactly {expected[0]} steps (it was built for one length; a model "
-                               f"trained now reads any): the input has {x.shape[1]}.")
+            raise DatasetError(
+                f"This model reads exactly {expected[0]} steps and the input has {x.shape[1]}: its input has a "
+                f"fixed length (the model was built for one length, or a layer such as Flatten needs one).")
         raise DatasetError(
             f"The input has shape {tuple(x.shape[1:]) if x.ndim else ()} per sample; this model expects "
             f"{shape_text(expected)}."
@@ -241,6 +244,13 @@ def _forward(model: Any, info: DataInfo, x_batch: np.ndarray) -> np.ndarray:
         ids = x.rows if isinstance(x, Windows) else x
         if ids.size and len(x) and (np.min(ids) < 0 or np.max(ids) >= info.vocab_size):
             raise DatasetError(f"Token ids must be from 0 to {info.vocab_size - 1} (the vocabulary size).")
+
+
+def _forward(model: Any, info: DataInfo, x_batch: np.ndarray) -> np.ndarray:
+    dtype = np.int32 if info.input_kind == "tokens" else np.float32
+    # Windows cut on demand (a big CSV or text) are cut one chunk at a time, never all at once.
+    x = x_batch if isinstance(x_batch, Windows) else np.asarray(x_batch)
+    check_input(model, info, x)
     if len(x) == 0:
         return np.zeros((0,) + tuple(d or 0 for d in model.output_shape[1:]), dtype=np.float32)
     parts = [np.asarray(model.predict_on_batch(np.asarray(x[i:i + _CHUNK], dtype=dtype)))

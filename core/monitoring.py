@@ -30,13 +30,36 @@ _RNN_WEIGHT_NAMES = {"kernel": "w_i", "recurrent_kernel": "w_R"}
 # --- norms inside the train step -----------------------------------------------------------
 
 
-def weight_names_by_id(model) -> dict[int, tuple[str, str]]:
-    """id(variable) -> (layer key, weight name) for every trainable variable of the model."""
+def keyed_layers(model) -> list[tuple[str, object]]:
+    """(layer key, layer) for every layer, a bidirectional layer "rnn_1" as its two halves
+    "rnn_1/forward" and "rnn_1/backward": the keys of the norms, the flow and the weight health."""
     import keras
 
-    names: dict[int, tuple[str, str]] = {}
+    keyed = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            keyed += [(f"{layer.name}/forward", layer.forward_layer), (f"{layer.name}/backward", layer.backward_layer)]
+        else:
+            keyed.append((layer.name, layer))
+    return keyed
 
-    def name_layer(layer, key: str) -> None:
+
+def watched_call(op, tape, captured: list):
+    """``op`` called as in the model, its output watched by ``tape`` and appended to ``captured``:
+    for ``keras_compat.run_through_graph``, to take a gradient with respect to a tensor inside the model."""
+    def call(*args, **kwargs):
+        out = op(*args, **kwargs)
+        tape.watch(out)
+        captured.append(out)
+        return out
+
+    return call
+
+
+def weight_names_by_id(model) -> dict[int, tuple[str, str]]:
+    """id(variable) -> (layer key, weight name) for every trainable variable of the model."""
+    names: dict[int, tuple[str, str]] = {}
+    for key, layer in keyed_layers(model):
         is_rnn = hasattr(layer, "cell")
         for var in layer.trainable_weights:
             if id(var) in names:
@@ -45,13 +68,6 @@ def weight_names_by_id(model) -> dict[int, tuple[str, str]]:
             if is_rnn:
                 short = _RNN_WEIGHT_NAMES.get(short, short)
             names[id(var)] = (key, short)
-
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Bidirectional):
-            name_layer(layer.forward_layer, f"{layer.name}/forward")
-            name_layer(layer.backward_layer, f"{layer.name}/backward")
-        else:
-            name_layer(layer, layer.name)
     return names
 
 
@@ -192,19 +208,8 @@ def gradient_flow_function(model, info: DataInfo, *, with_weights: bool = False)
     def flow_inside(x, y):
         captured = []
         with tf.GradientTape() as tape:
-            def operation_fn(op):
-                if op is not point:
-                    return op
-
-                def watched(*args, **kwargs):
-                    out = op(*args, **kwargs)
-                    tape.watch(out)
-                    captured.append(out)
-                    return out
-
-                return watched
-
-            outputs = keras_compat.run_through_graph(model, [x], operation_fn)
+            outputs = keras_compat.run_through_graph(
+                model, [x], lambda op: watched_call(op, tape, captured) if op is point else op)
             y_pred = tf.nest.flatten(outputs)[0]
             loss = tf.reduce_mean(loss_fn(y, y_pred))
         return profile(tape.gradient(loss, [captured[0], *weights]))

@@ -31,6 +31,7 @@ from typing import Any
 
 from core.atomic import atomic_write
 from core.errors import ExportError, ModelFileError, ProcessDiedError
+from core.processes import end_process
 
 ONNX_SUFFIX = ".onnx"
 ONNX_OPSET = 17
@@ -105,7 +106,7 @@ def run_onnx_job(job: dict[str, Any], path: str | os.PathLike, *, cancel: Any = 
         reply = _wait_for_reply(process, receiver, cancel)
     finally:
         receiver.close()
-        _end(process)
+        end_process(process, 0.5)
     if reply[0] == "error":
         _, expected, message, details = reply
         raise ExportError(message if expected else f"The model could not be converted to ONNX: {message}", details)
@@ -128,16 +129,6 @@ def _wait_for_reply(process, receiver, cancel) -> tuple:
             code = process.exitcode
             raise ProcessDiedError(f"The ONNX conversion process ended without an answer (exit code {code}); "
                                    "the model may be too large for the memory left.", code)
-
-
-def _end(process) -> None:
-    process.join(0.5)
-    if process.is_alive():
-        process.terminate()
-        process.join(2.0)
-    if process.is_alive():
-        process.kill()
-        process.join(2.0)
 
 
 # --- the child ---------------------------------------------------------------------------------

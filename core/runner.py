@@ -58,7 +58,7 @@ import signal
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import connection as mp_connection
 from typing import Any
 
@@ -66,6 +66,7 @@ from core.course import optimizer_from_state, optimizer_state, restore_state
 from core.errors import Failure, ProcessDiedError, RNNLabError, TrainingError
 from core.history import History, TrainingResult
 from core.models import build_model, loss_and_metrics
+from core.processes import end_process
 from core.runner_child import child_main, rss_mb
 from core.training import make_optimizer
 
@@ -101,8 +102,26 @@ class _Child:
     changes: Any = None  # multiprocessing.SimpleQueue: settings changed while paused
     ready: bool = False
     runs: int = 0
-    busy: bool = False
+    busy: bool = False  # a thread reads the pipe: a retirement leaves closing it to that thread
     retired: bool = False
+    _pipe_lock: Any = field(default_factory=threading.Lock)
+
+    def close_pipe(self) -> None:
+        """Close our end of the pipe once, whichever thread comes first.
+
+        The thread that read the pipe and the one that reaps the child may both get here; a
+        second ``Connection.close`` would close the file descriptor again ("Bad file
+        descriptor"), or worse, close a file that has been given the same number since.
+        """
+        with self._pipe_lock:
+            if not self.conn.closed:
+                self.conn.close()
+
+    def let_go(self) -> None:
+        """The thread that read the pipe is done with it; if the child was retired meanwhile, close it."""
+        self.busy = False
+        if self.retired:
+            self.close_pipe()
 
 
 class ProcessTrainer:
@@ -119,7 +138,8 @@ class ProcessTrainer:
         self.start_timeout_s = start_timeout_s
         self.stop_grace_s = stop_grace_s
         self._ctx = multiprocessing.get_context("spawn")
-        self._lock = threading.RLock()  # guards _child and _reapers, never held during a run
+        self._lock = threading.RLock()  # guards _child, _reapers and retiring, never held during a run
+        self._close_lock = threading.Lock()  # one close at a time: a second waits for the first
         self._run_lock = threading.Lock()  # one run at a time
         self._child: _Child | None = None
         self._reapers: list[threading.Thread] = []
@@ -140,9 +160,11 @@ class ProcessTrainer:
         if wait and not child.ready:
             timeout = timeout if timeout is not None else self.start_timeout_s
             if self._run_lock.acquire(blocking=False):
+                child.busy = True
                 try:
                     self._wait_ready(child, timeout)
                 finally:
+                    child.let_go()
                     self._run_lock.release()
             else:
                 # A run is reading the pipe (and waiting for the same child): just watch the flag.
@@ -163,15 +185,16 @@ class ProcessTrainer:
         A run in progress is asked to stop; ``train`` then returns its result or raises
         TrainingError if the child had to be killed.
         """
-        with self._lock:
-            self._closing = True
-            child, self._child = self._child, None
-            reapers, self._reapers = self._reapers, []
-        if child is not None:
-            self._retire(child, timeout=timeout, background=False)
-        deadline = time.monotonic() + timeout + 5.0
-        for thread in reapers:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._close_lock:
+            with self._lock:
+                self._closing = True
+                child, self._child = self._child, None
+                reapers, self._reapers = self._reapers, []
+            if child is not None:
+                self._retire(child, timeout=timeout, background=False)
+            deadline = time.monotonic() + timeout + 5.0
+            for thread in reapers:
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def __enter__(self) -> ProcessTrainer:
         return self
@@ -224,8 +247,14 @@ class ProcessTrainer:
         return _Child(process=process, conn=parent_conn, stop=stop, running=running, changes=changes)
 
     def _retire(self, child: _Child, *, timeout: float, background: bool) -> None:
-        """Ask a child to quit; join, then terminate, then kill it. Never blocks past ``timeout`` + 4 s."""
-        child.retired = True
+        """Ask a child to quit; join, then terminate, then kill it. Never blocks past ``timeout`` + 4 s.
+
+        A child is retired once: a run that finds its child dead and a close may both try.
+        """
+        with self._lock:
+            if child.retired:
+                return
+            child.retired = True
         if not child.ready:
             timeout = 0.0  # still importing TensorFlow: nothing to lose, do not make the app wait
         # A busy child reads "quit" only after its run: make that run end now.
@@ -238,16 +267,9 @@ class ProcessTrainer:
                 pass  # already gone
 
         def reap() -> None:
-            process = child.process
-            process.join(timeout)
-            if process.is_alive():
-                process.terminate()
-                process.join(2.0)
-            if process.is_alive():
-                process.kill()
-                process.join(2.0)
+            end_process(child.process, timeout)
             if not child.busy:
-                child.conn.close()
+                child.close_pipe()
 
         if background:
             thread = threading.Thread(target=reap, name="rnnlab-reaper", daemon=True)
@@ -262,8 +284,7 @@ class ProcessTrainer:
         with self._lock:
             if self._child is child:
                 self._child = None if self._closing else self._spawn()
-        if not child.retired:
-            self._retire(child, timeout=10.0, background=True)
+        self._retire(child, timeout=10.0, background=True)
 
     # --- a run ----------------------------------------------------------------------------------
 
@@ -281,42 +302,8 @@ class ProcessTrainer:
             self._run_lock.release()
 
     def _train(self, project, data, listener, control, model):
-        job_id = next(self._job_ids)
-        job = {
-            "project": project.to_dict(),
-            "info": data.info.to_dict(),
-            "x_train": data.x_train, "y_train": data.y_train, "x_val": data.x_val, "y_val": data.y_val,
-        }
-        if model is not None:
-            job["model_json"] = model.to_json()
-            job["model_weights"] = model.get_weights()
-            job["optimizer_state"] = optimizer_state(getattr(model, "optimizer", None))
-        with self._lock:
-            self._closing = False
-            child = self._live_child_locked()
-            child.busy = True
-        self._last_pid = child.process.pid
-        try:
-            self._wait_ready(child, self.start_timeout_s)
-            child.stop.clear()
-            child.running.set()
-            _mirror(child, control)
-            try:
-                child.conn.send(("train", job_id, job))
-            except (OSError, ValueError):
-                self._child_died(child, run_started=False, listener=listener)
-            del job
-            kind, payload, run_started, listener_error = self._serve(child, job_id, listener, control)
-        except BaseException:
-            # The child is mid-run or in an unknown state: it cannot serve the next run.
-            child.busy = False
-            self._replace(child)
-            raise
-        finally:
-            child.busy = False
-            if child.retired:
-                child.conn.close()
-
+        child, (kind, payload, run_started, listener_error) = self._exchange(
+            ("train", next(self._job_ids), _job(project, data, model)), listener, control)
         child.runs += 1
         rss = payload.get("rss_mb") if kind == "done" else None
         if child.runs >= self.recycle_after_runs or (rss is not None and rss > self.recycle_above_mb):
@@ -348,26 +335,7 @@ class ProcessTrainer:
         if not self._run_lock.acquire(blocking=False):
             raise TrainingError("The training process is busy with a run; stop it first.")
         try:
-            job_id = next(self._job_ids)
-            with self._lock:
-                self._closing = False
-                child = self._live_child_locked()
-                child.busy = True
-            try:
-                self._wait_ready(child, self.start_timeout_s)
-                try:
-                    child.conn.send(("call", job_id, target, args))
-                except (OSError, ValueError):
-                    self._child_died(child, run_started=False, listener=None)
-                kind, payload, _, _ = self._serve(child, job_id, None, None)
-            except BaseException:
-                child.busy = False
-                self._replace(child)
-                raise
-            finally:
-                child.busy = False
-                if child.retired:
-                    child.conn.close()
+            child, (kind, payload, _, _) = self._exchange(("call", next(self._job_ids), target, args), None, None)
             child.runs += 1  # what the call built stays in the child, as a run's model does
             if child.runs >= self.recycle_after_runs:
                 self._replace(child)
@@ -376,6 +344,40 @@ class ProcessTrainer:
             return payload
         finally:
             self._run_lock.release()
+
+    def _exchange(self, message: tuple, listener, control):
+        """Send a job (``("train" | "call", job_id, ...)``) to a ready child and relay its events
+        until its answer; returns the child that served it and ``_serve``'s answer.
+
+        Only the child keeps the job once it is sent: a run's arrays and weights do not stay in
+        memory here while it trains. A child that an exception leaves mid-job or in an unknown
+        state cannot serve the next one: it is replaced.
+        """
+        job_id = message[1]
+        with self._lock:
+            self._closing = False
+            child = self._live_child_locked()
+            child.busy = True  # set before close() can take the child: the pipe is ours until let_go
+        if message[0] == "train":
+            self._last_pid = child.process.pid
+        try:
+            self._wait_ready(child, self.start_timeout_s)
+            if message[0] == "train":  # a run starts neither stopped nor paused, unless the caller says so
+                child.stop.clear()
+                child.running.set()
+                _mirror(child, control)
+            try:
+                child.conn.send(message)
+            except (OSError, ValueError):
+                self._child_died(child, run_started=False, listener=listener)
+            del message
+            return child, self._serve(child, job_id, listener, control)
+        except BaseException:
+            child.busy = False
+            self._replace(child)
+            raise
+        finally:
+            child.let_go()
 
     def _wait_ready(self, child: _Child, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -484,6 +486,20 @@ class ProcessTrainer:
         child.process.kill()
         child.process.join(2.0)
         self._replace(child)
+
+
+def _job(project, data, model) -> dict[str, Any]:
+    """What the child needs to train ``project`` on ``data``, continuing ``model`` if given."""
+    job = {
+        "project": project.to_dict(),
+        "info": data.info.to_dict(),
+        "x_train": data.x_train, "y_train": data.y_train, "x_val": data.x_val, "y_val": data.y_val,
+    }
+    if model is not None:
+        job["model_json"] = model.to_json()
+        job["model_weights"] = model.get_weights()
+        job["optimizer_state"] = optimizer_state(getattr(model, "optimizer", None))
+    return job
 
 
 def _mirror(child: _Child, control) -> bool:

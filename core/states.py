@@ -38,7 +38,6 @@ GATES: dict[str, tuple[str, ...]] = {
     "LSTM": ("input", "forget", "candidate", "output"),
     "GRU": ("update", "reset", "candidate"),
 }
-SATURATED_LOW, SATURATED_HIGH = 0.1, 0.9
 _CELL_KINDS = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
 
 
@@ -58,14 +57,13 @@ class LayerStates:
     def units(self) -> int:
         return int(self.hidden.shape[1])
 
-    def saturation(self, low: float = SATURATED_LOW, high: float = SATURATED_HIGH) -> dict[str, np.ndarray]:
-        """Per sigmoid gate, the share of units at each step that is shut (< low) or wide open (> high).
+    def saturation(self) -> dict[str, np.ndarray]:
+        """Per sigmoid gate, the share of units at each step that is shut or wide open
+        (``core.gate_saturation``): a learner sees where memory is switched hard."""
+        from core.gate_saturation import SIGMOID_GATES, is_saturated
 
-        A saturated gate passes almost no gradient: a learner sees where memory is switched hard.
-        The candidate (a tanh, not a gate) is left out.
-        """
-        return {gate: np.mean((values < low) | (values > high), axis=1)
-                for gate, values in self.gates.items() if gate != "candidate"}
+        return {gate: np.mean(is_saturated(values), axis=1)
+                for gate, values in self.gates.items() if gate in SIGMOID_GATES}
 
     def to_dict(self, digits: int | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "cell": self.cell, "hidden": _listed(self.hidden, digits)}
@@ -456,18 +454,12 @@ def _outputs(out: np.ndarray, finals: list[np.ndarray] | None):
 
 
 def model_input(model, info: DataInfo, x: np.ndarray) -> np.ndarray:
-    from core.model_fit import dims_fit
+    """One sample as the model reads it, or a DatasetError that says what it reads."""
+    from core.inference import check_input
 
     x = np.asarray(x)
-    expected = tuple(model.inputs[0].shape[1:])
-    if not dims_fit(expected, tuple(x.shape)):
-        shown = "(" + ", ".join("T" if d is None else str(d) for d in expected) + ("," if len(expected) == 1 else "") + ")"
-        raise DatasetError(f"The input has shape {tuple(x.shape)}; this model reads one sample of shape {shown}.")
+    check_input(model, info, x[None])
     if info.input_kind == "tokens":
-        ids = x.astype(np.int64)
-        if ids.size and (ids.min() < 0 or ids.max() >= max(info.vocab_size, 1)):
-            raise DatasetError(f"Token ids must lie in 0..{info.vocab_size - 1}; the input holds {int(ids.min())}.."
-                               f"{int(ids.max())}.")
         return x.astype(np.int32)
     if not np.all(np.isfinite(x)):
         raise DatasetError("The input holds NaN or infinite values.")

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from core.monitoring import keyed_layers
+
 BINS = 30
 _GATE_BLOCKS = {
     "LSTMCell": ("input", "forget", "candidate", "output"),
@@ -44,24 +46,13 @@ def spectral_radius(matrix: np.ndarray) -> float:
 
 def recurrent_blocks(model, read: Callable[[Any], np.ndarray] = np.asarray) -> dict[str, dict[str, np.ndarray]]:
     """Layer key -> gate block -> that block of w_R (units x units), for every recurrent layer."""
-    import keras
-
     blocks: dict[str, dict[str, np.ndarray]] = {}
-
-    def add(layer, key: str) -> None:
+    for key, layer in keyed_layers(model):
         cell = getattr(layer, "cell", None)
         names = _GATE_BLOCKS.get(type(cell).__name__)
-        if names is None:
-            return
-        kernel = np.asarray(read(cell.recurrent_kernel))
-        blocks[key] = dict(zip(names, np.split(kernel, len(names), axis=1)))
-
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Bidirectional):
-            add(layer.forward_layer, f"{layer.name}/forward")
-            add(layer.backward_layer, f"{layer.name}/backward")
-        else:
-            add(layer, layer.name)
+        if names is not None:
+            kernel = np.asarray(read(cell.recurrent_kernel))
+            blocks[key] = dict(zip(names, np.split(kernel, len(names), axis=1)))
     return blocks
 
 

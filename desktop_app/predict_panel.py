@@ -21,11 +21,12 @@ from core.datasets.base import CLASSIFICATION
 from core.errors import RNNLabError
 from core.evaluation import horizon_of
 from core.specs import IO_MODE_TITLES
+from desktop_app.memory.sample_picker import ERROR_STYLE, SamplePicker
 from desktop_app.plots.style import style_axes
+from desktop_app.widgets import notice_label
 
 BUSY_NOTE = "Prediction is available when training is not running."
 NO_MODEL_NOTE = "Train a model or open a saved one to make predictions."
-ERROR_STYLE = "color: #b00020;"
 MAX_BARS = 10
 TARGET_COLOR = "#009E73"
 PREDICTED_COLOR = "#0072B2"
@@ -69,9 +70,7 @@ class PredictPanel(QtWidgets.QWidget):
     def _build_ui(self) -> None:
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        self.note_label = QtWidgets.QLabel(NO_MODEL_NOTE)
-        self.note_label.setWordWrap(True)
-        self.note_label.setStyleSheet("background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 3px;")
+        self.note_label = notice_label(NO_MODEL_NOTE)
         outer.addWidget(self.note_label)
 
         scroll = QtWidgets.QScrollArea()
@@ -89,42 +88,22 @@ class PredictPanel(QtWidgets.QWidget):
         self.model_label.setWordWrap(True)
         layout.addWidget(self.model_label)
 
-        # Input ----------------------------------------------------------------------------
+        # Input: the Memory tab's picker, without its probe epochs ------------------------
         inputs = QtWidgets.QGroupBox("Input")
         form = QtWidgets.QVBoxLayout(inputs)
-        sample_row = QtWidgets.QHBoxLayout()
-        sample_row.addWidget(QtWidgets.QLabel("Validation sample"))
-        self.sample_spin = QtWidgets.QSpinBox()
-        self.sample_spin.setMinimumWidth(70)
-        self.sample_spin.setToolTip("Which sample of the validation set (data the model did not train on)")
-        sample_row.addWidget(self.sample_spin)
-        self.sample_count_label = QtWidgets.QLabel("")
-        self.sample_count_label.setWordWrap(True)
-        sample_row.addWidget(self.sample_count_label, 1)
-        self.predict_button = QtWidgets.QPushButton("Predict")
-        self.predict_button.setToolTip("Run the model on the chosen validation sample")
-        self.predict_button.clicked.connect(self._on_predict_sample_clicked)
-        sample_row.addWidget(self.predict_button)
-        form.addLayout(sample_row)
-
-        form.addWidget(QtWidgets.QLabel("Or type a sequence:"))
-        typed_row = QtWidgets.QHBoxLayout()
-        self.input_edit = QtWidgets.QLineEdit()
-        self.input_edit.setClearButtonEnabled(True)
-        self.input_edit.setMinimumWidth(120)
-        self.input_edit.returnPressed.connect(self._on_predict_typed_clicked)
-        self.input_edit.textChanged.connect(self._on_input_text_changed)
-        typed_row.addWidget(self.input_edit, 1)
-        self.predict_typed_button = QtWidgets.QPushButton("Predict typed")
-        self.predict_typed_button.clicked.connect(self._on_predict_typed_clicked)
-        typed_row.addWidget(self.predict_typed_button)
-        form.addLayout(typed_row)
-        self.error_label = QtWidgets.QLabel("")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.hide()
-        form.addWidget(self.error_label)
+        self.picker = SamplePicker(action="Predict", action_tip="Run the model on the chosen validation sample",
+                                   probe=False)
+        self.picker.sample_requested.connect(lambda _index: self._on_predict_sample_clicked())
+        self.picker.typed_requested.connect(lambda _text: self._on_predict_typed_clicked())
+        form.addWidget(self.picker)
         layout.addWidget(inputs)
+        # The picker's controls under the names the window and its tests use.
+        self.sample_spin = self.picker.sample_spin
+        self.sample_count_label = self.picker.sample_count_label
+        self.predict_button = self.picker.show_button
+        self.input_edit = self.picker.input_edit
+        self.predict_typed_button = self.picker.show_typed_button
+        self.error_label = self.picker.error_label
 
         # Result ---------------------------------------------------------------------------
         self.result_box = QtWidgets.QGroupBox("Result")
@@ -237,20 +216,9 @@ class PredictPanel(QtWidgets.QWidget):
         mode = IO_MODE_TITLES.get(info.io_mode, info.io_mode)
         self.model_label.setText(f"<b>{html.escape(task.title)}</b> · {html.escape(mode)} · "
                                  f"{'classes' if info.kind == CLASSIFICATION else 'values'}")
-        count = data.num_val if data is not None else 0
-        self.sample_spin.setRange(0, max(0, count - 1))
+        self.picker.set_source(info, data)
         self.sample_spin.setValue(0)
-        if data is None:
-            self.sample_count_label.setText("no validation data for this model: type a sequence")
-        elif count == 0:
-            self.sample_count_label.setText("the validation set is empty (validation split 0)")
-        else:
-            self.sample_count_label.setText(f"of {count} (0–{count - 1})")
         example = info.extra.get("input_example", "")
-        self.input_edit.setPlaceholderText(f"e.g. {example}" if example else "")
-        self.input_edit.setToolTip(f"Type an input, e.g. {example}" if example else "Type an input")
-        if not self._typed_ok:
-            self.input_edit.setPlaceholderText(f"the {task.title} task does not take typed input")
         self.seed_label.setText("Seed text" if self._generation == "text" else "Seed")
         if self._generation == "text":
             self.seed_edit.setText(str(example))
@@ -274,7 +242,7 @@ class PredictPanel(QtWidgets.QWidget):
         self.generated_text.clear()
         self.series_plot.getPlotItem().clear()
         self._clear_result()
-        self._set_error("")
+        self.picker.set_error("")
         self._set_generate_error("")
         self._update_enabled()
 
@@ -283,15 +251,11 @@ class PredictPanel(QtWidgets.QWidget):
         self._prediction = None
         self._generation = ""
         self.model_label.setText("")
-        self.sample_spin.setRange(0, 0)
-        self.sample_count_label.setText("")
+        self.picker.set_source(None, None)
         self.input_edit.clear()
-        # The placeholder described the old model's input ("e.g. sunny rainy ..."): forget it too.
-        self.input_edit.setPlaceholderText("")
-        self.input_edit.setToolTip("")
         self.generate_box.hide()
         self._clear_result()
-        self._set_error("")
+        self.picker.set_error("")
         self._update_enabled()
 
     def set_busy(self, busy: bool) -> None:
@@ -336,20 +300,7 @@ class PredictPanel(QtWidgets.QWidget):
             self.note_label.show()
         else:
             self.note_label.hide()
-        has_samples = self._data is not None and self._data.num_val > 0
-        self.sample_spin.setEnabled(has_samples)
-        self.predict_button.setEnabled(has_samples)
-        self.input_edit.setEnabled(self._typed_ok)
-        self.predict_typed_button.setEnabled(self._typed_ok and bool(self.input_edit.text().strip()))
-
-    def _on_input_text_changed(self, _text: str) -> None:
-        self._set_error("")
-        self._update_enabled()
-
-    def _set_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setVisible(bool(text))
-        self.input_edit.setStyleSheet("QLineEdit { border: 1px solid #b00020; }" if text else "")
+        self.picker.set_can_compute(ready)
 
     def _set_generate_error(self, text: str) -> None:
         self.generate_error.setText(text)
@@ -365,9 +316,9 @@ class PredictPanel(QtWidgets.QWidget):
         try:
             prediction = inference.predict_sample(self._model, self._info, x, y)
         except RNNLabError as exc:
-            self._set_error(str(exc))
+            self.picker.set_error(str(exc))
             return
-        self._set_error("")
+        self.picker.set_error("")
         self._show(prediction, x, title=f"Validation sample {index}")
 
     def _on_predict_typed_clicked(self) -> None:
@@ -380,9 +331,9 @@ class PredictPanel(QtWidgets.QWidget):
 
             prediction = inference.predict_sample(self._model, self._info, x)
         except RNNLabError as exc:
-            self._set_error(str(exc))
+            self.picker.set_error(str(exc))
             return
-        self._set_error("")
+        self.picker.set_error("")
         self._show(prediction, x, title="Typed sequence")
 
     def _clear_result(self) -> None:

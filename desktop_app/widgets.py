@@ -91,15 +91,29 @@ class MessageLabel(QLabel):
         return "\n".join(self._errors + self._warnings)
 
 
-def note_label(text: str = "", *, italic: bool = False) -> QLabel:
-    """A grey, wrapped explanatory label (task descriptions, equations, hints)."""
+def wrapped_label(text: str = "") -> QLabel:
+    """A label that wraps its text to the width it is given."""
     label = QLabel(text)
     label.setWordWrap(True)
+    return label
+
+
+def note_label(text: str = "", *, italic: bool = False) -> QLabel:
+    """A grey, wrapped explanatory label (task descriptions, equations, hints)."""
+    label = wrapped_label(text)
     style = f"color:{NOTE_COLOR};"
     if italic:
         style += "font-style:italic;"
     label.setStyleSheet(style)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def notice_label(text: str = "") -> QLabel:
+    """A yellow box above a view saying why it is empty or disabled (no model yet, a run training)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 3px;")
     return label
 
 
@@ -380,18 +394,12 @@ class ParamForm(QWidget):
             box.setKeyboardTracking(False)
             low = INT_MIN if param.minimum is None else max(INT_MIN, int(math.ceil(param.minimum)))
             high = INT_MAX if param.maximum is None else min(INT_MAX, int(math.floor(param.maximum)))
-            box.setRange(low, high)
-            box.setSingleStep(_int_step(high - low if param.maximum is not None else None, param.default))
-            box.valueChanged.connect(self.changed)
-            return box
+            step = _int_step(high - low if param.maximum is not None else None, param.default)
+            return self._spin_box(box, low, high, step)
         if kind == "float":
-            box = FloatSpinBox()
             low = -1e12 if param.minimum is None else float(param.minimum)
             high = 1e12 if param.maximum is None else float(param.maximum)
-            box.setRange(low, high)
-            box.setSingleStep(_float_step(param.minimum, param.maximum, param.default))
-            box.valueChanged.connect(self.changed)
-            return box
+            return self._spin_box(FloatSpinBox(), low, high, _float_step(param.minimum, param.maximum, param.default))
         if kind == "bool":
             box = QCheckBox()
             box.toggled.connect(self.changed)
@@ -421,6 +429,12 @@ class ParamForm(QWidget):
         edit = QLineEdit()
         edit.editingFinished.connect(self.changed)
         return edit
+
+    def _spin_box(self, box, low, high, step):
+        box.setRange(low, high)
+        box.setSingleStep(step)
+        box.valueChanged.connect(self.changed)
+        return box
 
     def editor(self, name: str) -> QWidget:
         return self._editors[name]

@@ -23,15 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import queue
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+import x_display  # scripts/ is this script's folder, first on the path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "resources" / "examples" / "cooking.json"
@@ -82,68 +81,37 @@ def window_start_s(executable: Path, env: dict[str, str], cwd: Path) -> float:
 
 def window_trains_under_x(executable: Path, env: dict[str, str], work: Path) -> str:
     """The frozen window trains in its training process and quits on Ctrl+Q (see the module docstring)."""
-    xvfb, xdotool = shutil.which("Xvfb"), shutil.which("xdotool")
-    if not (sys.platform.startswith("linux") and xvfb and xdotool):
+    if not x_display.available():
         return "skipped: Xvfb and xdotool are not installed"
-    project = json.loads(EXAMPLE.read_text())
-    project["dataset"]["params"]["samples"] = 64
-    project["model"]["units"] = 4
-    project["training"].update(epochs=2, batch_size=16)
     path = work / "tiny-cooking.json"
-    path.write_text(json.dumps(project))
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                              pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        display = ":" + pipe.readline().strip()
-    x_env = {k: v for k, v in env.items() if k != "QT_QPA_PLATFORM"}
-    x_env.update(DISPLAY=display, RNN_LAB_REPORT_SHOWN="1")
-
-    def xdo(*args: str) -> str:
-        return subprocess.run([xdotool, *args], env=x_env, capture_output=True, text=True, timeout=30).stdout.strip()
-
-    def press(window: str, keys: str, at: tuple[int, int]) -> None:
-        # No window manager: focus comes from a click on a spot that reacts to none (the loss plot).
-        xdo("mousemove", "--window", window, str(at[0]), str(at[1]), "click", "1")
-        xdo("windowfocus", window)
-        xdo("key", keys)
-
-    def find(pattern: str) -> str:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            found = xdo("search", "--onlyvisible", "--name", pattern).split()
-            if found:
-                return found[0]
-            time.sleep(0.2)
-        raise SmokeTestError(f"frozen window under X: no window titled {pattern!r}")
-
-    app = subprocess.Popen([str(executable), str(path)], env=x_env, cwd=work, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line.strip()) for line in app.stdout], daemon=True).start()
-
-    def wait_for(prefix: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if line.startswith(prefix):
-                return line
-        raise SmokeTestError(f"frozen window under X: it never printed {prefix}")
-
+    path.write_text(json.dumps(x_display.tiny_cooking_project(EXAMPLE)))
     started = time.monotonic()
     try:
-        wait_for("RNN_LAB_TENSORFLOW_READY", 180)
-        window = find("^Cooking schedule")  # WM_NAME: the title without Qt's " — RNN Lab"
-        press(window, "F5", (800, 300))
-        ended = wait_for("RNN_LAB_RUN_ENDED", 300)
+        with x_display.virtual_display() as display:
+            x_env = {k: v for k, v in env.items() if k != "QT_QPA_PLATFORM"}
+            x_env.update(DISPLAY=display, RNN_LAB_REPORT_SHOWN="1")
+            _train_and_quit(executable, path, x_env, work, display)
+    except x_display.XTimeoutError as exc:
+        raise SmokeTestError(f"frozen window under X: {exc}") from None
+    print(f"ok   frozen window trains in its training process and quits on Ctrl+Q "
+          f"({time.monotonic() - started:.1f} s)", flush=True)
+    return "passed"
+
+
+def _train_and_quit(executable: Path, path: Path, env: dict[str, str], work: Path, display: str) -> None:
+    plot_area = (800, 300)  # a spot that reacts to no click: the loss plot
+    app = subprocess.Popen([str(executable), str(path)], env=env, cwd=work, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        lines = x_display.output_lines(app.stdout)
+        x_display.wait_for_line(lines, "RNN_LAB_TENSORFLOW_READY", 180)
+        window = x_display.find_window(display, "^Cooking schedule")  # WM_NAME: the title without " — RNN Lab"
+        x_display.press(display, window, "F5", plot_area)
+        ended = x_display.wait_for_line(lines, "RNN_LAB_RUN_ENDED", 300)
         if ended.split()[1] != "completed":
             raise SmokeTestError(f"frozen window under X: the run ended {ended}")
-        press(window, "ctrl+q", (800, 300))
-        press(find("^Unsaved changes"), "alt+d", (150, 20))
+        x_display.press(display, window, "ctrl+q", plot_area)
+        x_display.press(display, x_display.find_window(display, "^Unsaved changes"), "alt+d", (150, 20))
         code = app.wait(timeout=60)
         if code != 0:
             raise SmokeTestError(f"frozen window under X: exit code {code}\n{app.stderr.read()[-3000:]}")
@@ -151,11 +119,6 @@ def window_trains_under_x(executable: Path, env: dict[str, str], work: Path) -> 
         if app.poll() is None:
             app.kill()
             app.wait()
-        server.terminate()
-        server.wait(timeout=10)
-    print(f"ok   frozen window trains in its training process and quits on Ctrl+Q "
-          f"({time.monotonic() - started:.1f} s)", flush=True)
-    return "passed"
 
 
 def main(argv: list[str] | None = None) -> int:

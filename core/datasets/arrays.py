@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from core.datasets.base import DataInfo, check_typed_steps
 from core.errors import DatasetError
 
 
@@ -158,14 +159,17 @@ _ROW_SPLIT = re.compile(r"[;\n]+")
 _NUMBER_SPLIT = re.compile(r"[,\s]+")
 
 
-def parse_number_rows(text: str, columns: Sequence[str], rows: int, *, row_word: str = "row") -> np.ndarray:
-    """Parse typed numbers into a (rows, len(columns)) array.
+def parse_number_rows(text: str, columns: Sequence[str], info: DataInfo, *, row_word: str = "row") -> np.ndarray:
+    """Parse typed numbers into a (rows, len(columns)) array, as many rows as the mode reads
+    (``check_typed_steps``: any number where the model reads any length, else the window).
 
     One column: numbers separated by commas or spaces ("0.1, 0.5, 0.9"). Several columns: one
     row per line or per ";", numbers in a row separated by commas or spaces.
     """
+    unit = "numbers" if len(columns) == 1 else f"{row_word}s"
     if not isinstance(text, str) or not text.strip():
-        raise DatasetError(f"Type {rows} {row_word}s of numbers ({', '.join(columns)}).")
+        raise DatasetError(f"Type {unit if len(columns) == 1 else unit + ' of numbers'} ({', '.join(columns)}), "
+                           f"e.g. {info.input_shape[0]} of them as in training.")
     if len(columns) == 1:
         lines = [[tok for tok in _NUMBER_SPLIT.split(text.replace(";", " ").strip()) if tok]]
         cells = [[tok] for tok in lines[0]]
@@ -189,8 +193,6 @@ def parse_number_rows(text: str, columns: Sequence[str], rows: int, *, row_word:
             if not np.isfinite(value):
                 raise DatasetError(f"{row_word.capitalize()} {r}, {columns[c]}: {token!r} is not a finite number.")
             values[r - 1, c] = value
-    if len(cells) != rows:
-        unit = "numbers" if len(columns) == 1 else f"{row_word}s"
-        raise DatasetError(f"Expected {rows} {unit} (the model's window), got {len(cells)}.")
+    check_typed_steps(info, len(cells), unit)
     return values
 

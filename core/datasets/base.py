@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from core.errors import DatasetError, RNNLabError, SpecError
+from core.io_modes import ANY_LENGTH_MODES
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -432,12 +433,14 @@ MAX_TYPED_STEPS = 10_000
 
 
 def check_typed_steps(info: DataInfo, got: int, units: str, *, minimum: int = 1) -> None:
-    """Whether a typed sequence of ``got`` steps fits: any number from ``minimum`` where the model
-    reads any length and answers per step or at the end (many-to-one, aligned many-to-many; see
-    ``core.io_modes.ANY_LENGTH_MODES``), else exactly the trained length (an encoder-decoder writes
-    a fixed number of steps). Raises a DatasetError that says what is expected."""
+    """Whether a typed sequence of ``got`` steps fits the mode: any number from ``minimum`` where a
+    model of that mode reads any length (``core.io_modes.ANY_LENGTH_MODES``; an encoder-decoder
+    still writes its trained number of steps), else exactly the trained length (one-to-one reads
+    one step). Raises a DatasetError that says what is expected. Whether the model at hand reads
+    that length (one saved before models read any, or imported with a fixed one) is
+    ``core.inference.check_input``'s to say."""
     trained = info.input_shape[0]
-    if info.io_mode in ("many_to_one", "many_to_many"):
+    if info.io_mode in ANY_LENGTH_MODES:
         if not minimum <= got <= MAX_TYPED_STEPS:
             raise DatasetError(f"Expected {minimum} to {MAX_TYPED_STEPS} {units} (trained on {trained}), got {got}.")
     elif got != trained:

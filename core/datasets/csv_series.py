@@ -194,7 +194,7 @@ class CsvTask(Task):
         return f"{target} {ahead}: {_num(values[0])}"
 
     def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
-        rows = parse_number_rows(text, info.feature_names, info.input_shape[0], row_word="row")
+        rows = parse_number_rows(text, info.feature_names, info, row_word="row")
         norm = info.normalization or {}
         return normalize(rows, norm.get("x_mean", 0.0), norm.get("x_std", 1.0))
 

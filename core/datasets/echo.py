@@ -117,5 +117,5 @@ class EchoTask(Task):
         for token in tokens:
             if token not in names:
                 raise DatasetError(f"Unknown symbol {token!r}; the symbols are {' '.join(names)}.")
-        check_typed_steps(info, len(tokens), "symbols")  # reversing (encoder-decoder) writes a fixed length
+        check_typed_steps(info, len(tokens), "symbols")
         return np.eye(len(names), dtype=np.float32)[[names.index(t) for t in tokens]]

@@ -140,11 +140,13 @@ class SentimentTask(Task):
                 raise DatasetError(f"Unknown word {word!r}. The {len(info.vocabulary) - 1} known words include: {known}, "
                                    f"the, {', '.join(SUBJECTS)}, {', '.join(VERBS)}.")
         length = info.input_shape[0]
-        if len(words) > length:
-            raise DatasetError(f"The review has {len(words)} words; at most {length} fit the model's input.")
-        ids = np.zeros(length, dtype=np.int32)
+        if len(words) > length:  # a shorter review is padded, as in training
+            from core.datasets.base import check_typed_steps
+
+            check_typed_steps(info, len(words), "words")
+        ids = np.zeros(max(length, len(words)), dtype=np.int32)
         if info.extra.get("padding", "left") == "left":
-            ids[length - len(words):] = [index[w] for w in words]
+            ids[len(ids) - len(words):] = [index[w] for w in words]
         else:
             ids[:len(words)] = [index[w] for w in words]
         return ids

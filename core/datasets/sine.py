@@ -152,8 +152,7 @@ class SineTask(Task):
 
     def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
         if info.io_mode != "one_to_many":
-            window = info.input_shape[0]
-            return parse_number_rows(text, ["value"], window).astype(np.float32)
+            return parse_number_rows(text, ["value"], info).astype(np.float32)
         return self._encode_start(info, text)
 
     def _encode_start(self, info: DataInfo, text: str) -> np.ndarray:

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from core.datasets.arrays import row_split
-from core.datasets.base import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, Task, register_task
+from core.datasets.base import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, Task, check_typed_steps, register_task
 from core.datasets.windows import Windows, segment_starts
 from core.errors import DatasetError, SpecError
 from core.files import read_user_text
+from core.io_modes import ANY_LENGTH_MODES
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 TEXTS = RESOURCES / "texts"
@@ -182,7 +183,8 @@ class TextTask(Task):
         return repr(text) if len(text) == 1 else text
 
     def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
-        """The last `window` characters of the typed text; shorter text is padded with spaces on the left."""
+        """The typed text, padded with spaces on the left when shorter than the window; longer text
+        whole where the model reads any length, else its last `window` characters."""
         text = (text or "").replace("\r\n", "\n")
         if info.extra.get("lowercase"):
             text = text.lower()
@@ -198,9 +200,9 @@ class TextTask(Task):
         window = info.input_shape[0]
         if not text:
             raise DatasetError("Type some text to start from.")
-        if len(text) < window:
-            if " " not in index:
-                raise DatasetError(f"Type at least {window} characters (typed {len(text)}).")
+        if len(text) < window and " " in index:
             text = " " * (window - len(text)) + text
-        text = text[-window:]
+        if info.io_mode not in ANY_LENGTH_MODES:
+            text = text[-window:]
+        check_typed_steps(info, len(text), "characters")
         return np.array([index.get(ch, index.get(replacement)) for ch in text], dtype=np.int32)

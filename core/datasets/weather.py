@@ -136,7 +136,7 @@ class WeatherTask(Task):
 
     def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
         """One day per line or per ';': high, low, wind, rain, humidity (0-1, or a percentage)."""
-        rows = parse_number_rows(text, list(FEATURES), info.input_shape[0], row_word="day")
+        rows = parse_number_rows(text, list(FEATURES), info, row_word="day")
         humidity = rows[:, 4]
         rows[:, 4] = np.where(humidity > 1.0, humidity / 100.0, humidity)
         if (rows[:, 4] < 0).any() or (rows[:, 4] > 1).any() or (rows[:, 3] < 0).any():

@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtWidgets
 
+from desktop_app.evaluation.series_plot import plot_filling
 from desktop_app.plots.style import TEXT_COLOR, style_axes
 
 MAX_LABELLED = 15
@@ -20,10 +21,7 @@ MAX_TICK_CHARS = 14
 class ConfusionPlot(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.widget = pg.PlotWidget(background="w")
-        self.widget.setMinimumHeight(260)
+        self.widget = plot_filling(self)
         self.item = self.widget.getPlotItem()
         style_axes(self.item, "predicted class", "actual class")
         self.item.invertY(True)
@@ -32,7 +30,6 @@ class ConfusionPlot(QtWidgets.QWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setLookupTable(pg.colormap.get("CET-L12").getLookupTable(nPts=256))
         self.item.addItem(self.image)
-        layout.addWidget(self.widget)
         self._texts: list[pg.TextItem] = []
         self.counts: np.ndarray | None = None
 

@@ -20,6 +20,17 @@ MODEL_COLOR = "#0072B2"
 BASELINE_COLOR = "#9a9a9a"
 FORECAST_COLOR = "#D55E00"
 TEST_BRUSH = (230, 159, 0, 40)
+MIN_HEIGHT = 260
+
+
+def plot_filling(parent: QtWidgets.QWidget) -> pg.PlotWidget:
+    """A white plot that fills ``parent``: each evaluation plot is one plot, at least MIN_HEIGHT tall."""
+    layout = QtWidgets.QVBoxLayout(parent)
+    layout.setContentsMargins(0, 0, 0, 0)
+    widget = pg.PlotWidget(background="w")
+    widget.setMinimumHeight(MIN_HEIGHT)
+    layout.addWidget(widget)
+    return widget
 
 
 class SeriesPlot(QtWidgets.QWidget):
@@ -29,15 +40,11 @@ class SeriesPlot(QtWidgets.QWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.widget = pg.PlotWidget(background="w")
-        self.widget.setMinimumHeight(260)
+        self.widget = plot_filling(self)
         style_plot(self.widget, "data row", "value", False)
         self.item = self.widget.getPlotItem()
         self.legend = self.item.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 210),
                                           pen=pg.mkPen("#bbbbbb"), labelTextColor=TEXT_COLOR, labelTextSize="8pt")
-        layout.addWidget(self.widget)
         self.actual_curves: list[pg.PlotDataItem] = []
         self.model_curves: list[pg.PlotDataItem] = []
         self.baseline_curve: pg.PlotDataItem | None = None

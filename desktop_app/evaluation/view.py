@@ -28,6 +28,7 @@ from desktop_app.evaluation.compute import EvaluationJob
 from desktop_app.evaluation.confusion_plot import ConfusionPlot
 from desktop_app.evaluation.series_plot import SeriesPlot
 from desktop_app.plots.export import ask_path, write_csv, write_png
+from desktop_app.widgets import wrapped_label
 
 NO_MODEL = "Train a model or open a saved one to see how it does against naive baselines."
 BUSY = "Evaluation waits until the run has ended (prediction and training cannot share TensorFlow)."
@@ -60,8 +61,7 @@ class EvaluationView(QtWidgets.QWidget):
     def _build_ui(self) -> None:
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
-        self.banner = QtWidgets.QLabel("")
-        self.banner.setWordWrap(True)
+        self.banner = wrapped_label()
         outer.addWidget(self.banner)
 
         bar = QtWidgets.QHBoxLayout()

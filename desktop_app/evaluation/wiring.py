@@ -13,7 +13,7 @@ from typing import Any
 from desktop_app.evaluation.view import EvaluationView
 
 
-def attach(window: Any, title: str = "Evaluation") -> EvaluationView:
+def install_evaluation(window: Any, title: str = "Evaluation") -> EvaluationView:
     """Create the tab after the window's others and keep it in step with ``window.session``."""
     view = EvaluationView()
     view.setObjectName("evaluationView")

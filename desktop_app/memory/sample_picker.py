@@ -1,10 +1,11 @@
-"""Which sequence to look inside: a validation sample, a typed sequence, or the probe sample of
-the run at a chosen epoch.
+"""Which sequence to use: a validation sample, a typed sequence, or the probe sample of the run at
+a chosen epoch.
 
-The first two are the Predict panel's choices, with the same words and the same core rules
-(``SequenceData.sample`` and the task's ``encode_input``); the probe is what the training process
-sends at every epoch end, so its epochs can be replayed with the slider while and after a run
-trains. The picker only asks: the tab decides what to compute and when.
+The Memory tab looks inside the model with all three; the Predict panel predicts with the first
+two, so both follow the same core rules (``SequenceData.sample`` and the task's
+``encode_input``) in the same words. The probe is what the training process sends at every epoch
+end, so its epochs can be replayed with the slider while and after a run trains. The picker only
+asks: its owner decides what to compute and when.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ class SamplePicker(QtWidgets.QWidget):
     typed_requested = QtCore.Signal(str)
     epoch_chosen = QtCore.Signal(int)
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None):
+    def __init__(self, parent: QtWidgets.QWidget | None = None, *, action: str = "Show",
+                 action_tip: str = "Look inside the trained model while it reads this sample", probe: bool = True):
+        """``action`` names the buttons ("Show", "Show typed"); ``probe`` offers the probe sample's epochs."""
         super().__init__(parent)
         self._has_samples = False
         self._typed_ok = False
@@ -57,8 +60,8 @@ class SamplePicker(QtWidgets.QWidget):
         grid.addWidget(self.sample_spin, 1, 1)
         self.sample_count_label = QtWidgets.QLabel("")
         grid.addWidget(self.sample_count_label, 1, 2, 1, 2)
-        self.show_button = QtWidgets.QPushButton("Show")
-        self.show_button.setToolTip("Look inside the trained model while it reads this sample")
+        self.show_button = QtWidgets.QPushButton(action)
+        self.show_button.setToolTip(action_tip)
         self.show_button.clicked.connect(lambda: self.sample_requested.emit(self.sample_spin.value()))
         grid.addWidget(self.show_button, 1, 4)
 
@@ -68,7 +71,7 @@ class SamplePicker(QtWidgets.QWidget):
         self.input_edit.returnPressed.connect(self._on_typed)
         self.input_edit.textChanged.connect(lambda _text: (self.set_error(""), self._update_enabled()))
         grid.addWidget(self.input_edit, 2, 1, 1, 3)
-        self.show_typed_button = QtWidgets.QPushButton("Show typed")
+        self.show_typed_button = QtWidgets.QPushButton(f"{action} typed")
         self.show_typed_button.clicked.connect(self._on_typed)
         grid.addWidget(self.show_typed_button, 2, 4)
 
@@ -77,6 +80,8 @@ class SamplePicker(QtWidgets.QWidget):
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.hide()
         grid.addWidget(self.error_label, 3, 0, 1, 5)
+        for widget in (self.probe_label, self.epoch_slider, self.epoch_label, self.probe_button):
+            widget.setVisible(probe)
         self.set_epochs([])
         self.set_source(None, None)
 
@@ -90,7 +95,9 @@ class SamplePicker(QtWidgets.QWidget):
         if info is None:
             self.sample_count_label.setText("")
             self._typed_ok = False
+            # The old model's example ("e.g. sunny rainy ...") would mislead: forget it too.
             self.input_edit.setPlaceholderText("")
+            self.input_edit.setToolTip("")
         else:
             task = get_task(info.task)
             self._typed_ok = task.accepts_typed_input
@@ -101,6 +108,7 @@ class SamplePicker(QtWidgets.QWidget):
             else:
                 self.sample_count_label.setText(f"of {count} (0–{count - 1})")
             example = info.extra.get("input_example", "")
+            self.input_edit.setToolTip(f"Type an input, e.g. {example}" if example else "Type an input")
             if not self._typed_ok:
                 self.input_edit.setPlaceholderText(f"the {task.title} task does not take typed input")
             else:

@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtWidgets
 from core.formatting import format_number
 from desktop_app.memory.token_row import shown_token
 from desktop_app.memory.unrolled_diagram import UnrolledDiagram
+from desktop_app.widgets import notice_label
 
 MAX_UNITS = 8
 COLUMNS = ("equation", "unit", "w_i·x(t)", "w_R·h(t−1)", "b", "sum", "result")
@@ -61,9 +62,7 @@ class StepMode(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
-        self.note = QtWidgets.QLabel("")
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 3px;")
+        self.note = notice_label()
         layout.addWidget(self.note)
 
         bar = QtWidgets.QHBoxLayout()

@@ -29,6 +29,7 @@ from desktop_app.memory.memory_view import MemoryView
 from desktop_app.memory.probes import RunProbes
 from desktop_app.memory.sample_picker import SamplePicker
 from desktop_app.memory.step_mode import MAX_UNITS, StepMode
+from desktop_app.widgets import notice_label
 
 BUSY_NOTE = ("A run is training: the view shows the probe sample at every epoch end. Other samples, "
              "connectivity of the final model and step mode are available when it ends.")
@@ -66,6 +67,7 @@ class MemoryTab(QtWidgets.QWidget):
         self._source: tuple = ("probe", 0)
         self._wanted_job = 0
         self._pending: tuple[Any, str] = (None, "")
+        self._unshown_probe_epoch = 0  # drawn when the tab is next shown
         # data_for(info): the data whose validation samples a model trained for ``info`` reads (or None).
         self.data_for: Callable[[Any], Any] = lambda _info: None
         self.computation = Computation(self)
@@ -78,9 +80,7 @@ class MemoryTab(QtWidgets.QWidget):
     def _build_ui(self) -> None:
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        self.note_label = QtWidgets.QLabel("")
-        self.note_label.setWordWrap(True)
-        self.note_label.setStyleSheet("background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 3px;")
+        self.note_label = notice_label()
         layout.addWidget(self.note_label)
         self.picker = SamplePicker()
         self.picker.sample_requested.connect(self.show_sample)
@@ -136,8 +136,21 @@ class MemoryTab(QtWidgets.QWidget):
             return
         following = self._source[0] == "probe" and (self._source[1] == 0 or self.picker.at_newest())
         self.picker.set_epochs(probes.epochs(), follow=following)
-        if following:
+        if not following:
+            return
+        if self.isVisible():
             self.show_probe(self.picker.epoch())
+        else:
+            # Building the heat-maps of a hidden tab at every epoch end made the window's longest
+            # pauses (bench_responsiveness); the newest probe is drawn when the tab is shown.
+            self._unshown_probe_epoch = self.picker.epoch()
+            self._set_probe_title(self._unshown_probe_epoch)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        epoch, self._unshown_probe_epoch = self._unshown_probe_epoch, 0
+        if epoch and self._source[0] == "probe":
+            self.show_probe(epoch)
 
     def set_busy(self, busy: bool) -> None:
         self._busy = bool(busy)
@@ -196,6 +209,7 @@ class MemoryTab(QtWidgets.QWidget):
         self._compared = []
         self._source = ("probe", 0)
         self._wanted_job = 0
+        self._unshown_probe_epoch = 0
         self.picker.set_source(None, None)
         self.picker.set_epochs([])
         self.picker.set_can_compute(False)
@@ -220,9 +234,9 @@ class MemoryTab(QtWidgets.QWidget):
             return
         self._source = ("probe", epoch)
         self._wanted_job = 0
+        self._unshown_probe_epoch = 0
         self.memory_view.set_states(states)
-        label = self._labels.get(self._probe_run, self._probe_run)
-        self.title_label.setText(f"Run {html.escape(label)}: the probe sample at the end of epoch {epoch}.")
+        label = self._set_probe_title(epoch)
         runs = [(r.label, self._probes.get(r.run_id)) for r in self._compared if r.run_id != self._probe_run]
         maps, notes = [], []
         for run_label, run_probes in [(label, probes)] + (runs if len(self._compared) > 1 else []):
@@ -240,6 +254,12 @@ class MemoryTab(QtWidgets.QWidget):
                                        "Show (at most 8 units per layer).")
         if self.views.currentWidget() is self.step_mode:
             self._on_view_changed(self.views.currentIndex())
+
+    def _set_probe_title(self, epoch: int) -> str:
+        """The title over the probe's maps; returns the run's label."""
+        label = self._labels.get(self._probe_run, self._probe_run)
+        self.title_label.setText(f"Run {html.escape(label)}: the probe sample at the end of epoch {epoch}.")
+        return label
 
     def show_sample(self, index: int) -> None:
         """Validation sample ``index`` through the current model (in the worker)."""

@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtWidgets
 from core.datasets import get_task
 from core.specs import Project
 from core.starting_settings import starting_settings
+from desktop_app.widgets import wrapped_label
 
 NOTICE_STYLE = ("QFrame#settingsNotice { background: #e8f0fe; border: 1px solid #aac4f0; border-radius: 4px; }"
                 " QLabel { color: #1a3c6e; }")
@@ -34,8 +35,7 @@ class SettingsNotice(QtWidgets.QFrame):
         self.setStyleSheet(NOTICE_STYLE)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        self.label = QtWidgets.QLabel("")
-        self.label.setWordWrap(True)
+        self.label = wrapped_label()
         layout.addWidget(self.label)
         buttons = QtWidgets.QHBoxLayout()
         self.restore_button = QtWidgets.QPushButton("Restore my previous settings")

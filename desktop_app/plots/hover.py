@@ -30,7 +30,7 @@ class Crosshair:
         self._candidates = candidates
         self._x_name = x_name
         self._y_name = y_name
-        self._log_y = log_y
+        self.log_y = log_y  # a plot that switches its y axis to log as its values spread sets it
         item = widget.getPlotItem()
         self.line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#888888", style=QtCore.Qt.PenStyle.DashLine))
         self.marker = pg.ScatterPlotItem(size=9, pen=pg.mkPen("#222222"), brush=pg.mkBrush(255, 255, 255, 200))
@@ -69,7 +69,7 @@ class Crosshair:
         self.line.setPos(x)
         self.marker.setData([x], [y_view])
         y_text = format_number(y_raw, 3)
-        if self._log_y and y_raw <= LOG_FLOOR:
+        if self.log_y and y_raw <= LOG_FLOOR:
             y_text += f" (drawn at {LOG_FLOOR:g})"
         self.text.setText(f"{label}\n{self._x_name} = {format_number(x, 3)}, {self._y_name()} = {y_text}")
         right_half = scene_pos.x() > view.sceneBoundingRect().center().x()
@@ -90,7 +90,7 @@ class Crosshair:
                 y_raw = float(ys[i])
                 if not math.isfinite(y_raw):
                     continue
-                y_view = math.log10(max(y_raw, LOG_FLOOR)) if self._log_y else y_raw
+                y_view = math.log10(max(y_raw, LOG_FLOOR)) if self.log_y else y_raw
                 point = view.mapViewToScene(QtCore.QPointF(float(xs[i]), y_view))
                 distance = math.hypot(point.x() - scene_pos.x(), point.y() - scene_pos.y())
                 if best is None or distance < best[0]:

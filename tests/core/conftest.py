@@ -11,8 +11,12 @@ features, VOCAB for token inputs; classification has three classes, regression t
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,6 +140,26 @@ class StopWhen(Recorder):
             self.control.request_stop()
 
 
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    """``main.py ARGV`` in this process (a subprocess costs seconds of TensorFlow import): the exit
+    code, stdout and stderr."""
+    from core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def train_with_cli(folder: Path, name: str, project: dict) -> Path:
+    """``project`` written as NAME.json in ``folder`` and trained by ``main.py train``: the bundle."""
+    (folder / f"{name}.json").write_text(json.dumps(project))
+    bundle = folder / f"{name}.rnnlab"
+    code, _, err = run_cli(["train", str(folder / f"{name}.json"), "--out", str(bundle)])
+    assert code == 0, err
+    return bundle
+
+
 def _as_fixture(factory):
     """A session fixture, named like ``factory``, that hands the factory itself to the test."""
     return pytest.fixture(name=factory.__name__, scope="session")(lambda: factory)
@@ -147,3 +171,5 @@ _project = _as_fixture(project)
 _recorder = _as_fixture(Recorder)
 _stop_at_batch = _as_fixture(StopAtBatch)
 _stop_when = _as_fixture(StopWhen)
+_run_cli = _as_fixture(run_cli)
+_train_with_cli = _as_fixture(train_with_cli)

@@ -6,8 +6,6 @@ import); a few run as real processes where that is the point (exit status, no Qt
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -33,20 +31,13 @@ TINY_PROJECT = {
 }
 
 
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(run_cli, tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli")
     project = folder / "tiny.json"
     project.write_text(json.dumps(TINY_PROJECT))
     bundle = folder / "tiny.rnnlab"
-    code, out, err = _run(["train", str(project), "--out", str(bundle), "--set", "training.epochs=2",
+    code, out, err = run_cli(["train", str(project), "--out", str(bundle), "--set", "training.epochs=2",
                            "--set", "model.units=4", "--json"])
     return {"code": code, "out": out, "err": err, "bundle": bundle, "folder": folder}
 
@@ -73,7 +64,7 @@ def test_train_overrides_reach_the_bundle(trained):
     assert summary["val_loss"] == pytest.approx(bundle.history.epochs[-1]["val_loss"])
 
 
-def test_train_set_path_is_relative_to_working_directory(tmp_path, monkeypatch):
+def test_train_set_path_is_relative_to_working_directory(run_cli, tmp_path, monkeypatch):
     (tmp_path / "proj").mkdir()
     project = tmp_path / "proj" / "text.json"
     project.write_text(json.dumps({
@@ -83,7 +74,7 @@ def test_train_set_path_is_relative_to_working_directory(tmp_path, monkeypatch):
     }))
     (tmp_path / "story.txt").write_text("a story about a cat and a hat. " * 12, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    code, out, err = _run(["train", str(project), "--out", "text.rnnlab", "--set", "dataset.params.source=story.txt"])
+    code, out, err = run_cli(["train", str(project), "--out", "text.rnnlab", "--set", "dataset.params.source=story.txt"])
     assert code == 0, err
     bundle = load_bundle(tmp_path / "text.rnnlab")
     assert bundle.project.dataset.params["source"] == str(tmp_path / "story.txt")
@@ -188,9 +179,9 @@ def test_inspect_plain_keras_file(tmp_path, capsys):
     assert "plain Keras model" in out and "gru" in out and "GRU" in out
 
 
-def test_export_loads_without_rnnlab(trained, tmp_path):
+def test_export_loads_without_rnnlab(run_cli, trained, tmp_path):
     out = tmp_path / "exported.keras"
-    code, stdout, err = _run(["export", str(trained["bundle"]), str(out)])
+    code, stdout, err = run_cli(["export", str(trained["bundle"]), str(out)])
     assert code == 0, err
     x = load_bundle(trained["bundle"])
     from core.datasets import build_dataset
@@ -300,42 +291,37 @@ SINE_PROJECT = {
 
 
 @pytest.fixture(scope="module")
-def generators(tmp_path_factory):
+def generators(train_with_cli, tmp_path_factory):
     folder = tmp_path_factory.mktemp("generate")
-    bundles = {}
-    for name, project in (("text", TEXT_PROJECT), ("sine", SINE_PROJECT)):
-        (folder / f"{name}.json").write_text(json.dumps(project))
-        bundles[name] = folder / f"{name}.rnnlab"
-        code, _, err = _run(["train", str(folder / f"{name}.json"), "--out", str(bundles[name])])
-        assert code == 0, err
-    return bundles
+    return {name: train_with_cli(folder, name, project) for name, project in (("text", TEXT_PROJECT),
+                                                                             ("sine", SINE_PROJECT))}
 
 
-def test_generate_text_continues_a_seed(generators):
+def test_generate_text_continues_a_seed(run_cli, generators):
     bundle = load_bundle(generators["text"])
     vocabulary = set(bundle.info.vocabulary)
-    code, out, err = _run(["generate", str(generators["text"]), "--seed", "the ", "--length", "25",
+    code, out, err = run_cli(["generate", str(generators["text"]), "--seed", "the ", "--length", "25",
                            "--temperature", "0.5", "--json"])
     assert code == 0, err
     result = json.loads(out.strip().splitlines()[-1])
     assert result["kind"] == "text" and result["seed"] == "the " and result["temperature"] == 0.5
     assert len(result["generated"]) == 25 and set(result["generated"]) <= vocabulary
-    again = json.loads(_run(["generate", str(generators["text"]), "--seed", "the ", "--length", "25",
+    again = json.loads(run_cli(["generate", str(generators["text"]), "--seed", "the ", "--length", "25",
                              "--temperature", "0.5", "--json"])[1].strip().splitlines()[-1])
     assert again["generated"] == result["generated"]  # same seed, same text
-    code, out, err = _run(["generate", str(generators["text"]), "--seed-sample", "2", "--length", "10"])
+    code, out, err = run_cli(["generate", str(generators["text"]), "--seed-sample", "2", "--length", "10"])
     assert code == 0, err
     assert out.startswith("seed (validation sample 2): ") and "\ngenerated:  " in out
 
 
-def test_generate_series_from_a_validation_sample(generators):
-    code, out, err = _run(["generate", str(generators["sine"]), "--length", "7", "--json"])
+def test_generate_series_from_a_validation_sample(run_cli, generators):
+    code, out, err = run_cli(["generate", str(generators["sine"]), "--length", "7", "--json"])
     assert code == 0, err
     result = json.loads(out.strip().splitlines()[-1])
     assert result["kind"] == "series" and result["source"] == "validation sample 0"
     values = np.asarray(result["values"], dtype=float)
     assert values.shape == (7, len(result["target_names"])) and np.all(np.isfinite(values))
-    code, out, _ = _run(["generate", str(generators["sine"]), "--length", "3"])
+    code, out, _ = run_cli(["generate", str(generators["sine"]), "--length", "3"])
     assert code == 0 and len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 3
 
 

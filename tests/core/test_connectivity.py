@@ -78,6 +78,29 @@ def test_chunks_give_the_same_matrix(tiny_data, monkeypatch):
     np.testing.assert_allclose(Connectivity(model, data.info)(data.x_val[0]), whole, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("tokens", [False, True])
+def test_a_long_sequence_is_compiled_once_for_every_length(tiny_data, monkeypatch, tokens):
+    import gc
+    import weakref
+
+    import core.connectivity as module
+
+    monkeypatch.setattr(module, "COMPILE_FROM_STEPS", 4)  # the tiny samples count as long
+    data = tiny_data("many_to_many", n=4, n_val=2, tokens=tokens)
+    keras.utils.set_random_seed(2)
+    model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_many", units=4, embedding_dim=3), data.info)
+    x = data.x_val[0]
+    for sample in (x, x[:3], np.concatenate([x, x])):  # as trained, shorter (eager), longer
+        np.testing.assert_allclose(connectivity(model, data.info, sample), jacobian_norms(model, data.info, sample),
+                                   rtol=1e-4, atol=1e-6)
+    assert module._BY_MODEL[model]._compiled.experimental_get_tracing_count() == 1
+    # The cache lets the model go.
+    gone = weakref.ref(model)
+    del model
+    gc.collect()
+    assert gone() is None
+
+
 def test_a_trained_echo_model_looks_back_exactly_the_delay():
     delay, length = 2, 8
     dataset = DatasetSpec(task="echo", params={"length": length, "delay": delay, "symbols": 3, "samples": 200})

@@ -272,8 +272,9 @@ def test_sine_one_to_many_writes_the_sine_of_its_start_vector():
 def test_sine_typed_values():
     info = build("sine", window=3).info
     assert info.encode_input("0.1, 0.5 0.9").reshape(-1).tolist() == pytest.approx([0.1, 0.5, 0.9])
-    with pytest.raises(DatasetError, match="Expected 3 numbers"):
-        info.encode_input("0.1 0.2")
+    assert info.encode_input("0.1 0.2").shape == (2, 1)  # a recurrent net reads any length
+    with pytest.raises(DatasetError, match="Type numbers"):
+        info.encode_input(" ")
 
 
 # --- adding -------------------------------------------------------------------------------------
@@ -343,8 +344,7 @@ def test_sentiment_typed_sentence():
     assert info.decode_input(ids) == "the food was not bad"
     with pytest.raises(DatasetError, match="Unknown word 'fantastic'.*known words include.*good"):
         info.encode_input("the food was fantastic")
-    with pytest.raises(DatasetError, match="at most 15"):
-        info.encode_input(" ".join(["good"] * 16))
+    assert info.encode_input(" ".join(["good"] * 16)).shape == (16,)  # longer than trained: read whole
 
 
 # --- echo / reverse -----------------------------------------------------------------------------

@@ -261,11 +261,15 @@ def test_dead_relu_units_and_saturated_gates_from_the_probe():
     assert "3 of 4 units of rnn_1 output 0" in diagnose(relu, quiet, ADDING_INFO)[0].evidence
 
     gates = {"input": np.full((7, 4), 0.99).tolist(), "forget": np.full((7, 4), 0.01).tolist(),
-             "output": np.full((7, 4), 0.97).tolist(), "candidate": np.zeros((7, 4)).tolist()}
+             "output": np.full((7, 4), 0.97).tolist(), "candidate": np.full((7, 4), 0.5).tolist()}  # not a gate
     probe = {"layers": [{"name": "rnn_1", "cell": "LSTM", "hidden": np.ones((7, 4)).tolist(), "gates": gates}]}
     stuck = _history([0.18, 0.18, 0.18], [0.18] * 3, probes={3: probe})
     lstm = _project(model__cell="LSTM")
     assert [f.verdict for f in diagnose(lstm, stuck, ADDING_INFO)] == [SATURATED_GATES, NOT_LEARNING]
+    undecided = {**gates, "output": np.full((7, 4), 0.5).tolist()}  # a third of the gate values undecided
+    probe_undecided = {"layers": [{**probe["layers"][0], "gates": undecided}]}
+    assert [f.verdict for f in diagnose(lstm, _history([0.18] * 3, [0.18] * 3, probes={3: probe_undecided}),
+                                        ADDING_INFO)] == [NOT_LEARNING]
     learned = _history([0.18, 0.05, 0.01], [0.18, 0.05, 0.01], probes={3: probe})
     assert diagnose(lstm, learned, ADDING_INFO) == []  # shut gates in a net that learned are its memory
 

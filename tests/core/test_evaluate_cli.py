@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import pytest
-
-from core.cli import main
 
 keras = pytest.importorskip("keras")
 
@@ -27,29 +23,14 @@ COOKING = {
 }
 
 
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.fixture(scope="module")
-def bundles(tmp_path_factory):
+def bundles(train_with_cli, tmp_path_factory):
     folder = tmp_path_factory.mktemp("evaluate")
-    made = {}
-    for name, project in (("sine", SINE), ("cooking", COOKING)):
-        path = folder / f"{name}.json"
-        path.write_text(json.dumps(project))
-        bundle = folder / f"{name}.rnnlab"
-        code, _, err = _run(["train", str(path), "--out", str(bundle)])
-        assert code == 0, err
-        made[name] = bundle
-    return made
+    return {name: train_with_cli(folder, name, project) for name, project in (("sine", SINE), ("cooking", COOKING))}
 
 
-def test_evaluate_json_for_a_series(bundles):
-    code, out, err = _run(["evaluate", str(bundles["sine"]), "--json"])
+def test_evaluate_json_for_a_series(run_cli, bundles):
+    code, out, err = run_cli(["evaluate", str(bundles["sine"]), "--json"])
     assert code == 0, err
     result = json.loads(out.strip().splitlines()[-1])
     assert result["split"] == "val" and result["n"] > 0
@@ -60,17 +41,17 @@ def test_evaluate_json_for_a_series(bundles):
     assert result["skill"] == pytest.approx(1 - result["metrics"]["rmse"] / best)
 
 
-def test_evaluate_the_test_split_reports_it_separately(bundles):
-    _, val_out, _ = _run(["evaluate", str(bundles["sine"]), "--json"])
-    code, out, err = _run(["evaluate", str(bundles["sine"]), "--split", "test", "--json"])
+def test_evaluate_the_test_split_reports_it_separately(run_cli, bundles):
+    _, val_out, _ = run_cli(["evaluate", str(bundles["sine"]), "--json"])
+    code, out, err = run_cli(["evaluate", str(bundles["sine"]), "--split", "test", "--json"])
     assert code == 0, err
     test, val = json.loads(out.strip().splitlines()[-1]), json.loads(val_out.strip().splitlines()[-1])
     assert test["split"] == "test" and test["n"] > 0
     assert test["metrics"]["rmse"] != val["metrics"]["rmse"]
 
 
-def test_evaluate_human_table_marks_the_best_baseline(bundles):
-    code, out, err = _run(["evaluate", str(bundles["sine"]), "--season", "12"])
+def test_evaluate_human_table_marks_the_best_baseline(run_cli, bundles):
+    code, out, err = run_cli(["evaluate", str(bundles["sine"]), "--season", "12"])
     assert code == 0, err
     lines = out.splitlines()
     assert any(line.startswith("Model") and "RMSE" not in line for line in lines)
@@ -79,15 +60,15 @@ def test_evaluate_human_table_marks_the_best_baseline(bundles):
     assert any(line.startswith("Skill ") for line in lines)
 
 
-def test_evaluate_json_for_classes(bundles):
-    code, out, err = _run(["evaluate", str(bundles["cooking"]), "--json"])
+def test_evaluate_json_for_classes(run_cli, bundles):
+    code, out, err = run_cli(["evaluate", str(bundles["cooking"]), "--json"])
     assert code == 0, err
     result = json.loads(out.strip().splitlines()[-1])
     assert {"accuracy", "macro_f1", "per_class", "confusion"} <= set(result["metrics"])
     assert {"majority", "previous_step"} <= set(result["baselines"])
     assert len(result["metrics"]["confusion"]) == 3
     assert set(result["metrics"]["per_class"]["pizza"]) == {"precision", "recall", "f1", "support"}
-    code, out, _ = _run(["evaluate", str(bundles["cooking"])])
+    code, out, _ = run_cli(["evaluate", str(bundles["cooking"])])
     assert "Confusion matrix" in out and "Majority class" in out
 
 
@@ -97,9 +78,9 @@ def test_evaluate_json_for_classes(bundles):
     (["evaluate", "{cooking}", "--season", "1"], 2, "expected a whole number of rows >= 2"),
     (["evaluate", "{folder}/missing.rnnlab"], 1, "missing.rnnlab"),
 ])
-def test_evaluate_errors_are_one_line(bundles, argv, code, expected):
+def test_evaluate_errors_are_one_line(run_cli, bundles, argv, code, expected):
     names = {"cooking": str(bundles["cooking"]), "folder": str(bundles["cooking"].parent)}
-    status, out, err = _run([arg.format(**names) for arg in argv])
+    status, out, err = run_cli([arg.format(**names) for arg in argv])
     assert status == code
     assert out == "" and err.startswith("error: ") and err.count("\n") == 1, err
     assert expected in err

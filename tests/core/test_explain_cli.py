@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import numpy as np
 import pytest
 
-from core.cli import main
 from core.persistence import Bundle, load_bundle, save_bundle
 from core.specs import DatasetSpec, ModelSpec, Project, TrainingSpec
 
@@ -22,30 +19,18 @@ COOKING = {
 }
 
 
-def run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.fixture(scope="module")
-def bundle_path(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("explain")
-    (folder / "cooking.json").write_text(json.dumps(COOKING))
-    path = folder / "cooking.rnnlab"
+def bundle_path(train_with_cli, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:  # look inside after every epoch, whatever the timing
         patch.setattr("core.epoch_probe.BUDGET", 1e9)
-        code, _, err = run(["train", str(folder / "cooking.json"), "--out", str(path)])
-    assert code == 0, err
-    return path
+        return train_with_cli(tmp_path_factory.mktemp("explain"), "cooking", COOKING)
 
 
-def test_explain_json_has_the_states_and_connectivity_of_the_sample(bundle_path):
+def test_explain_json_has_the_states_and_connectivity_of_the_sample(run_cli, bundle_path):
     from core.datasets import build_dataset
     from core.states import sequence_states
 
-    code, out, err = run(["explain", str(bundle_path), "--sample", "1", "--json"])
+    code, out, err = run_cli(["explain", str(bundle_path), "--sample", "1", "--json"])
     assert code == 0, err
     report = json.loads(out.strip().splitlines()[-1])
     assert report["sample"] == 1 and report["steps"] == 5
@@ -65,10 +50,10 @@ def test_explain_json_has_the_states_and_connectivity_of_the_sample(bundle_path)
     assert report["input"] == states.input_tokens
 
 
-def test_explain_text_walks_through_the_steps(bundle_path, tmp_path):
+def test_explain_text_walks_through_the_steps(run_cli, bundle_path, tmp_path):
     typed = tmp_path / "week.txt"
     typed.write_text("pizza: sunny, rainy, rainy, sunny\n")
-    code, out, err = run(["explain", str(bundle_path), "--input", str(typed)])
+    code, out, err = run_cli(["explain", str(bundle_path), "--input", str(typed)])
     assert code == 0, err
     for expected in (f"input from {typed}", "prediction:", "rnn_1 (LSTM, 4 units, 4 steps)", "forget",
                      "saturated gates (< 0.1 or > 0.9): input", "most active units: unit",
@@ -77,13 +62,13 @@ def test_explain_text_walks_through_the_steps(bundle_path, tmp_path):
     assert out.count("\n   ") >= 4  # one row per step
 
 
-def test_explain_refuses_a_sample_that_does_not_exist(bundle_path):
-    code, out, err = run(["explain", str(bundle_path), "--sample", "99"])
+def test_explain_refuses_a_sample_that_does_not_exist(run_cli, bundle_path):
+    code, out, err = run_cli(["explain", str(bundle_path), "--sample", "99"])
     assert code == 1 and out == ""
     assert err.startswith("error: ") and "99" in err and err.count("\n") == 1
 
 
-def test_explain_an_untrained_bidirectional_encoder_decoder(tmp_path):
+def test_explain_an_untrained_bidirectional_encoder_decoder(run_cli, tmp_path):
     from core.datasets import build_dataset
     from core.models import build_model
 
@@ -94,7 +79,7 @@ def test_explain_an_untrained_bidirectional_encoder_decoder(tmp_path):
     path = tmp_path / "untrained.rnnlab"
     save_bundle(path, Bundle(project=project, model=build_model(project.model, data.info), history=None,
                              info=data.info))
-    code, out, err = run(["explain", str(path), "--json"])
+    code, out, err = run_cli(["explain", str(path), "--json"])
     assert code == 0, err
     report = json.loads(out.strip().splitlines()[-1])
     names = [layer["name"] for layer in report["layers"]]
@@ -104,8 +89,8 @@ def test_explain_an_untrained_bidirectional_encoder_decoder(tmp_path):
     assert np.shape(report["connectivity"]) == (6, 6)
 
 
-def test_inspect_gains_the_spectral_radius_per_epoch(bundle_path):
-    code, out, err = run(["inspect", str(bundle_path), "--json"])
+def test_inspect_gains_the_spectral_radius_per_epoch(run_cli, bundle_path):
+    code, out, err = run_cli(["inspect", str(bundle_path), "--json"])
     assert code == 0, err
     report = json.loads(out)
     radius = report["spectral_radius"]["rnn_1"]
@@ -115,6 +100,6 @@ def test_inspect_gains_the_spectral_radius_per_epoch(bundle_path):
     bundle = load_bundle(bundle_path)
     assert len(bundle.history.weight_histograms) == len(bundle.history.gradient_histograms) == 2
 
-    code, out, err = run(["inspect", str(bundle_path)])
+    code, out, err = run_cli(["inspect", str(bundle_path)])
     assert code == 0, err
     assert "Spectral radius of w_R per epoch" in out and "rnn_1 forget" in out

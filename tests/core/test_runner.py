@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+from multiprocessing import connection as mp_connection
 
 import numpy as np
 import psutil
@@ -287,6 +288,51 @@ def test_close_while_a_run_waits_for_the_child_leaves_no_child_alive(trainer):
     workers = [p for p in psutil.Process().children(recursive=True) if "spawn_main" in " ".join(_cmdline(p))]
     assert [p.pid for p in workers if alive(p.pid) and p.pid not in others] == []
     assert trainer.pid is None
+
+
+def test_two_closes_at_once_while_a_run_waits_end_everything_once(monkeypatch):
+    # The window's quit and the test session's teardown may close the shared trainer together,
+    # while the worker's run waits for the child; the pipe's descriptor must be closed once.
+    closes: dict[int, int] = {}
+    original_close = mp_connection.Connection._close
+
+    def counted_close(connection, *args):
+        closes[id(connection)] = closes.get(id(connection), 0) + 1
+        return original_close(connection, *args)
+
+    monkeypatch.setattr(mp_connection.Connection, "_close", counted_close)
+    for _ in range(3):
+        runner = ProcessTrainer(recycle_after_runs=1000)
+        runner.warm()
+        pid = runner.pid
+        outcome: list[object] = []
+        failures: list[BaseException] = []
+
+        def run(runner=runner, outcome=outcome) -> None:
+            try:
+                outcome.append(runner.train(gru_project(epochs=100), learnable_data()))
+            except TrainingError as exc:
+                outcome.append(exc)
+
+        def close(runner=runner, failures=failures) -> None:
+            try:
+                runner.close(timeout=5)
+            except BaseException as exc:  # noqa: BLE001 - the test reports it
+                failures.append(exc)
+
+        threads = [threading.Thread(target=run)]
+        threads[0].start()
+        time.sleep(0.2)  # the run waits for the child, which is importing TensorFlow
+        threads += [threading.Thread(target=close) for _ in range(2)]
+        for thread in threads[1:]:
+            thread.start()
+        for thread in threads:
+            thread.join(15)
+        assert not any(thread.is_alive() for thread in threads)
+        assert failures == []
+        assert len(outcome) == 1 and "closed" in str(outcome[0])
+        assert not alive(pid) and runner.pid is None
+    assert closes and set(closes.values()) == {1}
 
 
 def _cmdline(process: psutil.Process) -> list[str]:

@@ -185,7 +185,7 @@ def test_bad_input_and_unknown_layer_name_the_problem(tiny_data):
 
     data = tiny_data("many_to_one", n=4, n_val=2)
     model = scaled_model(ModelSpec(cell="GRU", io_mode="many_to_one", units=3), data.info)
-    with pytest.raises(DatasetError, match=r"\(2, 2\).*\(T, 3\)"):
+    with pytest.raises(DatasetError, match=r"\(2, 2\) per sample; this model expects \(any, 3\)"):
         sequence_states(model, data.info, data.x_val[0][:2, :2])
     assert sequence_states(model, data.info, data.x_val[0][:2]).layer("rnn_1").steps == 2  # any length
     with pytest.raises(DatasetError, match="rnn_7.*rnn_1"):

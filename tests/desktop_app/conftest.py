@@ -132,6 +132,25 @@ def show_widget(qtbot):
     return show
 
 
+@pytest.fixture(scope="session")
+def cooking_data():
+    """A little cooking data set, many-to-many: 7 days of weather in, 7 dishes out."""
+    from core.datasets import build_dataset
+    from core.specs import DatasetSpec
+
+    return build_dataset(DatasetSpec("cooking", {"samples": 60}), "many_to_many")
+
+
+@pytest.fixture
+def memory_tab(show_widget, cooking_data):
+    """The Memory tab on its own, its validation samples from ``cooking_data``."""
+    from desktop_app.memory import MemoryTab
+
+    widget = MemoryTab()
+    widget.data_for = lambda info: cooking_data
+    return show_widget(widget, 1100, 950)
+
+
 # --- the window, driven like a user would --------------------------------------------------
 
 

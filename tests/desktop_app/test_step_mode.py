@@ -4,51 +4,35 @@ Step, and read the numbers, which must be the lecture's equation with this layer
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6 import QtCore
 
-from core.datasets import build_dataset
-from core.specs import DatasetSpec
-from desktop_app.memory import MemoryTab
 from tests.desktop_app.test_memory_view import make_record
-
-
-@pytest.fixture(scope="module")
-def cooking():
-    return build_dataset(DatasetSpec("cooking", {"samples": 60}), "many_to_many")
-
-
-@pytest.fixture
-def tab(show_widget, cooking):
-    widget = MemoryTab()
-    widget.data_for = lambda info: cooking
-    return show_widget(widget, 1100, 950)
 
 
 def click(qtbot, button) -> None:
     qtbot.mouseClick(button, QtCore.Qt.MouseButton.LeftButton)
 
 
-def open_step_mode(qtbot, tab, record, sample: int) -> None:
+def open_step_mode(qtbot, memory_tab, record, sample: int) -> None:
     """Choose the sample and open the step tab, which computes the steps in the background."""
-    tab.set_record(record)
-    tab.picker.sample_spin.setValue(sample)
-    with qtbot.waitSignal(tab.computation.finished, timeout=60000):
-        tab.views.setCurrentWidget(tab.step_mode)
-    qtbot.waitUntil(lambda: not tab.computation.is_busy())
+    memory_tab.set_record(record)
+    memory_tab.picker.sample_spin.setValue(sample)
+    with qtbot.waitSignal(memory_tab.computation.finished, timeout=60000):
+        memory_tab.views.setCurrentWidget(memory_tab.step_mode)
+    qtbot.waitUntil(lambda: not memory_tab.computation.is_busy())
 
 
-def test_each_step_shows_the_terms_of_h_and_their_sum(tab, qtbot, cooking):
+def test_each_step_shows_the_terms_of_h_and_their_sum(memory_tab, qtbot, cooking_data):
     from core.states import sequence_states
 
-    record = make_record("SimpleRNN", 3, cooking)
-    open_step_mode(qtbot, tab, record, sample=4)
-    steps = tab.step_mode
+    record = make_record("SimpleRNN", 3, cooking_data)
+    open_step_mode(qtbot, memory_tab, record, sample=4)
+    steps = memory_tab.step_mode
     assert steps.position_label.text().startswith("before step 1 of 7")
     assert not steps.back_button.isEnabled() and steps.step_button.isEnabled()
 
     kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in record.model.get_layer("rnn_1").get_weights())
-    x, _y = cooking.sample(4)
+    x, _y = cooking_data.sample(4)
     hidden = sequence_states(record.model, record.info, x).layers[0].hidden
     h_prev = np.zeros(3)
     for t in range(1, 8):
@@ -78,14 +62,14 @@ def test_each_step_shows_the_terms_of_h_and_their_sum(tab, qtbot, cooking):
     assert steps.table.rowCount() == 0 and steps.diagram.shown_hidden(1) is None
 
 
-def test_an_lstm_step_shows_every_gate_and_how_they_make_c_and_h(tab, qtbot, cooking):
+def test_an_lstm_step_shows_every_gate_and_how_they_make_c_and_h(memory_tab, qtbot, cooking_data):
     from core.states import sequence_states
 
-    record = make_record("LSTM", 4, cooking)
-    open_step_mode(qtbot, tab, record, sample=0)
-    x, _y = cooking.sample(0)
+    record = make_record("LSTM", 4, cooking_data)
+    open_step_mode(qtbot, memory_tab, record, sample=0)
+    x, _y = cooking_data.sample(0)
     layer = sequence_states(record.model, record.info, x).layers[0]
-    steps = tab.step_mode
+    steps = memory_tab.step_mode
     for _ in range(3):
         click(qtbot, steps.step_button)
     for name in ("forget", "input", "output"):
@@ -104,10 +88,10 @@ def test_an_lstm_step_shows_every_gate_and_how_they_make_c_and_h(tab, qtbot, coo
     np.testing.assert_allclose(c, forget * layer.cell_state[1] + write * candidate[:, 4], atol=1e-5)
 
 
-def test_a_big_layer_is_not_stepped_through_and_says_why(tab, qtbot, cooking):
-    record = make_record("GRU", 16, cooking)
-    open_step_mode(qtbot, tab, record, sample=0)
-    steps = tab.step_mode
+def test_a_big_layer_is_not_stepped_through_and_says_why(memory_tab, qtbot, cooking_data):
+    record = make_record("GRU", 16, cooking_data)
+    open_step_mode(qtbot, memory_tab, record, sample=0)
+    steps = memory_tab.step_mode
     assert "at most 8 units" in steps.note.text() and "16" in steps.note.text()
     assert not steps.step_button.isEnabled()
     assert not steps.diagram_scroll.isVisible()

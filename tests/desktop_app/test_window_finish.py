@@ -124,7 +124,7 @@ def test_the_title_names_the_project_once_and_dialogs_do_not_repeat_the_app(qtbo
     assert shown_title(window).count("RNN Lab") == 1
 
     window.action_about.trigger()
-    window._show_error("Cannot train yet", "something")
+    window.show_error("Cannot train yet", "something")
     boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
     assert {shown_title(box) for box in boxes} == {"About — RNN Lab", "Cannot train yet — RNN Lab"}
     close_message_boxes()
@@ -142,14 +142,14 @@ def test_fields_are_named_as_the_panels_name_them(qtbot, make_window):
     assert field_title("model.keras") == "model.keras"  # not a field: left alone
 
     # A message from core, as the window shows it.
-    window._show_error("Training stopped", "lower the learning rate (training.learning_rate) or enable "
+    window.show_error("Training stopped", "lower the learning rate (training.learning_rate) or enable "
                        "clipping (training.clip_mode); model.keras stays")
     assert window.last_message[1] == ("lower the learning rate (Training › Learning rate) or enable clipping "
                                       "(Training › Gradient clipping); model.keras stays")
     window.show_status("model.units: expected a whole number from 1 to 4096, received 0")
     assert status_text(window).startswith("Architecture › Units: expected")
     # About a project file, the key to look for in it stays, with the panel's name.
-    window._show_error("Cannot open the project", "/tmp/p.json: model.cell: expected one of SimpleRNN, LSTM, GRU")
+    window.show_error("Cannot open the project", "/tmp/p.json: model.cell: expected one of SimpleRNN, LSTM, GRU")
     assert window.last_message[1] == "/tmp/p.json: model.cell (Architecture › Cell): expected one of SimpleRNN, LSTM, GRU"
     close_message_boxes()
 

@@ -1,0 +1,276 @@
+"""The Weight health tab: the spectral radius of every recurrent kernel w_R over the epochs, against
+the line at 1, and the histograms of each layer's weights and gradients epoch by epoch.
+
+The numbers come from core.weight_health, computed in the training process at each epoch's end
+and kept in the run's History (so a reopened bundle shows the same). A run saved before they
+were recorded says so instead of showing empty plots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from core.formatting import format_number
+from desktop_app.plots.buffers import LOG_FLOOR, RunSeries
+from desktop_app.plots.hover import Candidate
+from desktop_app.plots.style import DASHES, PALETTE, STYLE_GREY, caption, legend_swatch, pen
+from desktop_app.plots.tab import PlotTab
+from desktop_app.plots.weight_histogram import KINDS, HistogramView, bar_edges, histograms_of
+from desktop_app.widgets import notice_label
+
+# The y axis turns logarithmic once the radii drawn are this many times apart (a decade).
+LOG_SPAN = 10.0
+# Up to this many epochs each measured epoch gets a marker (an epoch the time budget skipped
+# then shows as a gap between markers rather than a kink in a line).
+MARKED_EPOCHS = 40
+VANISHING_COLOR = "#1f6f99"
+# The view reaches at least this factor above and below 1.
+ONE_MARGIN = 1.15
+# A radius within this of 1 is "about 1" in the summary: neither side.
+ABOUT_ONE = 0.005
+EXPLODING_COLOR = "#a33f00"
+
+CAPTION = (
+    "The spectral radius of w_R is the largest |eigenvalue| of the recurrent kernel: how much one step "
+    "h(t) = w_R h(t−1) stretches the memory at most. The lecture's rule for a linear recurrence: below 1 a "
+    "signal (and the gradient through time) shrinks at every step and vanishes; above 1 it grows and can "
+    "explode. LSTM and GRU have one curve per gate block of w_R. A nonlinear cell only roughly follows the "
+    "rule, but the curves show which side each layer drifts to while it trains. Below: the histogram of a "
+    "layer's weights or gradients at each epoch.")
+NOT_YET = "The spectral radius of every recurrent kernel appears here at the end of each epoch."
+
+
+def curve_name(layer: str, block: str) -> str:
+    """"rnn_1" for a SimpleRNN's single w_R, "rnn_1 forget" for a gate block."""
+    return layer if block == "w_R" else f"{layer} {block}"
+
+
+def missing_reason(run: RunSeries) -> str:
+    """Why ``run`` shows no weight health ("" when it has some, or its first epoch is still to come)."""
+    health = run.health
+    if any(any(epoch) for epoch in health.weight_histograms) or health.spectral_radius:
+        return ""
+    if health.weight_histograms:
+        return (f"{run.label} has no weight health yet: a large model is looked at every few epochs, "
+                "to keep training fast.")
+    if any(series.size for series in run.epoch_logs.values()):
+        return (f"{run.label} was saved without weight health (by an older RNN Lab): train it again to see "
+                "its spectral radius and histograms.")
+    return ""
+
+
+def side_of_one(radius: float) -> str:
+    if radius > 1 + ABOUT_ONE:
+        return "above 1"
+    return "below 1" if radius < 1 - ABOUT_ONE else "about 1"
+
+
+class WeightHealthTab(PlotTab):
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__("health", "Weight health", parent)
+        self.missing_label = notice_label()
+        self.missing_label.hide()
+        self.body.addWidget(self.missing_label)
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+        # Made on a log axis (its tick labels read well at any span), switched to linear until the
+        # radii spread over a decade.
+        widget = self._add_plot("spectral", "epoch", "spectral radius of w_R", NOT_YET, log_y=True,
+                                fractions_when_sparse=False)
+        self._log = True
+        self.one_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=pen(STYLE_GREY, 1.5, DASHES[1]))
+        # Two labels on one line: what each side of 1 means, next to that side.
+        for text, color, anchor in (("above 1: grows at every step (exploding)", EXPLODING_COLOR, (0, 1)),
+                                    ("below 1: shrinks at every step (vanishing)", VANISHING_COLOR, (0, 0))):
+            pg.InfLineLabel(self.one_line, text=text, position=0.02, color=color, anchors=[anchor, anchor],
+                            fill=(255, 255, 255, 200))
+        self.one_line.setZValue(-50)  # the curves pass over its labels, not under them
+        widget.getPlotItem().addItem(self.one_line, ignoreBounds=True)
+        # Never drawn, but in the view's bounds: the view always shows both sides of 1 (and the
+        # labels there), so a learner sees which side the curves are on.
+        self.one_band = pg.PlotDataItem([1.0, 1.0], [1 / ONE_MARGIN, ONE_MARGIN], pen=pen(STYLE_GREY, 1, alpha=0))
+        widget.getPlotItem().addItem(self.one_band)
+        self._set_log(False)
+        widget.setMinimumHeight(90)
+        splitter.addWidget(widget)
+        self.histogram_view = HistogramView()
+        splitter.addWidget(self.histogram_view)
+        self.body.addWidget(splitter, 1)
+        self.summary_label = QtWidgets.QLabel("")
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.addWidget(self.summary_label)
+        self.caption = caption(CAPTION)
+        self.body.addWidget(self.caption)
+        self._curves: dict[tuple[str, str, str], pg.PlotDataItem] = {}
+        self._drawn: list[tuple[str, np.ndarray, np.ndarray]] = []  # hover label, epochs, raw radii
+        self._drawn_epochs: tuple = ()  # (run id, epochs recorded) per shown run at the last draw
+        self._stale = False
+        self._only_missing = False  # the plot shows why no shown run has weight health
+
+    # --- the PlotTab contract ----------------------------------------------------------------
+
+    def set_runs(self, runs: Sequence[RunSeries]) -> None:
+        super().set_runs(runs)
+        self._stale = True
+
+    def redraw(self, force: bool) -> None:
+        if not (force or self.isVisible()):
+            return
+        recorded = tuple((run.run_id, len(run.health.weight_histograms)) for run in self.runs)
+        if not self._stale and recorded == self._drawn_epochs:
+            return
+        self._stale = False
+        self._drawn_epochs = recorded
+        self._draw_radii()
+        self.histogram_view.set_runs(self.runs)
+        self._show_missing()
+
+    def drop_run(self, run_id: str) -> None:
+        plot = self.plots["spectral"].getPlotItem()
+        for key in [key for key in self._curves if key[0] == run_id]:
+            curve = self._curves.pop(key)
+            if curve.scene() is not None:
+                plot.removeItem(curve)
+
+    def png_plots(self) -> list[pg.PlotWidget]:
+        return [self.plots["spectral"], self.histogram_view.plot]
+
+    def hide_hovers(self) -> None:
+        super().hide_hovers()
+        self.histogram_view.hover.hide()
+
+    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """Every radius and every histogram bin of the shown runs, epoch by epoch."""
+        rows: list[list[Any]] = []
+        for run in self.runs:
+            for layer, blocks in run.health.spectral_radius.items():
+                for block, values in blocks.items():
+                    rows.extend([run.label, "spectral radius", layer, block, number, "", "", float(value)]
+                                for number, value in enumerate(values, start=1))
+            for kind in KINDS:
+                for number, epoch in enumerate(histograms_of(run, kind), start=1):
+                    for layer, histogram in epoch.items():
+                        edges = bar_edges(histogram)
+                        rows.extend([run.label, f"{kind} count", layer, "", number, float(lo), float(hi), count]
+                                    for lo, hi, count in zip(edges[:-1], edges[1:], histogram["counts"]))
+        return ["run", "quantity", "layer", "block", "epoch", "bin_low", "bin_high", "value"], rows
+
+    def hover_candidates(self, plot_name: str) -> list[Candidate]:
+        return list(self._drawn)
+
+    def y_name(self, plot_name: str) -> str:
+        return "radius"
+
+    # --- drawing -----------------------------------------------------------------------------
+
+    def _wanted(self) -> list[tuple[RunSeries, str, str, np.ndarray, np.ndarray]]:
+        """(run, layer, block, epochs, radii) of every curve to draw, finite values only."""
+        wanted = []
+        for run in self.runs:
+            for layer, blocks in run.health.spectral_radius.items():
+                for block, values in blocks.items():
+                    radii = np.asarray(values, dtype=np.float64)
+                    epochs = np.arange(1, len(radii) + 1, dtype=np.float64)
+                    keep = np.isfinite(radii)
+                    if keep.any():
+                        wanted.append((run, layer, block, epochs[keep], radii[keep]))
+        return wanted
+
+    def _draw_radii(self) -> None:
+        plot = self.plots["spectral"].getPlotItem()
+        legend = self.legends["spectral"]
+        wanted = self._wanted()
+        positive = [r for *_rest, radii in wanted for r in radii if r > 0]
+        self._set_log(bool(positive and max(positive) >= LOG_SPAN * min(positive)))
+        overlay = len(self.runs) > 1
+        legend.clear()
+        keys = {(run.run_id, layer, block) for run, layer, block, *_ in wanted}
+        for key in [key for key in self._curves if key not in keys]:
+            curve = self._curves.pop(key)
+            if curve.scene() is not None:
+                plot.removeItem(curve)
+        styles: dict[str, Any] = {}  # curve name -> its line style when runs are overlaid
+        self._drawn = []
+        for index, (run, layer, block, epochs, radii) in enumerate(wanted):
+            name = curve_name(layer, block)
+            if overlay:
+                color = PALETTE[self.runs.index(run) % len(PALETTE)]
+                styles.setdefault(name, DASHES[len(styles) % len(DASHES)])
+                line = pen(color, 1.5, styles[name])
+            else:
+                color = PALETTE[index % len(PALETTE)]
+                line = pen(color, 2)
+            curve = self._curves.get((run.run_id, layer, block))
+            if curve is None:
+                curve = self._curves[(run.run_id, layer, block)] = pg.PlotDataItem()
+            if curve.scene() is None:
+                plot.addItem(curve)
+            shown = np.maximum(radii, LOG_FLOOR) if self._log else radii
+            curve.setData(epochs, shown, pen=line, symbol="o" if len(epochs) <= MARKED_EPOCHS else None,
+                          symbolSize=5, symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(color))
+            self._drawn.append((f"{run.label} · {name}" if overlay else name, epochs, radii))
+            if not overlay:
+                legend.addItem(curve, name)
+        if overlay:
+            drawn_runs = {run.run_id for run, *_rest in wanted}
+            for index, run in enumerate(self.runs):
+                if run.run_id in drawn_runs:
+                    legend.addItem(legend_swatch(pen(PALETTE[index % len(PALETTE)], 2.5)), run.label)
+            for name, style in styles.items():
+                legend.addItem(legend_swatch(pen(STYLE_GREY, 1.5, style)), name)
+        legend.setVisible(bool(wanted))
+        self.placeholders["spectral"].setVisible(not wanted)
+        self.one_line.setVisible(bool(wanted))
+        self.summary_label.setText(self._summary(wanted))
+
+    def _summary(self, wanted) -> str:
+        """The newest radius of each curve of one run, and which side of 1 it is on."""
+        if len(self.runs) != 1 or not wanted:
+            return ""
+        parts = [f"{curve_name(layer, block)} {format_number(float(radii[-1]), 3)} ({side_of_one(radii[-1])})"
+                 for _run, layer, block, _epochs, radii in wanted]
+        latest = max(int(epochs[-1]) for *_rest, epochs, _radii in wanted)
+        return f"Spectral radius at epoch {latest}: " + ", ".join(parts) + "."
+
+    def _set_log(self, log: bool) -> None:
+        if log == self._log:
+            return
+        self._log = log
+        item = self.plots["spectral"].getPlotItem()
+        item.setLogMode(x=False, y=log)
+        self.hovers["spectral"].log_y = log
+        item.setLabel("left", "spectral radius of w_R" + (" (log)" if log else ""))
+        self.one_line.setValue(0.0 if log else 1.0)  # on a log axis items sit in log10 units
+
+    def _show_missing(self) -> None:
+        """Runs without weight health are named; when no shown run has any, the plot says why
+        in place of empty axes, as before any run, and the histogram view steps aside."""
+        reasons = [reason for reason in map(missing_reason, self.runs) if reason]
+        only_missing = bool(self.runs) and len(reasons) == len(self.runs)
+        self.missing_label.setText("\n".join(reasons))
+        self.missing_label.setVisible(bool(reasons) and not only_missing)
+        self.histogram_view.setVisible(not only_missing)
+        placeholder = self.placeholders["spectral"]
+        if only_missing:
+            self.set_empty(True)
+            placeholder.setTextWidth(max(200, self.plots["spectral"].width() - 60))
+            placeholder.setText("\n".join(reasons))
+        elif self._only_missing:
+            self.set_empty(not self.runs)
+            placeholder.setTextWidth(-1)
+            placeholder.setText(NOT_YET)
+        self._only_missing = only_missing
+
+    def log_y(self) -> bool:
+        """Whether the spectral radius is drawn on a log axis (the radii span a decade or more)."""
+        return self._log
+
+    def radius_curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Hover label -> (epochs, radii) of every curve drawn."""
+        return {label: (epochs, radii) for label, epochs, radii in self._drawn}

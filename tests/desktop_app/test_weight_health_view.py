@@ -1,0 +1,257 @@
+"""The Weight health tab read as a learner would: the spectral radius of every w_R over the epochs
+against the line at 1, and the histogram of a layer's weights or gradients at a chosen epoch.
+
+A tiny LSTM (one curve per gate block) is trained once for the module, every epoch looked
+inside; the tab is fed its events as the window feeds it during training, or its History as when
+a bundle is reopened. A SimpleRNN's History is made by core.weight_health from a real model's
+weights, as built and with w_R grown, without the cost of a second training.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from core.history import History, TrainingListener
+from core.specs import DatasetSpec, ModelSpec, Project, TrainingSpec
+from desktop_app.plots import TrainingPlots
+from desktop_app.plots.weight_health_tab import WeightHealthTab
+from tests.desktop_app.test_plots import show_tab
+
+LSTM_BLOCKS = ["input", "forget", "candidate", "output"]
+
+
+class Events(TrainingListener):
+    def __init__(self) -> None:
+        self.started = None
+        self.epochs = []
+
+    def on_run_started(self, event) -> None:
+        self.started = event
+
+    def on_epoch_end(self, event) -> None:
+        self.epochs.append(event)
+
+
+@pytest.fixture(scope="module")
+def lstm_run(cooking_data):
+    """(the events, the History) of 2 epochs of a 4-unit LSTM on a little cooking data."""
+    import core.epoch_probe as epoch_probe
+    from core.training import train
+
+    events = Events()
+    project = Project(dataset=DatasetSpec("cooking", {"samples": 60}),
+                      model=ModelSpec(cell="LSTM", io_mode="many_to_many", units=4),
+                      training=TrainingSpec(epochs=2, batch_size=16, seed=1))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(epoch_probe, "BUDGET", 1e9)  # look inside after every epoch, whatever it costs
+        return events, train(project, cooking_data, listener=events).history
+
+
+@pytest.fixture(scope="module")
+def simple_history(cooking_data) -> History:
+    """Two epochs of a SimpleRNN's weight health: as built, then with w_R 1.5 times larger (no gradients)."""
+    import keras
+
+    from core.models import build_model
+    from core.monitoring import weight_names_by_id
+    from core.weight_health import epoch_health
+
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelSpec(cell="SimpleRNN", io_mode="many_to_many", units=4), cooking_data.info)
+    by_id = weight_names_by_id(model)
+    names = [by_id[id(variable)] for variable in model.trainable_variables]
+    history = History(epochs=[{"loss": 1.1}, {"loss": 0.9}])
+    history.add_health(epoch_health(model, names, None))
+    kernel = model.get_layer("rnn_1").cell.recurrent_kernel
+    kernel.assign(kernel * 1.5)
+    history.add_health(epoch_health(model, names, None))
+    return history
+
+
+@pytest.fixture
+def plots(show_widget):
+    widget = show_widget(TrainingPlots(), 900, 760)
+    show_tab(widget, "Weight health")
+    return widget
+
+
+def health_tab(plots: TrainingPlots) -> WeightHealthTab:
+    return plots.findChild(WeightHealthTab)
+
+
+def feed(plots: TrainingPlots, run_id: str, events: Events, epochs: int | None = None) -> None:
+    plots.begin_run(run_id, f"#{run_id} run", events.started, "classification")
+    for event in events.epochs[:epochs]:
+        plots.add_epoch(run_id, event)
+    plots.redraw_now()
+
+
+def test_the_radius_of_each_lstm_gate_block_is_drawn_epoch_by_epoch_while_it_trains(plots, lstm_run):
+    events, history = lstm_run
+    tab = health_tab(plots)
+    feed(plots, "1", events, epochs=1)
+    curves = tab.radius_curves()
+    assert sorted(curves) == sorted(f"rnn_1 {block}" for block in LSTM_BLOCKS)
+    assert all(list(epochs) == [1.0] for epochs, _radii in curves.values())
+
+    plots.add_epoch("1", events.epochs[1])
+    plots.redraw_now()
+    curves = tab.radius_curves()
+    for block in LSTM_BLOCKS:
+        epochs, radii = curves[f"rnn_1 {block}"]
+        assert list(epochs) == [1.0, 2.0]
+        np.testing.assert_allclose(radii, history.spectral_radius["rnn_1"][block])
+    items = plots.plot_items()["spectral"].getPlotItem().listDataItems()
+    drawn = [item for item in items if item is not tab.one_band]  # the band keeps 1 in view, unseen
+    assert len(drawn) == 4
+    np.testing.assert_allclose(drawn[1].getData()[1], history.spectral_radius["rnn_1"]["forget"])
+    assert tab.one_line.value() == 1.0 and not tab.log_y()
+    assert "above 1" in tab.one_line.childItems()[0].toPlainText() + tab.one_line.childItems()[1].toPlainText()
+    assert tab.summary_label.text().startswith("Spectral radius at epoch 2: rnn_1 input")
+
+
+def test_hovering_a_point_reads_its_radius(plots, simple_history, qtbot):
+    history = simple_history
+    plots.load_history("1", "#1 SimpleRNN", history, "classification")
+    plots.redraw_now()
+    widget = plots.plot_items()["spectral"]
+    view = widget.getPlotItem().getViewBox()
+    view.autoRange()
+    qtbot.wait(50)
+    radius = history.spectral_radius["rnn_1"]["w_R"][1]
+    # Two pixels off the point, as a hand would be.
+    pos = widget.mapFromScene(view.mapViewToScene(QtCore.QPointF(2.0, radius))) + QtCore.QPoint(2, 2)
+    qtbot.mouseMove(widget.viewport(), pos)
+    qtbot.waitUntil(lambda: plots.hover_text("spectral") != "", timeout=2000)
+    text = plots.hover_text("spectral")
+    assert text.startswith("rnn_1\nepoch = 2")
+    assert f"radius = {radius:.3g}" in text
+
+
+def test_runs_compared_get_one_colour_each_and_a_reopened_bundle_shows_the_same(plots, lstm_run, simple_history):
+    lstm_events, lstm_history = lstm_run
+    tab = health_tab(plots)
+    feed(plots, "live", lstm_events)
+    live = tab.radius_curves()
+    plots.load_history("saved", "#saved LSTM", History.from_dict(lstm_history.to_dict()), "classification")
+    plots.redraw_now()
+    assert {k: v[1].tolist() for k, v in tab.radius_curves().items()} == {k: v[1].tolist() for k, v in live.items()}
+
+    plots.load_history("simple", "#simple SimpleRNN", simple_history, "classification")
+    plots.show_runs(["simple", "saved"])
+    plots.redraw_now()
+    assert len(tab.radius_curves()) == 5
+    radii = tab.radius_curves()["#simple SimpleRNN · rnn_1"][1]
+    np.testing.assert_allclose(radii, simple_history.spectral_radius["rnn_1"]["w_R"])
+    assert radii[1] == pytest.approx(1.5 * radii[0])  # w_R grown 1.5 times: so is its radius
+    legend = [label.text for _sample, label in tab.legends["spectral"].items]
+    assert legend[:2] == ["#simple SimpleRNN", "#saved LSTM"] and "rnn_1 forget" in legend
+    view = tab.histogram_view
+    assert view.run_combo.isVisible() and view.run().label == "#simple SimpleRNN", "the run shown before stays"
+    view.choose(kind="gradients")
+    assert not view.bars.isVisible() and view.message.text() == "No gradients histograms were recorded for #simple SimpleRNN."
+    view.choose(run_label="#saved LSTM")
+    np.testing.assert_array_equal(view.bars.opts["height"], lstm_history.gradient_histograms[1]["rnn_1"]["counts"])
+
+
+def test_the_histogram_bars_are_the_recorded_counts_at_the_chosen_epoch(plots, lstm_run, qtbot):
+    events, history = lstm_run
+    view = health_tab(plots).histogram_view
+    feed(plots, "1", events, epochs=1)
+    view.choose(kind="weights", layer="rnn_1")
+    assert view.epoch() == 1
+    plots.add_epoch("1", events.epochs[1])
+    plots.redraw_now()
+    assert view.epoch() == 2, "the slider follows training while it is at the newest epoch"
+    bars = view.bars.opts
+    np.testing.assert_array_equal(bars["height"], history.weight_histograms[1]["rnn_1"]["counts"])
+    assert bars["x0"][0] == pytest.approx(history.weight_histograms[1]["rnn_1"]["lo"])
+
+    qtbot.keyClick(view.epoch_slider, QtCore.Qt.Key.Key_Left)
+    assert view.epoch() == 1
+    np.testing.assert_array_equal(view.bars.opts["height"], history.weight_histograms[0]["rnn_1"]["counts"])
+    assert "epoch 1 (of 2 recorded)" == view.epoch_label.text()
+
+    view.choose(kind="gradients", layer="head")
+    assert view.epoch() == 2
+    np.testing.assert_array_equal(view.bars.opts["height"], history.gradient_histograms[1]["head"]["counts"])
+    assert not view.outline.isVisible()
+    view.outline_box.setChecked(True)
+    assert view.outline.isVisible()
+    np.testing.assert_array_equal(view.outline.getData()[1], history.gradient_histograms[0]["head"]["counts"])
+
+
+def test_a_slider_moved_back_stays_while_training_goes_on(plots, lstm_run, qtbot):
+    events, _history = lstm_run
+    view = health_tab(plots).histogram_view
+    plots.begin_run("1", "#1 LSTM", events.started, "classification")
+    # Three epochs' events (the second sent twice stands for a later epoch).
+    for event in (events.epochs[0], events.epochs[1]):
+        plots.add_epoch("1", event)
+    plots.redraw_now()
+    qtbot.keyClick(view.epoch_slider, QtCore.Qt.Key.Key_Home)
+    assert view.epoch() == 1
+    plots.add_epoch("1", events.epochs[1])
+    plots.redraw_now()
+    assert view.epoch() == 1 and view.epochs() == [1, 2, 3]
+    qtbot.keyClick(view.epoch_slider, QtCore.Qt.Key.Key_End)
+    plots.add_epoch("1", events.epochs[1])
+    plots.redraw_now()
+    assert view.epoch() == 4
+
+
+def test_radii_a_decade_apart_get_a_log_axis(plots):
+    history = History(epochs=[{"loss": 1.0}] * 3)
+    for radius in (0.05, 0.4, 3.0):
+        history.add_health({"spectral_radius": {"rnn_1": {"w_R": radius}},
+                            "weight_histograms": {"rnn_1": {"lo": -1.0, "hi": 1.0, "counts": [1, 2, 1]}}})
+    plots.load_history("1", "#1 vanishing then exploding", history, "regression")
+    plots.redraw_now()
+    tab = health_tab(plots)
+    assert tab.log_y() and tab.one_line.value() == 0.0  # log10(1): the line stays at radius 1
+    np.testing.assert_allclose(tab.radius_curves()["rnn_1"][1], [0.05, 0.4, 3.0])
+    assert tab.summary_label.text() == "Spectral radius at epoch 3: rnn_1 3 (above 1)."
+
+
+def test_a_run_saved_before_weight_health_says_so_instead_of_empty_plots(plots, simple_history):
+    history = simple_history
+    old = {k: v for k, v in history.to_dict().items()
+           if k not in ("spectral_radius", "weight_histograms", "gradient_histograms", "probes")}
+    tab = health_tab(plots)
+    plots.load_history("old", "#old", History.from_dict(old), "classification")
+    plots.redraw_now()
+    message = tab.placeholders["spectral"]
+    assert message.isVisible() and "#old was saved without weight health" in message.toPlainText()
+    assert not tab.plots["spectral"].getPlotItem().getAxis("left").style["showValues"], "no empty axes"
+    assert not tab.histogram_view.isVisible() and not tab.radius_curves()
+
+    plots.load_history("new", "#new", history, "classification")
+    plots.show_runs(["old", "new"])
+    plots.redraw_now()
+    assert not message.isVisible() and tab.histogram_view.isVisible()
+    assert tab.missing_label.isVisible() and tab.missing_label.text().startswith("#old was saved")
+    assert list(tab.radius_curves()) == ["#new · rnn_1"]
+    plots.show_runs(["new"])
+    plots.redraw_now()
+    assert not tab.missing_label.isVisible() and tab.plots["spectral"].getPlotItem().getAxis("left").style["showValues"]
+
+
+def test_the_csv_holds_every_radius_and_every_bin(plots, simple_history, tmp_path):
+    history = simple_history
+    plots.load_history("1", "#1", history, "classification")
+    path = tmp_path / "health.csv"
+    plots.export_csv("health", str(path))
+    with open(path, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    radii = [float(row["value"]) for row in rows if row["quantity"] == "spectral radius"]
+    np.testing.assert_allclose(radii, history.spectral_radius["rnn_1"]["w_R"])
+    counts = [int(row["value"]) for row in rows if row["quantity"] == "weights count" and row["layer"] == "rnn_1"
+              and row["epoch"] == "2"]
+    assert counts == history.weight_histograms[1]["rnn_1"]["counts"]
+    png = tmp_path / "health.png"
+    plots.export_png("health", str(png))
+    assert png.stat().st_size > 0
