@@ -11,9 +11,14 @@ runs in a fresh child process that reads the CSV itself, so the peak resident me
 training process (``ru_maxrss``: file parsing, windows and TensorFlow together) is measured per
 side; materialised windows alone would take 1e6 x 50 x 10 x 4 B = 2 GB. Throughput is the samples
 per second between batch WARMUP and batch WARMUP + --batches (tracing excluded); the sides
-alternate, round by round. Goals: peak RSS <= 1.5 GB, throughput ratio (app / plain) >= 0.9.
+alternate, which goes first changing round by round (``_common.alternate``). Goals: peak RSS <=
+1.5 GB, throughput ratio (app / plain) >= 0.9. Loading and training each drop a warm-up round
+and go on until ``_common.enough_rounds`` (7, or 3 once the verdict is sure); each prints its
+min / median / max, and the three final lines follow (the peak RSS is the largest of the rounds).
 
-Usage: python bench/bench_big_csv.py [--rounds 3] [--batches 150] [--rows 1000000]
+About 4 minutes on an idle two-core machine.
+
+Usage: python bench/bench_big_csv.py [--rounds 7] [--batches 150] [--rows 1000000]
 """
 
 from __future__ import annotations
@@ -21,17 +26,18 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import _common  # noqa: F401
+import _common
 import numpy as np  # noqa: E402
 
-LOAD_GOAL, RSS_GOAL_GB, THROUGHPUT_GOAL = 1.5, 1.5, 0.9
+LOAD_GOAL = _common.Goal("big CSV load time app/pandas", 1.5, higher_is_better=False)
+RSS_GOAL = _common.Goal("big CSV training peak RSS", 1.5, higher_is_better=False, unit=" GB")
+THROUGHPUT_GOAL = _common.Goal("big CSV training throughput app/plain", 0.9, higher_is_better=True)
 COLUMNS, WINDOW, BATCH, UNITS, WARMUP = 10, 50, 256, 32, 20
 
 
@@ -44,21 +50,25 @@ def write_csv(path: Path, rows: int) -> None:
     pd.DataFrame(values, columns=[f"sensor_{i}" for i in range(COLUMNS)]).to_csv(path, index=False, float_format="%.5f")
 
 
-def load_round(path: Path) -> tuple[float, float]:
+def load_round(path: Path, number: int) -> tuple[float, float]:
     import pandas as pd
 
     from core.datasets import csv_reader
 
-    start = time.perf_counter()
-    pd.read_csv(path)
-    plain = time.perf_counter() - start
-    csv_reader._CACHE.clear()
-    start = time.perf_counter()
-    table = csv_reader.read_table(path)
-    for name in table.columns:
-        csv_reader.column_values(table, name)
-    app = time.perf_counter() - start
-    return app, plain
+    def plain() -> float:
+        start = time.perf_counter()
+        pd.read_csv(path)
+        return time.perf_counter() - start
+
+    def app() -> float:
+        csv_reader._CACHE.clear()
+        start = time.perf_counter()
+        table = csv_reader.read_table(path)
+        for name in table.columns:
+            csv_reader.column_values(table, name)
+        return time.perf_counter() - start
+
+    return _common.alternate(app, plain, number)
 
 
 # --- training, in a child process per side ------------------------------------------------------
@@ -134,7 +144,7 @@ def run_child(side: str, path: Path, batches: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=_common.MIN_ROUNDS, help="counted rounds at most")
     parser.add_argument("--batches", type=int, default=150, help="timed batches per training side and round")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--child", choices=("app", "plain"), help=argparse.SUPPRESS)
@@ -148,24 +158,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.csv"
         write_csv(path, args.rows)
-        print(f"{args.rows:,} rows x {COLUMNS} columns, {path.stat().st_size / 1e6:.0f} MB; {args.rounds} rounds")
-        load_ratios = []
-        for r in range(args.rounds):
-            app, plain = load_round(path)
-            load_ratios.append(app / plain)
-            print(f"load round {r + 1}: app {app:.2f} s, pandas.read_csv {plain:.2f} s, ratio {app / plain:.2f}")
-        ratios, rss = [], []
-        for r in range(args.rounds):
-            app, plain = run_child("app", path, args.batches), run_child("plain", path, args.batches)
-            ratios.append(app["samples_per_s"] / plain["samples_per_s"])
+        print(f"{args.rows:,} rows x {COLUMNS} columns, {path.stat().st_size / 1e6:.0f} MB", flush=True)
+
+        def load(number: int) -> float:
+            app, plain = load_round(path, number)
+            print(f"  app {app:.2f} s, pandas.read_csv {plain:.2f} s", flush=True)
+            return app / plain
+
+        load_ratio = _common.run_rounds(load, LOAD_GOAL, min_rounds=args.rounds, final=False)
+        rss: list[float] = []
+
+        def training(number: int) -> float:
+            app, plain = _common.alternate(lambda: run_child("app", path, args.batches),
+                                           lambda: run_child("plain", path, args.batches), number)
             rss.append(app["peak_rss_gb"])
-            print(f"train round {r + 1}: app {app['samples_per_s']:.0f} samples/s (peak RSS "
-                  f"{app['peak_rss_gb']:.2f} GB, {app['train_windows']:,} training windows), plain Keras + "
-                  f"timeseries_dataset_from_array {plain['samples_per_s']:.0f} samples/s (peak RSS "
-                  f"{plain['peak_rss_gb']:.2f} GB), ratio {ratios[-1]:.2f}")
-    print(f"big CSV load time app/pandas: {statistics.median(load_ratios):.2f} (goal <= {LOAD_GOAL})")
-    print(f"big CSV training peak RSS: {max(rss):.2f} GB (goal <= {RSS_GOAL_GB})")
-    print(f"big CSV training throughput app/plain: {statistics.median(ratios):.2f} (goal >= {THROUGHPUT_GOAL})")
+            print(f"  app {app['samples_per_s']:.0f} samples/s (peak RSS {app['peak_rss_gb']:.2f} GB, "
+                  f"{app['train_windows']:,} training windows), plain Keras + timeseries_dataset_from_array "
+                  f"{plain['samples_per_s']:.0f} samples/s (peak RSS {plain['peak_rss_gb']:.2f} GB)", flush=True)
+            return app["samples_per_s"] / plain["samples_per_s"]
+
+        throughput = _common.run_rounds(training, THROUGHPUT_GOAL, min_rounds=args.rounds, final=False)
+    _common.final_line(LOAD_GOAL, load_ratio)
+    _common.final_line(RSS_GOAL, max(rss))
+    _common.final_line(THROUGHPUT_GOAL, throughput)
 
 
 if __name__ == "__main__":

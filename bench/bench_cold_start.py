@@ -3,25 +3,28 @@
 Each repetition starts a fresh interpreter running ``main.py`` with ``QT_QPA_PLATFORM=offscreen``
 and ``RNN_LAB_QUIT_WHEN_SHOWN=1``: the app prints the wall-clock time at which its window has
 been exposed and painted, then exits. The figure is that time minus the time just before the
-process was started, so it includes interpreter start-up and every import. The two commands
-alternate (A, B, A, B, ...) because this machine's speed drifts from minute to minute.
+process was started, so it includes interpreter start-up and every import. Each round starts
+both commands, which goes first alternating (``_common.alternate``), because this machine's
+speed drifts from minute to minute; the first round is warm-up (it fills the OS file cache),
+then rounds go on until ``_common.enough_rounds``. The final line is the median window time.
 
 The goal (issue 4): window within 1.5 s, well under the TensorFlow import time.
+About 1 minute on an idle two-core machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-GOAL_S = 1.5
+import _common
+from _common import ROOT
+
+GOAL = _common.Goal("cold start to window", 1.5, higher_is_better=False, unit=" s")
 MARKER = "RNN_LAB_WINDOW_SHOWN"
 
 
@@ -61,24 +64,19 @@ def time_tensorflow_import() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=5, help="repetitions of each command (default 5)")
+    parser.add_argument("--rounds", type=int, default=_common.MIN_ROUNDS, help="counted rounds at most")
     args = parser.parse_args(argv)
 
-    windows: list[float] = []
     imports: list[float] = []
     with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as config_home:
-        time_window(config_home)  # warm the OS file cache once; not counted
-        for i in range(args.repeat):
-            windows.append(time_window(config_home))
-            imports.append(time_tensorflow_import())
-            print(f"  run {i + 1}: window {windows[-1]:.2f} s   import tensorflow {imports[-1]:.2f} s", flush=True)
+        def one_round(number: int) -> float:
+            window, tf_import = _common.alternate(lambda: time_window(config_home), time_tensorflow_import, number)
+            imports.append(tf_import)
+            return window
 
-    window = statistics.median(windows)
-    tf_import = statistics.median(imports)
-    print(f"window shown:       median {window:.2f} s (min {min(windows):.2f}, max {max(windows):.2f})")
-    print(f"import tensorflow:  median {tf_import:.2f} s (min {min(imports):.2f}, max {max(imports):.2f})")
-    print(f"window / import:    {window / tf_import:.2f}")
-    print(f"cold start to window: {window:.2f} s (goal <= {GOAL_S})")
+        _common.run_rounds(one_round, GOAL, min_rounds=args.rounds,
+                           detail=lambda _number, value: f"import tensorflow {imports[-1]:.2f} s, "
+                                                         f"window / import {value / imports[-1]:.2f}")
     return 0
 
 

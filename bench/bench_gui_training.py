@@ -8,8 +8,11 @@ plots redrawing at 15 Hz (the Training plots tab is shown). The plain side: ``mo
 process on the very arrays the window trained on (``dataset_panel.current_data()``), the same
 model (``core.models.build_model``), optimizer and seed.
 
-Rounds alternate W, P, W, P, ... because this machine's speed drifts from minute to minute.
-Only the training part is timed: the child is started (TensorFlow imported) before the first
+Each round trains both sides, the window first in odd rounds and plain fit first in even ones
+(``_common.alternate``), because this machine's speed drifts from minute to minute; the first
+round is warm-up, then rounds go on until ``_common.enough_rounds`` (7, or fewer once the
+verdict is sure). The window keeps every run in its Runs list, as a user's session does, so the
+last rounds show whether the window slows training as runs pile up. Only the training part is timed: the child is started (TensorFlow imported) before the first
 round, and epoch-end timestamps are taken where the user sees them: for the window, when
 ``epoch_ended`` reaches the GUI thread; for plain fit, in ``on_epoch_end``. Both include
 validation; the window side also includes gradient norms every batch and the gradient-flow
@@ -23,7 +26,9 @@ then compiles it if the eager call was slow: ~1 s once for a 2-layer LSTM at T=5
 cost belongs to monitoring (bench_monitored_training.py, item 1), not to the window; the
 "from epoch 1" ratio shows what it costs over a short run.
 
-Usage: python bench/bench_gui_training.py [--rounds 3] [--epochs 6] [--samples 2048]
+About 4 minutes on an idle two-core machine.
+
+Usage: python bench/bench_gui_training.py [--rounds 7] [--epochs 6] [--samples 2048]
 """
 
 from __future__ import annotations
@@ -31,15 +36,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-import _common  # noqa: F401  (first: headless Qt, pyqtgraph on PySide6, the repository importable)
+import _common  # first: headless Qt, pyqtgraph on PySide6, the repository importable
 import numpy as np
 
-GOAL = 0.90
+GOAL = _common.Goal("window/plain throughput", 0.90, higher_is_better=True)
 STEPS, FEATURES, UNITS, LAYERS, BATCH = 50, 8, 64, 2, 64
 VALIDATION = 0.2
 
@@ -198,7 +202,7 @@ def plain_round(project, data, epochs: int) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=_common.MIN_ROUNDS, help="counted rounds at most")
     parser.add_argument("--epochs", type=int, default=6, help="per side and round; the first two are warm-up")
     parser.add_argument("--samples", type=int, default=2048, help="training samples (windows)")
     args = parser.parse_args(argv)
@@ -209,21 +213,18 @@ def main(argv: list[str] | None = None) -> int:
         data = window.dataset_panel.current_data()
         print(f"{LAYERS}-layer {project.model.cell} x {UNITS}, T={STEPS}, {FEATURES} features, batch {BATCH}, "
               f"{data.num_train} training + {data.num_val} validation samples, {args.epochs} epochs per side "
-              f"(steady: after epoch {WARM_EPOCHS}), {args.rounds} rounds, window first in each round; {os.cpu_count()} CPU cores",
-              flush=True)
-        ratios, ratios_all = [], []
-        for r in range(args.rounds):
-            gui, gui_all = window_round(app, window, data.num_train, args.epochs)
-            plain, plain_all = plain_round(project, data, args.epochs)
-            ratios.append(gui / plain)
-            ratios_all.append(gui_all / plain_all)
-            print(f"round {r + 1}: steady: window {gui:6.0f} samples/s, plain fit {plain:6.0f} samples/s, "
-                  f"ratio {ratios[-1]:.3f} | from epoch 1: window {gui_all:6.0f}, plain {plain_all:6.0f}, "
-                  f"ratio {ratios_all[-1]:.3f}", flush=True)
-    print(f"from epoch 1 (includes the probe's one-time compilation): median ratio "
-          f"{statistics.median(ratios_all):.3f}")
-    print(f"steady ratios: {', '.join(f'{x:.3f}' for x in ratios)}; the value below is their median")
-    print(f"window/plain throughput: {statistics.median(ratios):.2f} (goal >= {GOAL:.2f})")
+              f"(steady: after epoch {WARM_EPOCHS}); {os.cpu_count()} CPU cores", flush=True)
+
+        def one_round(number: int) -> float:
+            (gui, gui_all), (plain, plain_all) = _common.alternate(
+                lambda: window_round(app, window, data.num_train, args.epochs),
+                lambda: plain_round(project, data, args.epochs), number)
+            print(f"  window {gui:6.0f} samples/s, plain fit {plain:6.0f} samples/s (steady); from epoch 1: "
+                  f"ratio {gui_all / plain_all:.3f}; runs in the window's list: {len(window.session.records())}",
+                  flush=True)
+            return gui / plain
+
+        _common.run_rounds(one_round, GOAL, min_rounds=args.rounds)
     return 0
 
 

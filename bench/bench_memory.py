@@ -15,6 +15,10 @@ in the process that trained it. This script runs the same 20 runs two ways:
 Sums of RSS count pages shared between processes (TensorFlow's libraries) once per process, so
 the totals are upper bounds of what the session really holds.
 
+One session of 20 runs is the measurement (growth is what piles up over it), so this bench does
+not repeat in rounds; its final line has the form the others print (``_common.Goal``).
+About 3 minutes on an idle two-core machine.
+
 Usage: python bench/bench_memory.py [--runs 20] [--epochs 2] [--samples 400]
 """
 
@@ -29,15 +33,12 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import _common
+import psutil
+from _common import ROOT
 
-import psutil  # noqa: E402
-
-GOAL_MB = 200.0
+GOAL = _common.Goal("memory growth after 20 runs", 200, higher_is_better=False, unit=" MB", decimals=0)
 CELLS = ("LSTM", "GRU", "SimpleRNN")
 UNITS = (16, 32, 64, 24, 48)
 LAYERS = (1, 2, 1, 3)
@@ -212,7 +213,7 @@ def main() -> None:
     # The line reports the whole session (this process plus its training children), at its largest
     # over runs 2..N, not just this process: the window's own growth alone would hide what a child
     # holds before it is recycled, and the user pays for both.
-    print(f"memory growth after {args.runs} runs: {tree_max:.0f} MB (goal <= {GOAL_MB:.0f})")
+    _common.final_line(GOAL, tree_max)
 
 
 if __name__ == "__main__":

@@ -6,21 +6,23 @@ coloured by it. Each round hands it the states of a new epoch (same shapes, new 
 the probe brings at every epoch end while a run trains) and times what the user waits for:
 ``set_states`` (images, colour ranges, token colours, saturation strip) followed by
 ``repaint()`` of the view and ``processEvents()``. The first draw, which builds the maps, is
-printed on its own; the final line is the MEDIAN of the rounds, and the maximum is printed.
+printed on its own and not counted; rounds go on until ``_common.enough_rounds``; the final line
+is the MEDIAN of the rounds.
 
-Usage: python bench/bench_memory_view.py [--rounds 30] [--steps 100] [--units 64] [--cell LSTM]
+A few seconds on an idle two-core machine.
+
+Usage: python bench/bench_memory_view.py [--rounds 7] [--steps 100] [--units 64] [--cell LSTM]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
-import _common  # noqa: F401  (first: headless Qt, pyqtgraph on PySide6, the repository importable)
+import _common  # first: headless Qt, pyqtgraph on PySide6, the repository importable
 import numpy as np
 
-GOAL_MS = 30.0
+GOAL = _common.Goal("memory view redraw", 30.0, higher_is_better=False, unit=" ms", decimals=1)
 
 
 def fake_states(rng: np.random.Generator, steps: int, units: int, cell: str):
@@ -42,7 +44,7 @@ def fake_states(rng: np.random.Generator, steps: int, units: int, cell: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=_common.MIN_ROUNDS, help="counted rounds at most")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--units", type=int, default=64)
     parser.add_argument("--cell", default="LSTM", choices=("SimpleRNN", "LSTM", "GRU"))
@@ -68,19 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.cell}, {args.steps} steps x {args.units} units, {len(view.maps.maps)} maps: "
           f"first draw (builds the maps) {first_ms:.1f} ms", flush=True)
 
-    times = []
-    for round_number in range(1, args.rounds + 1):
+    shown = []
+
+    def one_round(_number: int) -> float:
         states = fake_states(rng, args.steps, args.units, args.cell)
         start = time.perf_counter()
         view.set_states(states)
         view.repaint()
         app.processEvents()
-        elapsed = (time.perf_counter() - start) * 1000
-        times.append(elapsed)
-        print(f"round {round_number:3d}: {elapsed:6.1f} ms", flush=True)
-    assert np.allclose(view.maps.maps["hidden"].image_data(), states.layers[0].hidden.T)
-    print(f"median {statistics.median(times):.1f} ms, max {max(times):.1f} ms over {len(times)} rounds")
-    print(f"memory view redraw: {statistics.median(times):.1f} ms (goal <= {GOAL_MS:g})")
+        shown.append(states)
+        return (time.perf_counter() - start) * 1000
+
+    _common.run_rounds(one_round, GOAL, warmup=0, min_rounds=args.rounds)
+    assert np.allclose(view.maps.maps["hidden"].image_data(), shown[-1].layers[0].hidden.T)
     return 0
 
 

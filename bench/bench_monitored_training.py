@@ -16,24 +16,22 @@ from minute to minute and other processes share it. Time per epoch is estimated 
 median time between consecutive batch ends times the number of batches, plus the median time from
 an epoch's last batch to its end (validation, and for the monitored side the gradient-flow
 probe). Each side's first epoch, which traces the graphs, is not counted. The ratio is taken per
-round; the median over rounds is reported per cell, and the last line gives the MINIMUM of those
-per-cell medians.
+round and cell; the first round is warm-up, then rounds go on until every cell has enough
+(``_common.enough_rounds``: 7, or fewer once the verdict is sure). Each cell's rounds are
+summarised (min / median / max and the median's interval), and the last line gives the MINIMUM
+of the per-cell medians.
 
-Usage: python bench/bench_monitored_training.py [--rounds 3] [--epochs 4] [--samples 2048]
+About 4 minutes on an idle two-core machine.
+
+Usage: python bench/bench_monitored_training.py [--rounds 7] [--epochs 4] [--samples 2048]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import _common  # first: TensorFlow quiet, the repository importable
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -42,7 +40,7 @@ from core.models import build_model, loss_and_metrics  # noqa: E402
 from core.specs import ModelSpec, Project, TrainingSpec  # noqa: E402
 from core.training import TrainingListener, make_optimizer, train  # noqa: E402
 
-GOAL = 0.95
+GOAL = _common.Goal("monitored/plain throughput", 0.95, higher_is_better=True)
 STEPS, FEATURES, UNITS, LAYERS, BATCH = 50, 8, 64, 2, 64
 CELLS = ("LSTM", "GRU", "SimpleRNN")
 
@@ -180,7 +178,7 @@ def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=_common.MIN_ROUNDS, help="counted rounds at most")
     parser.add_argument("--epochs", type=int, default=4, help="per side and round; the first is not timed")
     parser.add_argument("--samples", type=int, default=2048, help="training samples")
     parser.add_argument("--cells", default=",".join(CELLS))
@@ -191,21 +189,22 @@ def main(argv: list[str] | None = None) -> int:
     data = make_data(args.samples)
     print(f"{LAYERS}-layer RNN x {UNITS} units, T={STEPS}, {FEATURES} features, batch {BATCH}, "
           f"{data.num_train} training + {data.num_val} validation samples, {args.epochs} epochs "
-          f"(first not timed), {args.rounds} rounds, device {device()}")
+          f"(first not timed), device {device()}")
     ratios: dict[str, list[float]] = {cell: [] for cell in cells}
-    for r in range(args.rounds):
+    number = 0
+    while not all(_common.enough_rounds(values, GOAL, args.rounds) for values in ratios.values()):
+        number += 1
         for cell in cells:
             plain, monitored = run_interleaved(cell, data, args.epochs)
             ratio = monitored / plain
-            ratios[cell].append(ratio)
-            print(f"round {r + 1} {cell:9s} plain {plain:8.0f} samples/s   "
-                  f"monitored {monitored:8.0f} samples/s   ratio {ratio:.3f}", flush=True)
-    medians = {cell: statistics.median(values) for cell, values in ratios.items()}
-    for cell, value in medians.items():
-        print(f"{cell:9s} median ratio over {args.rounds} rounds: {value:.3f}")
-    worst = min(medians.values())
+            if number > 1:
+                ratios[cell].append(ratio)
+            note = "" if number > 1 else " (warm-up, not counted)"
+            print(f"round {number} {cell:9s} plain {plain:8.0f} samples/s   "
+                  f"monitored {monitored:8.0f} samples/s   ratio {ratio:.3f}{note}", flush=True)
+    medians = {cell: _common.summarize(values, GOAL, cell) for cell, values in ratios.items()}
     print("(the value below is the minimum over cells of the per-cell median ratio)")
-    print(f"monitored/plain throughput: {worst:.2f} (goal >= {GOAL:.2f})")
+    _common.final_line(GOAL, min(medians.values()))
     return 0
 
 

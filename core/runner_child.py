@@ -26,7 +26,9 @@ from core.errors import Failure, RNNLabError
 from core.specs import Project
 from core.training import TrainingControl, TrainingListener, train
 
-CHILD_NICENESS = 10
+# Raised by this much; RNN_LAB_CHILD_NICENESS overrides it where the training child must not
+# yield to other work of equal standing (the test suite's parallel workers, benchmarks).
+CHILD_NICENESS = int(os.environ.get("RNN_LAB_CHILD_NICENESS", "10"))
 
 
 def child_main(conn, stop, running, env: dict[str, str], changes=None) -> None:

@@ -21,10 +21,11 @@ from core.history import BatchEnd, EpochEnd, History, RunStarted
 # at this floor, and the captions say so.
 LOG_FLOOR = 1e-12
 
-# Points handed to a curve at most: about two per pixel column of a wide plot. Beyond that,
-# pyqtgraph's own downsampling still walks every raw point on every setData (11 per-weight
-# curves x 100,000 batches took ~36 ms a frame); a min/max per bucket done here in one numpy
-# reduction keeps every spike visible and the redraw cost flat however long the run.
+# Points handed to a curve at most when the plot's width is not known. A plot asks for two per
+# pixel column (``SeriesCurves``): pyqtgraph's own downsampling would walk every raw point on
+# every setData (11 per-weight curves x 100,000 batches took ~36 ms a frame), and Qt's raster
+# drawPath costs in proportion to the pixels each line covers, so more points than pixels only
+# cost time. A min and a max per bucket keep every spike visible.
 DRAW_POINTS = 4000
 
 # A series of a run: ("batch", ""), ("epoch", "val_loss"), ("layer", "rnn_1") or
@@ -40,21 +41,55 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, max_points: int = DRAW_POINTS) -
     n = len(x)
     if n <= max_points:
         return x, y
-    bucket = int(math.ceil(n / (max_points // 2)))
+    bucket = int(math.ceil(n / max(1, max_points // 2)))
     buckets = n // bucket
     whole = buckets * bucket
     blocks = y[:whole].reshape(buckets, bucket)
-    out_y = np.empty(2 * buckets + (n - whole), dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        out_y[0: 2 * buckets: 2] = np.fmin.reduce(blocks, axis=1)
-        out_y[1: 2 * buckets: 2] = np.fmax.reduce(blocks, axis=1)
-    out_y[2 * buckets:] = y[whole:]
-    out_x = np.empty_like(out_y)
-    starts = x[0:whole:bucket]
-    out_x[0: 2 * buckets: 2] = starts
-    out_x[1: 2 * buckets: 2] = x[bucket - 1: whole: bucket]
-    out_x[2 * buckets:] = x[whole:]
+        lows, highs = np.fmin.reduce(blocks, axis=1), np.fmax.reduce(blocks, axis=1)
+    return _bucket_points(x, y, bucket, lows, highs)
+
+
+def _bucket_points(x: np.ndarray, y: np.ndarray, bucket: int, lows: np.ndarray,
+                   highs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two points per whole bucket of ``bucket`` samples (``lows``, ``highs``), at its first and
+    last x, then the samples after the last whole bucket as they are.
+
+    Even buckets go low then high, odd ones high then low: the line climbs one pixel column and
+    descends the next instead of retracing each column, which halves what Qt strokes.
+    """
+    count = len(lows)
+    whole = count * bucket
+    out_x = np.empty(2 * count + len(x) - whole, dtype=np.float64)
+    out_y = np.empty_like(out_x)
+    out_x[0:2 * count:2] = x[0:whole:bucket]
+    out_x[1:2 * count:2] = x[bucket - 1:whole:bucket]
+    out_y[0:2 * count:4], out_y[1:2 * count:4] = lows[0::2], highs[0::2]
+    out_y[2:2 * count:4], out_y[3:2 * count:4] = highs[1::2], lows[1::2]
+    out_x[2 * count:], out_y[2 * count:] = x[whole:], y[whole:]
     return out_x, out_y
+
+
+class _PeakCache:
+    """The min and max of every whole bucket of ``size`` samples of a growing series: a redraw
+    reduces only the samples that arrived since the last one (and all of them again only when
+    the series has grown enough to need wider buckets)."""
+
+    __slots__ = ("size", "lows", "highs")
+
+    def __init__(self, size: int):
+        self.size = size
+        self.lows = np.empty(0, dtype=np.float64)
+        self.highs = np.empty(0, dtype=np.float64)
+
+    def extend(self, values: np.ndarray) -> None:
+        done = len(self.lows)
+        whole = len(values) // self.size
+        if whole > done:
+            blocks = values[done * self.size: whole * self.size].reshape(whole - done, self.size)
+            with np.errstate(invalid="ignore"):
+                self.lows = np.concatenate([self.lows, np.fmin.reduce(blocks, axis=1)])
+                self.highs = np.concatenate([self.highs, np.fmax.reduce(blocks, axis=1)])
 
 
 class GrowingSeries:
@@ -68,7 +103,7 @@ class GrowingSeries:
     handed to pyqtgraph stays valid after the buffer grows.
     """
 
-    __slots__ = ("_x", "_y", "_shown", "size", "dirty", "floor", "peak")
+    __slots__ = ("_x", "_y", "_shown", "size", "dirty", "floor", "peak", "_any_finite", "_peaks")
 
     def __init__(self, capacity: int = 64, floor: float | None = None):
         capacity = max(1, int(capacity))
@@ -81,6 +116,8 @@ class GrowingSeries:
         # Largest value so far (inf once a value was not finite): the exploding-zone verdict
         # reads it without scanning a 100,000-batch buffer.
         self.peak = -math.inf
+        self._any_finite = False  # a run that went NaN at once has nothing to draw
+        self._peaks: _PeakCache | None = None
 
     def _reserve(self, needed: int) -> None:
         capacity = len(self._x)
@@ -107,6 +144,7 @@ class GrowingSeries:
         self._x[i] = x
         self._y[i] = y
         self.peak = max(self.peak, y) if math.isfinite(y) else math.inf
+        self._any_finite = self._any_finite or math.isfinite(y)
         if not math.isfinite(y):
             self._shown[i] = math.nan
         elif self.floor is not None and y < self.floor:
@@ -126,7 +164,9 @@ class GrowingSeries:
         self._y[self.size: end] = ys[:n]
         self._shown[self.size: end] = self._display(ys[:n])
         if n:
-            self.peak = max(self.peak, float(np.max(ys[:n])) if np.isfinite(ys[:n]).all() else math.inf)
+            finite = np.isfinite(ys[:n])
+            self.peak = max(self.peak, float(np.max(ys[:n])) if finite.all() else math.inf)
+            self._any_finite = self._any_finite or bool(finite.any())
         self.size = end
         self.dirty = True
 
@@ -145,21 +185,36 @@ class GrowingSeries:
     def __len__(self) -> int:
         return self.size
 
-    def drawn(self, x_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """What a curve needs to show ``shown`` over ``x_range`` (all of it if None), decimated.
+    def drawn(self, x_range: tuple[float, float] | None = None,
+              max_points: int = DRAW_POINTS) -> tuple[np.ndarray, np.ndarray]:
+        """What a curve needs to show ``shown`` over ``x_range`` (all of it if None), decimated to
+        about ``max_points``.
 
-        x only grows (batches, epochs), so the visible slice is found by bisection.
+        All of it is what a live run redraws at every tick: its buckets are kept between calls,
+        so a redraw costs the new samples and the points drawn, not the length of the run. A
+        zoomed view is rarer and decimates the visible slice, found by bisection (x only grows).
         """
+        if not self._any_finite:
+            # Nothing drawable (a run that went NaN at once): pyqtgraph would warn on all-NaN data.
+            return self.x[:0], self.shown[:0]
+        if x_range is None:
+            return self._drawn_whole(max_points)
         x, y = self.x, self.shown
-        if x_range is not None and self.size > DRAW_POINTS:
+        if self.size > max_points:
             # One point beyond each edge keeps the line running to the border of the view.
             start = max(0, int(np.searchsorted(x, x_range[0], side="left")) - 1)
             stop = min(self.size, int(np.searchsorted(x, x_range[1], side="right")) + 1)
             x, y = x[start:stop], y[start:stop]
-        if len(y) and not np.isfinite(y).any():
-            # Nothing drawable (a run that went NaN at once): pyqtgraph would warn on all-NaN data.
-            return x[:0], y[:0]
-        return peak_decimate(x, y)
+        return peak_decimate(x, y, max_points)
+
+    def _drawn_whole(self, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.size <= max_points:
+            return self.x, self.shown
+        size = int(math.ceil(self.size / max(1, max_points // 2)))
+        if self._peaks is None or self._peaks.size != size:
+            self._peaks = _PeakCache(size)
+        self._peaks.extend(self.shown)
+        return _bucket_points(self.x, self.shown, size, self._peaks.lows, self._peaks.highs)
 
 
 def _profile(values) -> np.ndarray:
@@ -188,6 +243,8 @@ class RunSeries:
     changes: list[tuple[float, str]] = field(default_factory=list)
     project: Any = None  # the run's core.specs.Project (the hints propose only what it lacks), if known
     baseline: Any = None  # the run's core.diagnosis.Baseline (a line on the score plots), if known
+    # Weight health per epoch (spectral radii, histograms), kept as core.history.History keeps it.
+    health: History = field(default_factory=History)
 
     @classmethod
     def started(cls, run_id: str, label: str, started: RunStarted, kind: str) -> RunSeries:
@@ -227,6 +284,7 @@ class RunSeries:
         run.flow_dirty = True
         for change in history.settings_changes:
             run.add_change(change)
+        run.health = history
         return run
 
     @property
@@ -287,6 +345,7 @@ class RunSeries:
         if profile is not None and np.size(profile):
             self.flow.append((number, _profile(profile)))
             self.flow_dirty = True
+        self.health.add_health(event.health)
         return new
 
     def add_change(self, event) -> None:

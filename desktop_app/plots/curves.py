@@ -17,6 +17,12 @@ from desktop_app.plots.buffers import DRAW_POINTS, RunSeries, SeriesKey
 from desktop_app.plots.hover import Candidate
 from desktop_app.plots.style import set_symbol
 
+# Points handed to a long curve per pixel column of its plot. Qt strokes a dense curve pixel by
+# pixel down each bucket's span, so the paint time follows the buckets drawn: one min/max bucket
+# per two columns drew 11 per-weight curves of 100,000 batches ~15 % faster than one per column
+# and looks the same (every spike is still there, at most a pixel aside).
+POINTS_PER_PIXEL = 1
+
 
 @dataclass(frozen=True, eq=False)
 class CurveSpec:
@@ -37,6 +43,13 @@ class CurveSpec:
 LegendEntry = tuple[CurveSpec | pg.PlotDataItem, str]
 
 
+def _legend_row(what: CurveSpec | pg.PlotDataItem, name: str) -> tuple:
+    """What a legend row shows: its name and the line and marker of its sample."""
+    if isinstance(what, CurveSpec):
+        return name, what.curve_id, what.pen, what.symbol
+    return name, None, what.opts["pen"], what.opts["symbol"], what.opts["symbolBrush"]
+
+
 class SeriesCurves:
     """The curves of one plot; ``on_stale`` is called when a zoom or pan needs a redraw."""
 
@@ -46,30 +59,47 @@ class SeriesCurves:
         self._on_stale = on_stale
         self._curves: dict[tuple[str, SeriesKey], pg.PlotDataItem] = {}
         self.attached: list[CurveSpec] = []  # in legend order
+        self._looks: dict[tuple[str, SeriesKey], tuple] = {}  # the pen and symbol each curve has
+        self._legend_rows: list[tuple] = []  # what the legend lists, as _legend_row says
         self._item.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
+        self._item.getViewBox().sigResized.connect(self._on_resized)
 
     def show(self, specs: Sequence[CurveSpec], legend_entries: Sequence[LegendEntry]) -> None:
-        """Attach exactly these curves and list these legend rows."""
+        """Attach exactly these curves and list these legend rows.
+
+        Only what differs from the last call is touched: with 20 runs overlaid, a run's first
+        epoch adds its epoch curves and leaves the other runs' curves and the legend alone.
+        """
         wanted = {spec.curve_id for spec in specs}
         for spec in self.attached:
             if spec.curve_id not in wanted and spec.curve_id in self._curves:
                 self._item.removeItem(self._curves[spec.curve_id])
+                self._looks.pop(spec.curve_id, None)
         attached_before = {spec.curve_id for spec in self.attached}
         self.attached = []
         for spec in specs:
             curve = self._curve(spec)
-            curve.setPen(spec.pen)
-            set_symbol(curve, spec.symbol)
+            look = (spec.pen, spec.symbol)
+            if self._looks.get(spec.curve_id) != look:
+                curve.setPen(spec.pen)
+                set_symbol(curve, spec.symbol)
+                self._looks[spec.curve_id] = look
             if spec.curve_id not in attached_before:
                 # A curve removed earlier still clips to a view it no longer has: re-adding
                 # it would make pyqtgraph ask the PlotWidget for autoRangeEnabled and fail.
                 # addItem turns clipping back on from the plot's settings.
                 curve.setClipToView(False)
                 self._item.addItem(curve)
+                # addItem turned on the plot's downsampling: these points are decimated already.
+                curve.setDownsampling(auto=False)
                 series = spec.run.series(spec.key)
                 if series is not None:
                     series.dirty = True
             self.attached.append(spec)
+        rows = [_legend_row(what, name) for what, name in legend_entries]
+        if rows == self._legend_rows:
+            return
+        self._legend_rows = rows
         self._legend.clear()
         self._legend.setColumnCount(2 if len(legend_entries) > 6 else 1)
         for what, name in legend_entries:
@@ -83,16 +113,24 @@ class SeriesCurves:
         # While the view follows the data it must get all of it (or it would never grow);
         # once the user zooms or pans, only the part in view is decimated.
         x_range = None if view.autoRangeEnabled()[0] else tuple(view.viewRange()[0])
+        max_points = self._max_points()
         for spec in self.attached:
             series = spec.run.series(spec.key)
             if series is None or not series.dirty:
                 continue
-            self._curves[spec.curve_id].setData(*series.drawn(x_range))
+            self._curves[spec.curve_id].setData(*series.drawn(x_range, max_points))
             series.dirty = False
+
+    def _max_points(self) -> int:
+        """What a long curve is decimated to for the plot's width (POINTS_PER_PIXEL)."""
+        width = int(self._item.getViewBox().width())
+        return int(POINTS_PER_PIXEL * width) if width > 0 else DRAW_POINTS
 
     def drop_run(self, run_id: str) -> None:
         for curve_id in [c for c in self._curves if c[0] == run_id]:
             self._item.removeItem(self._curves.pop(curve_id))
+            self._looks.pop(curve_id, None)
+            self._legend_rows = []  # a run restarted under its id lists its new curves
         self.attached = [spec for spec in self.attached if spec.run.run_id != run_id]
 
     def hover_candidates(self, overlay: bool) -> list[Candidate]:
@@ -128,10 +166,17 @@ class SeriesCurves:
 
     def _on_x_range_changed(self, view, _range) -> None:
         # A zoom or pan by the user: the curves must be decimated again for the new span.
-        if view.autoRangeEnabled()[0]:
-            return
+        if not view.autoRangeEnabled()[0]:
+            self._redecimate()
+
+    def _on_resized(self, _view) -> None:
+        self._redecimate()
+
+    def _redecimate(self) -> None:
+        """Mark the curves whose points were cut to the old span or width for the next redraw."""
+        max_points = self._max_points()
         for spec in self.attached:
             series = spec.run.series(spec.key)
-            if series is not None and len(series) > DRAW_POINTS:
+            if series is not None and len(series) > max_points:
                 series.dirty = True
                 self._on_stale()

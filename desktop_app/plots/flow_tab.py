@@ -58,6 +58,8 @@ class FlowTab(PlotTab):
         self._pool: list[pg.PlotDataItem] = []
         self._drawn: list[tuple[str, str, np.ndarray]] = []  # run label, legend name, raw profile
         self._stale = False
+        self._looks: list[tuple[np.ndarray, Any]] = []  # (profile, pen) each pooled curve shows
+        self._legend_rows: list[tuple[str, Any]] = []
 
     def set_runs(self, runs: Sequence[RunSeries]) -> None:
         super().set_runs(runs)
@@ -73,7 +75,6 @@ class FlowTab(PlotTab):
         self._stale = False
         plot = self.plots["flow"].getPlotItem()
         legend = self.legends["flow"]
-        legend.clear()
         overlay = len(self.runs) > 1
         drawn: list[tuple[np.ndarray, str, Any, str, str]] = []
         summaries: list[str] = []
@@ -103,22 +104,30 @@ class FlowTab(PlotTab):
                 hints.append(f"{run.label}: {verdict.warning}" if overlay else verdict.warning)
         while len(self._pool) < len(drawn):
             self._pool.append(pg.PlotDataItem(connect="finite"))
-        self._drawn = []
-        # Latest last so it is painted on top.
-        for curve, (profile, name, line, run_label, series_name) in zip(self._pool, drawn):
+        self._drawn = [(run_label, series_name, profile) for profile, _name, _line, run_label, series_name in drawn]
+        # Latest last so it is painted on top. A curve whose profile and look did not change is
+        # left alone: with runs overlaid, an epoch of one run changes one curve, not all.
+        for index, (curve, (profile, _name, line, _run_label, _series)) in enumerate(zip(self._pool, drawn)):
             if curve.scene() is None:
                 # A pooled curve removed earlier (fewer runs selected) fails on re-adding while
                 # it still clips to its old view.
                 curve.setClipToView(False)
                 plot.addItem(curve)
+            if index < len(self._looks) and self._looks[index][0] is profile and self._looks[index][1] == line:
+                continue
             steps = np.arange(1, len(profile) + 1, dtype=np.float64)
             curve.setData(steps, np.where(np.isfinite(profile), np.maximum(profile, LOG_FLOOR), np.nan))
             curve.setPen(line)
-            legend.addItem(curve, name)
-            self._drawn.append((run_label, series_name, profile))
+        self._looks = [(profile, line) for profile, _name, line, _run_label, _series in drawn]
         for curve in self._pool[len(drawn):]:
             if curve.scene() is not None:
                 plot.removeItem(curve)
+        rows = [(name, line) for _profile, name, line, _run_label, _series in drawn]
+        if rows != self._legend_rows:
+            self._legend_rows = rows
+            legend.clear()
+            for curve, (name, _line) in zip(self._pool, rows):
+                legend.addItem(curve, name)
         legend.setVisible(bool(drawn))
         self.hint_label.setText("\n".join(hints))
         self.hint_label.setVisible(bool(hints))

@@ -37,6 +37,7 @@ class GradientsTab(PlotTab):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__("gradients", "Gradient norms", parent)
         self._per_weight = False
+        self._hint_state: list[tuple[str, int]] = []  # (run id, batches) the hint was judged on
         self.per_weight_box = QtWidgets.QCheckBox("Per weight (w_i, w_R, bias)")
         self.per_weight_box.setToolTip(
             "Show the gradient norm of each weight matrix (input kernel w_i, recurrent kernel w_R, "
@@ -119,6 +120,11 @@ class GradientsTab(PlotTab):
         self._update_hint()
 
     def _update_hint(self) -> None:
+        # The verdicts read each shown run's latest batch: judge again only when one arrived.
+        state = [(run.run_id, len(run.batch_loss)) for run in self.runs]
+        if state == self._hint_state:
+            return
+        self._hint_state = state
         lines = []
         for run in self.runs:
             for verdict in gradient_verdicts(*run.latest_and_peak_norms(), run.project):

@@ -69,6 +69,7 @@ class LossTab(PlotTab):
         self._curves = {name: SeriesCurves(self.plots[name], self.legends[name], self.redraw_requested.emit)
                         for name in PLOTS}
         self._baseline_lines: list[tuple[str, pg.InfiniteLine]] = []
+        self._baseline_keys: list[tuple[str, float]] = []  # (plot, rounded level) of each line drawn
 
     def set_runs(self, runs: Sequence[RunSeries]) -> None:
         """One run: a legend row per curve. Several: colour names the run and line style the
@@ -110,14 +111,13 @@ class LossTab(PlotTab):
             self._curves[plot].show(wanted[plot], rows)
         self._show_baselines()
         loss_axis, metric_axis, _ = self._axes()
-        self.plots["loss"].getPlotItem().setLabel("left", loss_axis, color=TEXT_COLOR)
-        self.plots["metric"].getPlotItem().setLabel("left", metric_axis, color=TEXT_COLOR)
+        for plot, text in (("loss", loss_axis), ("metric", metric_axis)):
+            item = self.plots[plot].getPlotItem()
+            if item.getAxis("left").labelText != text:  # a new label lays the plot out again
+                item.setLabel("left", text, color=TEXT_COLOR)
 
     def _show_baselines(self) -> None:
         """One dashed line per distinct baseline of the runs shown, on the loss and the score plot."""
-        for plot, line in self._baseline_lines:
-            self.plots[plot].removeItem(line)
-        self._baseline_lines = []
         levels: dict[tuple[str, float], tuple[float, str]] = {}  # rounded, so equal baselines draw once
         for run in self.runs:
             baseline = getattr(run, "baseline", None)
@@ -129,6 +129,12 @@ class LossTab(PlotTab):
                 text = (f"chance {100 * baseline.metric:.0f} %" if baseline.metric_name == "accuracy"
                         else f"untrained MAE {format_number(baseline.metric, 3)}")
                 levels.setdefault(("metric", round(baseline.metric, 6)), (baseline.metric, text))
+        if list(levels) == self._baseline_keys:
+            return
+        self._baseline_keys = list(levels)
+        for plot, line in self._baseline_lines:
+            self.plots[plot].removeItem(line)
+        self._baseline_lines = []
         for (plot, _rounded), (level, text) in levels.items():
             line = level_line(level, text, pen(BASELINE_COLOR, 1.5, DASHES[1]), BASELINE_COLOR)
             line.setZValue(-5)  # under the curves

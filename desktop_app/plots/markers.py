@@ -23,23 +23,28 @@ class ChangeMarkers:
         self._plots = plots
         self._labelled = set(labelled)
         self._lines: dict[str, list[pg.InfiniteLine]] = {name: [] for name in plots}
+        self._drawn: list[tuple[str, str, tuple]] = []  # (run label, colour, changes) as drawn
 
     def show(self, runs: Sequence[RunSeries]) -> None:
         """Draw the changes of ``runs`` (one colour per run when several are overlaid)."""
+        wanted = [(run.label, PALETTE[index % len(PALETTE)] if len(runs) > 1 else MARKER_COLOR, tuple(run.changes))
+                  for index, run in enumerate(runs)]
+        if wanted == self._drawn:  # the plots are laid out again far more often than a course changes
+            return
+        self._drawn = wanted
         for name, widget in self._plots.items():
             item = widget.getPlotItem()
             for line in self._lines[name]:
                 item.removeItem(line)
             self._lines[name] = []
-            for index, run in enumerate(runs):
-                color = PALETTE[index % len(PALETTE)] if len(runs) > 1 else MARKER_COLOR
-                for x, label in run.changes:
+            for run_label, color, changes in wanted:
+                for x, label in changes:
                     line = pg.InfiniteLine(
                         pos=x, angle=90, movable=False, pen=pen(color, 1.5, QtCore.Qt.PenStyle.DashLine),
                         label=label if name in self._labelled else None,
                         labelOpts={"position": 0.78, "color": color, "fill": (255, 255, 255, 210),
                                    "anchors": [(0, 0.5), (0, 0.5)]})
-                    line.setToolTip(f"{run.label}: {label}, from this batch on")
+                    line.setToolTip(f"{run_label}: {label}, from this batch on")
                     line.setZValue(-20)  # under the curves, over the zones
                     item.addItem(line, ignoreBounds=True)
                     self._lines[name].append(line)

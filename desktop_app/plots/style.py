@@ -304,7 +304,16 @@ def hint_label() -> QtWidgets.QLabel:
 
 
 def legend_swatch(line: QtGui.QPen, symbol: tuple[str, str] | None = None) -> pg.PlotDataItem:
-    """A curve that is never plotted, only shown in a legend as the sample of a colour or style."""
-    swatch = pg.PlotDataItem(pen=line)
-    set_symbol(swatch, symbol)
+    """A curve that is never plotted, only shown in a legend as the sample of a colour or style.
+
+    One per look: the legend of 20 overlaid runs is laid out again at each run's first epoch,
+    and making its swatches anew each time cost as much as drawing the curves."""
+    key = (line.color().name(QtGui.QColor.NameFormat.HexArgb), line.widthF(), line.style(), symbol)
+    swatch = _SWATCHES.get(key)
+    if swatch is None:
+        swatch = _SWATCHES[key] = pg.PlotDataItem(pen=line)
+        set_symbol(swatch, symbol)
     return swatch
+
+
+_SWATCHES: dict[tuple, pg.PlotDataItem] = {}

@@ -10,6 +10,7 @@ and routes that choice, the timer and the exports to the tabs.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,8 +25,15 @@ from desktop_app.plots.gradients_tab import GradientsTab
 from desktop_app.plots.loss_tab import LossTab
 from desktop_app.plots.markers import ChangeMarkers
 from desktop_app.plots.tab import PlotTab
+from desktop_app.plots.weight_health_tab import WeightHealthTab
 
 REDRAW_HZ = 15
+# While a run trains the window competes with it for the cores: the next tick waits until the
+# GUI thread's work since the last one (redraw, its paint, the events) stays under this share of
+# a core. One run's curves keep ~10-15 Hz; twenty overlaid runs, or a slow machine, redraw less
+# often instead of taking more from the training.
+REDRAW_SHARE = 0.15
+MIN_REDRAW_HZ = 4
 
 
 class TrainingPlots(QtWidgets.QWidget):
@@ -48,7 +56,8 @@ class TrainingPlots(QtWidgets.QWidget):
         layout.addWidget(self._splitter)
         self._gradients = GradientsTab()
         self._flow = FlowTab()
-        self._tabs: dict[str, PlotTab] = {tab.name: tab for tab in (LossTab(), self._gradients, self._flow)}
+        self._tabs: dict[str, PlotTab] = {tab.name: tab for tab in (LossTab(), self._gradients, self._flow,
+                                                                 WeightHealthTab())}
         for tab in self._tabs.values():
             self._tab_widget.addTab(tab, tab.title)
             tab.export_requested.connect(functools.partial(self._on_export_requested, tab.name))
@@ -69,7 +78,8 @@ class TrainingPlots(QtWidgets.QWidget):
 
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(int(1000 / REDRAW_HZ))
-        self._timer.timeout.connect(self._redraw)
+        self._timer.timeout.connect(self._on_tick)
+        self._last_tick: tuple[float, float] | None = None  # (wall clock, GUI thread's CPU time) after it
         self._show_state()
 
     # --- public API ----------------------------------------------------------------------
@@ -224,6 +234,15 @@ class TrainingPlots(QtWidgets.QWidget):
     def _schedule(self) -> None:
         if not self._timer.isActive():
             self._timer.start()
+
+    def _on_tick(self) -> None:
+        self._redraw()
+        now = (time.monotonic(), time.thread_time())
+        last, self._last_tick = self._last_tick, now
+        # After a pause (no run, a dialog) the thread's work is not the plots': start afresh.
+        spent = now[1] - last[1] if last is not None and now[0] - last[0] < 1.0 else 0.0
+        wait_ms = min(1000 / MIN_REDRAW_HZ, max(1000 / REDRAW_HZ, 1000 * spent / REDRAW_SHARE))
+        self._timer.setInterval(round(wait_ms))
 
     def _on_tab_changed(self, _index: int) -> None:
         self._redraw()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -27,6 +28,10 @@ from core.training import TrainingListener
 
 T_IN, T_OUT, FEATURES = 5, 4, 3
 VOCAB = ["a", "b", "c", "d"]
+
+# The training child yields to the window (nice 10); beside the suite's other worker, which
+# runs at full priority, it would get a tenth of a core and every window test would crawl.
+os.environ.setdefault("RNN_LAB_CHILD_NICENESS", "0")
 
 
 def tiny_info(mode: str, *, tokens: bool = False, kind: str = CLASSIFICATION) -> DataInfo:

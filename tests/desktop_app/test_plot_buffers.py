@@ -92,3 +92,23 @@ def test_the_buffers_load_no_qt():
             "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_growing_run_draws_as_the_whole_run_would_with_every_spike_and_no_retraced_columns():
+    rng = np.random.default_rng(0)
+    values = 10 ** rng.normal(-3, 0.3, 50_000)
+    values[33_333] = 1e4
+    growing = GrowingSeries(floor=LOG_FLOOR)
+    for chunk in np.array_split(np.arange(50_000), 37):  # redrawn as batches arrive
+        growing.extend(chunk.astype(float), values[chunk])
+        growing.drawn(max_points=1000)
+    x, y = growing.drawn(max_points=1000)
+    whole = GrowingSeries(floor=LOG_FLOOR)
+    whole.extend(np.arange(50_000, dtype=float), values)
+    np.testing.assert_array_equal(np.stack(whole.drawn(max_points=1000)), np.stack([x, y]))
+    assert len(x) <= 1000 and y.max() == 1e4 and y.min() == values.min()
+    assert np.all(np.diff(x) >= 0)
+    # Up one bucket, down the next: the pen travels about half of what min-then-max draws.
+    lows, highs = np.minimum(y[0::2], y[1::2]), np.maximum(y[0::2], y[1::2])
+    retraced = np.abs(np.diff(np.log10(np.column_stack([lows, highs]).reshape(-1)))).sum()
+    assert np.abs(np.diff(np.log10(y))).sum() < 0.6 * retraced

@@ -358,3 +358,65 @@ def test_gradient_zones_point_to_the_lectures_fixes(qtbot):
     plots.show_runs(["calm", "wild"])
     assert plots.gradient_hint_label.text().startswith("#2 SimpleRNN: rnn_1 above 1000")
 
+
+
+class DrawCalls:
+    """Counts the setData and setPen calls that reach curves on a plot, per curve."""
+
+    def __init__(self, monkeypatch):
+        self.data: list[object] = []
+        self.pens: list[object] = []
+        for name, calls in (("setData", self.data), ("setPen", self.pens)):
+            original = getattr(pg.PlotDataItem, name)
+
+            def counted(item, *args, _original=original, _calls=calls, **kwargs):
+                if item.scene() is not None:  # legend swatches are never drawn on a plot
+                    _calls.append(item)
+                return _original(item, *args, **kwargs)
+
+            monkeypatch.setattr(pg.PlotDataItem, name, counted)
+
+    def reset(self) -> None:
+        self.data.clear()
+        self.pens.clear()
+
+
+def first_epoch_draw_calls(plots: TrainingPlots, calls: DrawCalls, run_id: str, shown: list[str]) -> tuple[int, int]:
+    """(setData, setPen) calls that reach the plots while ``run_id`` trains its first epoch with
+    the runs ``shown`` on screen."""
+    plots.begin_run(run_id, f"#{run_id} GRU", RunStarted(EPOCHS, BATCHES, "CPU", list(LAYERS), dict(WEIGHTS)),
+                    "classification")
+    plots.show_runs(shown)
+    plots.redraw_now()
+    calls.reset()
+    for batch in range(1, BATCHES + 1):
+        plots.add_batch(run_id, BatchEnd(1, batch, batch, BATCHES, 0.5, {n: 0.1 for n in LAYERS},
+                                         {n: {w: 0.1 for w in ws} for n, ws in WEIGHTS.items()}))
+    plots.add_epoch(run_id, EpochEnd(1, EPOCHS, _logs(1), _profile(1), 0.1))
+    plots.redraw_now()
+    return len(calls.data), len(calls.pens)
+
+
+def test_an_epoch_redraws_only_the_training_runs_curves_however_many_runs_are_held(plots, monkeypatch):
+    calls = DrawCalls(monkeypatch)
+    feed_run(plots, "r1", "#1 LSTM")
+    alone_with_one = first_epoch_draw_calls(plots, calls, "new", ["new"])
+    for n in range(2, 21):
+        feed_run(plots, f"r{n}", f"#{n} LSTM", offset=n)
+    alone_with_twenty = first_epoch_draw_calls(plots, calls, "new", ["new"])
+    # Batch loss, train and val loss and accuracy, 2 layer norms and 1 flow profile, whose pooled
+    # curve takes the new run's pen.
+    assert alone_with_twenty == alone_with_one == (8, 1)
+
+    overlaid = [f"r{n}" for n in range(1, 21)]
+    data_calls, pen_calls = first_epoch_draw_calls(plots, calls, "new", [*overlaid, "new"])
+    assert data_calls == 8 and pen_calls <= 1, "the 20 overlaid runs that did not change are not drawn again"
+    assert len(plots.plot_items()["loss"].getPlotItem().listDataItems()) == 21 * 3
+
+
+def test_a_run_that_is_not_shown_is_not_redrawn(plots, monkeypatch):
+    calls = DrawCalls(monkeypatch)
+    feed_run(plots, "r1", "#1 LSTM")
+    assert first_epoch_draw_calls(plots, calls, "hidden", ["r1"]) == (0, 0)
+    plots.show_runs(["hidden"])
+    assert len(data(curves(plots, "loss")["batch loss"])[0]) == BATCHES, "shown again, it is up to date"

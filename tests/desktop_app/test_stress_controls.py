@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from tests.desktop_app.conftest import RUN_TIMEOUT_MS, configure_tiny_cooking
 
-ROUNDS = 4
+ROUNDS = 3  # both kinds of round (pause-resume-stop and a plain stop), and a repeat of the first
 
 
 def _start_and_wait_for_batches(qtbot, window, batches: list, count: int) -> None:
