@@ -31,7 +31,7 @@ from collections.abc import Sequence
 # Before TensorFlow loads (it is imported lazily by the commands): keep its C++ chatter off.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from core import cli_export, cli_inspect, cli_predict, cli_train, evaluate_cli, explain  # noqa: E402
+from core import cli_export, cli_inspect, cli_predict, cli_train, evaluate_cli, explain, sweep_cli  # noqa: E402
 from core.cli_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error  # noqa: E402
 from core.errors import RNNLabError  # noqa: E402
 
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_export.add_parser(sub)
     evaluate_cli.add_parser(sub)
     explain.add_parser(sub)
+    sweep_cli.add_parser(sub)
     return parser
 
 

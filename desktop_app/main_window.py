@@ -39,12 +39,13 @@ from desktop_app.panels.import_settings import ImportSettings
 from desktop_app.panels.training_panel import TrainingPanel
 from desktop_app.plots import TrainingPlots
 from desktop_app.predict_panel import PredictPanel
-from desktop_app.quit_guard import confirm_quit_while_training
+from desktop_app.quit_guard import confirm_quit_while_training, is_busy
 from desktop_app.resources import app_icon
 from desktop_app.run_views import install_run_views
 from desktop_app.runs_panel import RunsPanel
 from desktop_app.session import TrainingSession
 from desktop_app.settings import WINDOW_STATE_VERSION, Settings
+from desktop_app.sweeps import install_sweeps
 from desktop_app.tf_loader import TensorFlowLoader, short_tf_version
 
 DOCKS = (("dataset", "Dataset"), ("architecture", "Architecture"), ("training", "Training"))
@@ -173,6 +174,7 @@ class MainWindow(QMainWindow):
         self.memory_tab = install_memory(self)  # beside the plots; follows the session and the runs
         self.import_settings = ImportSettings(self)  # an imported file starts from settings that suit it
         self.run_views = install_run_views(self)  # plots, Runs, Predict and diagnosis follow the runs
+        self.sweeps = install_sweeps(self)  # Run › Sweep…, the Sweeps tab, File › Open Sweep Folder…
 
     # --- TensorFlow in the background ------------------------------------------------------
 
@@ -434,6 +436,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         ended = self.session.shutdown(wait_ms)
         self.memory_tab.shutdown(wait_ms)  # a sample's states being computed: seconds at most
+        self.sweeps.shutdown(wait_ms)  # running trials end within one batch
         exporting.shutdown(self)  # an ONNX conversion in progress is cancelled
         if not ended:
             _ORPHANS.append(self.session.worker)
@@ -445,8 +448,8 @@ class MainWindow(QMainWindow):
         if self._closed:
             event.accept()
             return
-        if self.session.is_training():
-            # Paused while it asks, once, naming the run and anything unsaved.
+        if is_busy(self):
+            # Paused while it asks, once, naming the run or sweep and anything unsaved.
             if not confirm_quit_while_training(self):
                 event.ignore()
                 return

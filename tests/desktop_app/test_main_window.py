@@ -64,7 +64,7 @@ def test_fresh_window_has_menus_toolbar_and_loads_tensorflow_after_showing(qtbot
     examples = [a.text() for a in window.examples_menu.actions()]
     assert len(examples) == len(list(EXAMPLES_DIR.glob("*.json"))) > 5
     assert any("ooking" in t for t in examples) and any("xploding" in t for t in examples)
-    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Training plots", "Memory", "Runs", "Predict", "Evaluation"]
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Training plots", "Memory", "Runs", "Predict", "Evaluation", "Sweeps"]
     assert {d.windowTitle() for d in window.docks.values()} == {"Dataset", "Architecture", "Training"}
 
     with qtbot.waitSignal(window.tensorflow_ready, timeout=60000) as ready:

@@ -1,0 +1,211 @@
+"""The local engine: trials in parallel child processes on this machine.
+
+Why not ``core.runner.ProcessTrainer``: it sends the trained weights back and rebuilds the model
+in the calling process, which is what the window needs for one run but would grow the sweep's
+own process by every trial's model (bench/bench_memory.py) and serialise the saving of bundles
+in it. Here each slot is a long-lived spawned worker that imports TensorFlow once, runs whole
+trials (data, training, bundle) with ``run_trial`` and sends back only epoch logs and the
+result row. A worker is replaced after ``RECYCLE_AFTER`` trials, for the memory every fitted
+model leaves behind.
+
+Each worker gets an equal share of the cores as TensorFlow threads, so N workers on N cores do
+not fight over them. A worker that dies (killed, out of memory) is replaced and its trial runs
+again, at most ``MAX_RETRIES`` times; then the trial is a failed row naming the exit. A stop
+request reaches every worker through one shared Event, which ``run_trial`` polls after every
+batch.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+import signal
+import threading
+from multiprocessing import connection as mp_connection
+from pathlib import Path
+from typing import Any
+
+from core.runner import _describe_exit
+from core.runner_child import _exit_with_parent
+from core.sweeps.engine import MAX_RETRIES, Recorder
+from core.sweeps.results import TrialResult
+from core.sweeps.spec import SweepSpec
+from core.sweeps.trials import Trial, trial_project
+
+RECYCLE_AFTER = 20
+POLL_S = 0.05
+
+
+def run_local(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recorder, *,
+              max_concurrent: int | None = None, niceness: int = 0) -> None:
+    """Run ``trials`` at most ``max_concurrent`` (default: the cores) at a time; returns when all have
+    a row or a stop request has ended the running ones. ``niceness`` lowers the workers' priority:
+    the window passes ``core.runner_child.CHILD_NICENESS`` to stay responsive, but on a machine
+    busy with other work a worker at nice 10 gets about a tenth of a core's share, so the command
+    line leaves it at 0."""
+    slots = max(1, min(max_concurrent or os.cpu_count() or 1, len(trials)))
+    threads_per_trial = max(1, (os.cpu_count() or 1) // slots)
+    pool = _Pool(spec, trials, out_dir, recorder, threads_per_trial, niceness)
+    workers = [threading.Thread(target=pool.serve_slot, name=f"rnnlab-sweep-slot-{i}", daemon=True)
+               for i in range(slots)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        while worker.is_alive():
+            worker.join(POLL_S)
+            if recorder.stop_requested:
+                pool.stop.set()
+    if pool.error is not None:
+        raise pool.error
+
+
+class _WorkerDiedError(Exception):
+    pass
+
+
+class _Pool:
+    def __init__(self, spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recorder,
+                 threads_per_trial: int, niceness: int) -> None:
+        self.spec = spec
+        self.out_dir = out_dir
+        self.recorder = recorder
+        self.threads = threads_per_trial
+        self.niceness = niceness
+        self.ctx = multiprocessing.get_context("spawn")
+        self.stop = self.ctx.Event()
+        self.error: BaseException | None = None
+        self._queue: collections.deque[tuple[Trial, int]] = collections.deque((t, 1) for t in trials)
+        self._lock = threading.Lock()
+
+    def _next(self) -> tuple[Trial, int] | None:
+        with self._lock:
+            if self.stop.is_set() or self.recorder.stop_requested or not self._queue:
+                return None
+            return self._queue.popleft()
+
+    def serve_slot(self) -> None:
+        worker: _Worker | None = None
+        try:
+            while (item := self._next()) is not None:
+                trial, attempt = item
+                if worker is None or worker.trials >= RECYCLE_AFTER:
+                    if worker is not None:
+                        worker.close()
+                    worker = _Worker(self.ctx, self.stop, self.threads, self.niceness)
+                self.recorder.started(trial, attempt, worker.pid)
+                try:
+                    result = worker.run(trial_project(self.spec, trial), trial, self.out_dir, attempt, self.recorder)
+                except _WorkerDiedError as exc:
+                    worker = None
+                    self._died(trial, attempt, str(exc))
+                    continue
+                if result is not None:
+                    self.recorder.finished(result)
+        except BaseException as exc:  # noqa: BLE001 - raised by run_local in the caller's thread
+            self.error = exc
+            self.stop.set()
+        finally:
+            if worker is not None:
+                worker.close()
+
+    def _died(self, trial: Trial, attempt: int, reason: str) -> None:
+        if self.stop.is_set() or self.recorder.stop_requested:
+            return  # stopped (Ctrl-C reaches the workers too): it runs again with resume
+        if attempt <= MAX_RETRIES:
+            with self._lock:
+                self._queue.appendleft((trial, attempt + 1))
+            return
+        self.recorder.finished(TrialResult(
+            trial.trial_id, dict(trial.fields), trial.seed, "failed", attempts=attempt,
+            error=f"its worker process died {attempt} times; the last time: {reason}"))
+
+
+class _Worker:
+    """A spawned process that runs trials one after another (``_worker_main``)."""
+
+    def __init__(self, ctx, stop, threads: int, niceness: int) -> None:
+        self.conn, child_conn = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_main, args=(child_conn, stop, threads, niceness),
+                                   name="rnnlab-sweep-worker", daemon=True)
+        self.process.start()
+        child_conn.close()
+        self.trials = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def run(self, project, trial: Trial, out_dir: Path, attempt: int, recorder: Recorder) -> TrialResult | None:
+        """The trial's row; raises _WorkerDiedError when the process ends before sending it."""
+        try:
+            self.conn.send(("trial", project.to_dict(), trial, str(out_dir), attempt))
+        except (OSError, ValueError):
+            raise _WorkerDiedError(self._exit()) from None
+        self.trials += 1
+        while True:
+            ready = mp_connection.wait([self.conn, self.process.sentinel], timeout=POLL_S)
+            if not ready:
+                continue
+            try:
+                message = self.conn.recv() if self.conn.poll() else None
+            except (EOFError, OSError):
+                message = None
+            if message is None:
+                raise _WorkerDiedError(self._exit())
+            if message[0] == "epoch":
+                recorder.epoch(trial.trial_id, message[1], message[2])
+            elif message[0] == "done":
+                return message[1]
+
+    def _exit(self) -> str:
+        self.process.join(2.0)
+        return _describe_exit(self.process.exitcode)
+
+    def close(self) -> None:
+        try:
+            self.conn.send(("quit",))
+        except (OSError, ValueError):
+            pass
+        self.process.join(5.0)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(2.0)
+        self.conn.close()
+
+
+def _worker_main(conn, stop, threads: int, niceness: int) -> None:
+    """A worker's loop: TensorFlow imported once with its share of the cores, then trials until "quit"."""
+    # Ctrl-C reaches the whole process group; the parent stops the trials through ``stop``.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _exit_with_parent()
+    if niceness:
+        try:
+            os.nice(niceness)
+        except OSError:
+            pass
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    for gpu in tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.set_memory_growth(gpu, True)
+    from core.specs import Project
+    from core.sweeps.run_trial import run_trial
+
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] != "trial":
+            return
+        _, project_data, trial, out_dir, attempt = message
+
+        def send_epoch(epoch: int, logs: dict[str, Any], trial_conn=conn) -> None:
+            trial_conn.send(("epoch", epoch, logs))
+
+        result = run_trial(Project.from_dict(project_data), trial, out_dir, on_epoch=send_epoch,
+                           should_stop=stop.is_set, attempt=attempt)
+        conn.send(("done", result))

@@ -1,0 +1,349 @@
+"""The Ray engine: every trial a Ray Tune function trainable that calls the same ``run_trial``.
+
+Ray is imported only here, and only when a sweep asks for this engine (``pip install
+"rnn-lab[ray]"``). Ray Tune, not Ray Train: Ray Train's TensorFlow path pins legacy Keras 2.
+
+Where things run: without ``address`` a local Ray instance sized to this machine starts (and
+stops after the sweep); ``address="auto"`` joins the cluster this machine belongs to (``ray start
+--head`` here or ``ray start --address HEAD:6379`` on it) and ``ray://HOST:10001`` connects
+through Ray Client. Trials run on the workers, each with one core (or the cluster's cores shared
+by ``max_concurrent``); RNN Lab must be installed on every node, and a CSV a project reads must be
+at the same path there.
+
+How bundles come back: a trial trains and saves its bundle in a scratch folder on its worker,
+then reports it as a Tune checkpoint with its final row. Tune persists the checkpoint to the
+run's storage (``storage``: default ``OUT/ray_results``; on a multi-node cluster Ray >= 2.7 needs
+a folder every node reaches, NFS, or a cloud URI such as ``s3://bucket/path``). Where the
+experiment runs (here, or on the head node with Ray Client) a Tune callback reads the bundle from
+there and sends its bytes, with every other event, through a Ray queue to this process, which
+writes it into ``OUT/trials/``. So the output folder needs no shared filesystem. The default
+storage folder is removed once the sweep ends.
+
+Retries: ``FailureConfig(max_failures=MAX_RETRIES)``: a trial whose worker dies runs again. ASHA
+(``scheduler: "asha"``) stops poor trials after whole epochs; such a trial keeps a "stopped" row
+with its last epoch's metrics but no bundle. A stop request reaches the trials through a small
+Ray actor they poll twice a second, then ends them after their current batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from core.atomic import atomic_write
+from core.errors import RNNLabError
+from core.sweeps.engine import MAX_RETRIES, Recorder
+from core.sweeps.results import TRIALS_DIR, TrialResult
+from core.sweeps.spec import METRICS, SweepSpec
+from core.sweeps.trials import Trial, trial_project
+
+ROW_KEY = "rnnlab_row"
+STOP_POLL_S = 0.5
+DEFAULT_STORAGE = "ray_results"
+
+
+def run_ray(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recorder, *, address: str | None = None,
+            max_concurrent: int | None = None, storage: str | None = None) -> None:
+    """Run ``trials`` as one Ray Tune experiment; rows reach ``recorder`` as trials end."""
+    try:
+        import ray
+        from ray import tune
+        from ray.util.queue import Queue
+    except ImportError:
+        raise RNNLabError('The Ray engine needs Ray Tune: pip install "rnn-lab[ray]" (or "ray[tune]").') from None
+    # Ctrl-C belongs to the caller (the command line stops the sweep itself), and so does the
+    # progress output (Tune's newer console output ignores verbose=0).
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    started_here = _connect(ray, address)
+    logging.getLogger("ray.tune").setLevel(logging.WARNING)  # its INFO lines would interleave with progress
+    helpers: list[Any] = []
+    try:
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        concurrent = min(max_concurrent or cpus, len(trials))
+        cpus_per_trial = max(1, cpus // concurrent)
+        flag = ray.remote(_StopFlag).options(num_cpus=0).remote()
+        # Tune's callbacks run where the experiment runs (on the head node with Ray Client), so
+        # they reach this process through a queue, as plain data and the bundles' bytes.
+        events = Queue(actor_options={"num_cpus": 0})
+        helpers += [flag, events.actor]
+        configs = [{"trial_id": t.trial_id, "fields": dict(t.fields), "seed": t.seed,
+                    "project": trial_project(spec, t).to_dict(), "threads": cpus_per_trial}
+                   for t in trials]
+        default_storage = storage is None
+        storage_path = str((out_dir / DEFAULT_STORAGE).absolute()) if default_storage else storage
+        experiment = f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
+        tuner = tune.Tuner(
+            tune.with_resources(tune.with_parameters(_trainable, stop_flag=flag), {"cpu": cpus_per_trial}),
+            param_space={"trial": tune.grid_search(configs)},
+            tune_config=tune.TuneConfig(
+                num_samples=1, max_concurrent_trials=concurrent, reuse_actors=True,
+                trial_name_creator=_tid, trial_dirname_creator=_tid,
+                scheduler=_scheduler(spec), metric=spec.metric if spec.scheduler else None,
+                mode=spec.mode if spec.scheduler else None,
+            ),
+            run_config=tune.RunConfig(
+                name=experiment, storage_path=storage_path, verbose=0,
+                failure_config=tune.FailureConfig(max_failures=MAX_RETRIES),
+                callbacks=[_events_callback(tune, events)], stop=_stopper(tune, flag),
+            ),
+        )
+        relay = _Relay(ray, events, flag, recorder, {t.trial_id: t for t in trials}, out_dir)
+        try:
+            tuner.fit()
+        finally:
+            relay.close()
+        if default_storage:
+            shutil.rmtree(Path(storage_path) / experiment, ignore_errors=True)
+            _remove_if_empty(Path(storage_path))
+    finally:
+        for actor in helpers:
+            ray.kill(actor)
+        if started_here:
+            ray.shutdown()
+
+
+def _connect(ray, address: str | None) -> bool:
+    """Start or join Ray; True when this call started a local instance (which the sweep then stops)."""
+    if ray.is_initialized():
+        return False  # the caller's own instance (a test's, a notebook's): use it as it is
+    try:
+        if address is None:
+            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+            return True
+        ray.init(address=address, log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise RNNLabError(f"Cannot connect to the Ray cluster at {address!r}: {exc}. Start one with "
+                          "'ray start --head' and pass --address auto, or ray://HOST:10001.") from None
+    return False
+
+
+def _scheduler(spec: SweepSpec):
+    if spec.scheduler != "asha":
+        return None
+    from ray.tune.schedulers import ASHAScheduler
+
+    epochs = max(spec.project.training.epochs, 1)
+    return ASHAScheduler(time_attr="training_iteration", max_t=epochs, grace_period=max(1, epochs // 4))
+
+
+class _StopFlag:
+    """A Ray actor holding one flag: set by the driver when the sweep is stopped, read by the trials."""
+
+    def __init__(self) -> None:
+        self.value = False
+
+    def set(self) -> None:
+        self.value = True
+
+    def is_set(self) -> bool:
+        return self.value
+
+
+class _Relay:
+    """In this process: turns the queued events into the recorder's calls and mirrors a stop into the flag."""
+
+    def __init__(self, ray, events, flag, recorder: Recorder, by_id: dict[str, Trial], out_dir: Path) -> None:
+        self._ray, self._events, self._flag = ray, events, flag
+        self._recorder, self._by_id, self._out_dir = recorder, by_id, out_dir
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rnnlab-ray-events", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        flagged = False
+        while not self._done.is_set() or not self._events.empty():
+            if self._recorder.stop_requested and not flagged:
+                self._ray.get(self._flag.set.remote())
+                flagged = True
+            try:
+                item = self._events.get(timeout=0.1)
+            except Exception:  # noqa: BLE001 - ray.util.queue.Empty: nothing yet
+                continue
+            self._handle(*item)
+
+    def _handle(self, kind: str, trial_id: str, *args: Any) -> None:
+        trial = self._by_id[trial_id]
+        if kind == "started":
+            self._recorder.started(trial, args[0])
+        elif kind == "epoch":
+            self._recorder.epoch(trial_id, args[0], args[1])
+        elif kind == "finished":
+            row, bundle = TrialResult.from_dict(args[0]), args[1]
+            if bundle is not None:
+                target = self._out_dir / row.bundle
+                target.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(target, lambda fh: fh.write(bundle), what="trial bundle")
+            self._recorder.finished(row)
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def _stopper(tune, flag):
+    class SweepStopper(tune.Stopper):
+        """Ends the experiment (no further trials start) once the sweep is stopped."""
+
+        def __call__(self, trial_id: str, result: dict) -> bool:
+            return self.stop_all()
+
+        def stop_all(self) -> bool:
+            import ray
+
+            return bool(ray.get(flag.is_set.remote()))
+
+    return SweepStopper()
+
+
+def _events_callback(tune, events):
+    class SweepEvents(tune.Callback):
+        """Sends Tune's trial events (where the experiment runs) to the sweep's process, bundles included."""
+
+        def on_trial_start(self, iteration, trials, trial, **info):
+            events.put(("started", _tid(trial), trial.num_failures + 1))
+
+        def on_trial_recover(self, iteration, trials, trial, **info):
+            events.put(("started", _tid(trial), trial.num_failures + 1))
+
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            if ROW_KEY not in result:
+                events.put(("epoch", _tid(trial), int(result.get("epoch", 0)),
+                            {k: float(result[k]) for k in METRICS if k in result}))
+
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            finished = _finished_row(trial)
+            if finished is not None:
+                events.put(("finished", _tid(trial), *finished))
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            config = trial.config["trial"]
+            error = trial.get_error()
+            reason = str(error).strip().splitlines()[-1] if error else "its worker failed"
+            row = TrialResult(config["trial_id"], dict(config["fields"]), config["seed"], "failed",
+                              attempts=trial.num_failures,
+                              error=f"failed {trial.num_failures} times; the last time: {reason}")
+            events.put(("finished", row.trial_id, row.to_dict(), None))
+
+    return SweepEvents()
+
+
+def _tid(trial) -> str:
+    return trial.config["trial"]["trial_id"]
+
+
+def _finished_row(trial) -> tuple[dict[str, Any], bytes | None] | None:
+    """The ended trial's row and its bundle's bytes; None for a trial a stop request ended before
+    it trained (it runs again with resume)."""
+    config = trial.config["trial"]
+    result = trial.last_result or {}
+    attempts = trial.num_failures + 1
+    if ROW_KEY not in result:
+        if not result.get("epoch"):
+            return None
+        epoch = int(result["epoch"])
+        row = TrialResult(config["trial_id"], dict(config["fields"]), config["seed"], "stopped",
+                          metrics={k: float(result[k]) for k in METRICS if k in result}, attempts=attempts,
+                          epochs=epoch, stop_reason="stopped", error=f"stopped by the scheduler after epoch {epoch}")
+        return row.to_dict(), None
+    row = TrialResult.from_dict(json.loads(result[ROW_KEY]))
+    row.attempts = attempts
+    bundle = None
+    if row.bundle and trial.checkpoint is not None:
+        with trial.checkpoint.as_directory() as folder:
+            bundle = (Path(folder) / Path(row.bundle).name).read_bytes()
+    elif row.bundle:
+        row.bundle, row.error = None, row.error or "its bundle did not come back from the Ray worker"
+    return row.to_dict(), bundle
+
+
+# --- on the workers -----------------------------------------------------------------------------
+
+
+def _trainable(config: dict[str, Any], stop_flag=None) -> None:
+    """One trial in a Ray worker: per-epoch reports, then the final row with the bundle as checkpoint."""
+    from ray import tune
+
+    from core.specs import Project
+    from core.sweeps.run_trial import run_trial
+
+    settings = config["trial"]
+    _share_cores(settings["threads"])
+    stop = _StopWatcher(stop_flag)
+    scratch = tempfile.mkdtemp(prefix="rnnlab-trial-")
+    try:
+        if stop.is_set():
+            return
+        project = Project.from_dict(settings["project"])
+        trial = Trial(settings["trial_id"], settings["fields"], settings["seed"])
+        epochs = project.training.epochs
+
+        def on_epoch(epoch: int, logs: dict[str, float]) -> None:
+            # The last epoch comes with the final row, so the scheduler never stops a finished trial.
+            if epoch < epochs:
+                tune.report({"epoch": epoch, **logs})
+
+        row = run_trial(project, trial, scratch, on_epoch=on_epoch, should_stop=stop.is_set)
+        final = {"epoch": row.epochs, **row.metrics, ROW_KEY: json.dumps(row.to_dict())}
+        checkpoint = tune.Checkpoint.from_directory(str(Path(scratch) / TRIALS_DIR)) if row.bundle else None
+        tune.report(final, checkpoint=checkpoint)
+    finally:
+        stop.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _share_cores(threads: int) -> None:
+    """TensorFlow threads = the trial's cores; settable only before TensorFlow's first op in this worker."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        pass  # a reused worker: already set by its first trial
+
+
+class _StopWatcher:
+    """Polls the sweep's stop flag in the background, so a trial's check after every batch costs nothing."""
+
+    def __init__(self, flag) -> None:
+        self._flag = flag
+        self._stopped = threading.Event()
+        self._done = threading.Event()
+        self._poll()
+        self._thread = threading.Thread(target=self._run, name="rnnlab-stop-watch", daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        import ray
+
+        try:
+            if ray.get(self._flag.is_set.remote(), timeout=STOP_POLL_S * 4):
+                self._stopped.set()
+        except Exception:  # noqa: BLE001 - a slow or lost flag is not a reason to stop training
+            pass
+
+    def _run(self) -> None:
+        while not self._done.wait(STOP_POLL_S) and not self._stopped.is_set():
+            self._poll()
+
+    def is_set(self) -> bool:
+        return self._stopped.is_set()
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass

@@ -1,0 +1,312 @@
+"""Run › Sweep…: a sweep built from the current project, checked as the user types.
+
+The user picks the fields to vary (``FieldRow``), the seeds, the metric to rank by and its
+direction, where the trials run and the output folder. Every change rebuilds the spec through
+``core.sweeps.SweepSpec.from_dict``, so the dialog shows the trial count and the estimated time
+of exactly what Start would run, and names the first problem (a field it cannot read, or core's
+SweepSpecError in the panels' words) with Start disabled until there is none.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.datasets.base import CLASSIFICATION
+from core.errors import RNNLabError
+from core.field_titles import field_title, window_wording
+from core.specs import Project
+from core.sweeps import estimate_seconds
+from core.sweeps.spec import DISTRIBUTIONS, METRICS, SweepSpec, SweepSpecError
+from core.sweeps.trials import expand_trials
+from desktop_app.sweeps.field_row import FieldRow
+from desktop_app.sweeps.fields import SweepField, format_value, parse_values, sweepable_fields
+from desktop_app.sweeps.worker import SweepRequest
+from desktop_app.widgets import MessageLabel, note_label
+
+SEEDS_FIELD = SweepField("seeds", "Seeds", "int", 0)
+ENGINES = (("local", "This computer"), ("ray", "Ray (a cluster, or a local Ray instance)"))
+ESTIMATE_DELAY_MS = 250
+RAY_MISSING = "Ray is not installed here: install the extra with  pip install 'rnn-lab[ray]'  to run on Ray."
+
+
+def metric_names(kind: str | None) -> list[str]:
+    """The metrics a run of this kind of data reports (all of core's when unknown), validation first."""
+    if kind is None:
+        return list(METRICS)
+    extra = "accuracy" if kind == CLASSIFICATION else "mae"
+    return ["val_loss", f"val_{extra}", "loss", extra]
+
+
+class SweepDialog(QDialog):
+    """Builds a SweepRequest from ``project`` (see the module docstring)."""
+
+    estimated = Signal()  # the estimated time is shown
+
+    def __init__(self, project: Project, *, data_kind: str | None = None, folder: str | os.PathLike = "",
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Sweep")
+        self.setObjectName("sweepDialog")
+        self._project = project
+        self._fields = sweepable_fields(project)
+        self._request: SweepRequest | None = None
+        # Tests replace it with something that does not open a dialog.
+        self.ask_folder = QFileDialog.getExistingDirectory
+        self.rows: list[FieldRow] = []
+        self._trial_count = 0
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(ESTIMATE_DELAY_MS)
+        self._estimate_timer.timeout.connect(self._on_estimate_due)
+
+        intro = note_label(f"Train “{project.name}” once per combination of the values below and per seed; "
+                           "each trial is a normal run and leaves a bundle in the output folder.")
+        self.rows_box = QVBoxLayout()
+        self.rows_box.setSpacing(6)
+        self.add_button = QPushButton("Add field")
+        self.add_button.setToolTip("Vary one more field of the project")
+        self.samples_spin = QSpinBox()
+        self.samples_spin.setRange(1, 10000)
+        self.samples_spin.setValue(8)
+        self.samples_spin.setToolTip("How many values each Random field draws (random search)")
+        self.seeds_edit = QLineEdit("0, 1")
+        self.seeds_edit.setToolTip("Every combination trains once per seed: the spread over seeds shows what is luck")
+        self.metric_combo = QComboBox()
+        self.metric_combo.addItems(metric_names(data_kind))
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItem("lowest is best", "min")
+        self.mode_combo.addItem("highest is best", "max")
+        self.asha_check = QCheckBox("Stop bad trials early (ASHA)")
+        self.asha_check.setToolTip("Ray only: ends trials whose metric trails the others' at the same epoch")
+        self.engine_combo = QComboBox()
+        for value, title in ENGINES:
+            self.engine_combo.addItem(title, value)
+        self.address_edit = QLineEdit()
+        self.address_edit.setPlaceholderText("empty: start Ray here · auto · ray://HOST:PORT")
+        self.concurrent_spin = QSpinBox()
+        self.concurrent_spin.setRange(0, 1024)
+        self.concurrent_spin.setSpecialValueText(f"as many as cores ({os.cpu_count() or 1})")
+        self.concurrent_spin.setToolTip("Trials that train at once")
+        self.folder_edit = QLineEdit(str(folder))
+        self.folder_button = QPushButton("Browse…")
+        self.resume_check = QCheckBox("Resume: run only the trials the folder does not hold yet")
+        self.summary_label = QLabel()
+        self.summary_label.setObjectName("sweepSummary")
+        self.summary_label.setStyleSheet("font-weight: 600;")
+        self.message = MessageLabel()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start_button.setDefault(True)
+        self._lay_out(intro)
+        self._connect()
+        self.add_row()
+        self._update()
+
+    # --- reading it back ---------------------------------------------------------------------
+
+    def request(self) -> SweepRequest | None:
+        """What Start runs; None while something is wrong."""
+        return self._request
+
+    def add_row(self, dotted: str = "", values: str = "") -> FieldRow:
+        row = FieldRow(self._fields, self)
+        if dotted or not self.rows:
+            row.choose(dotted or _first_unused(self._fields, self.rows), values)
+        else:
+            row.choose(_first_unused(self._fields, self.rows))
+        row.changed.connect(self._update)
+        row.remove_requested.connect(self._on_remove_requested)
+        self.rows.append(row)
+        self.rows_box.addWidget(row)
+        self._update()
+        return row
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _lay_out(self, intro: QLabel) -> None:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.addRow("Random draws:", self.samples_spin)
+        form.addRow("Seeds:", self.seeds_edit)
+        rank = QHBoxLayout()
+        rank.addWidget(self.metric_combo, 1)
+        rank.addWidget(self.mode_combo)
+        rank.addWidget(self.asha_check)
+        form.addRow("Rank by:", rank)
+        form.addRow("Run on:", self.engine_combo)
+        form.addRow("Ray address:", self.address_edit)
+        form.addRow("At once:", self.concurrent_spin)
+        folder = QHBoxLayout()
+        folder.addWidget(self.folder_edit, 1)
+        folder.addWidget(self.folder_button)
+        form.addRow("Output folder:", folder)
+        form.addRow("", self.resume_check)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        fields_title = QLabel("Fields to vary")
+        fields_title.setStyleSheet("font-weight: 600;")
+        layout.addWidget(fields_title)
+        layout.addLayout(self.rows_box)
+        layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(form)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.resize(720, 520)
+
+    def _connect(self) -> None:
+        self.add_button.clicked.connect(lambda: self.add_row())
+        for edit in (self.seeds_edit, self.address_edit, self.folder_edit):
+            edit.textChanged.connect(self._update)
+        for combo in (self.mode_combo, self.engine_combo):
+            combo.currentIndexChanged.connect(self._update)
+        self.metric_combo.currentTextChanged.connect(self._on_metric_changed)
+        for spin in (self.samples_spin, self.concurrent_spin):
+            spin.valueChanged.connect(self._update)
+        for check in (self.asha_check, self.resume_check):
+            check.toggled.connect(self._update)
+        self.folder_button.clicked.connect(self._on_browse_clicked)
+        self.buttons.accepted.connect(self._on_start_clicked)
+        self.buttons.rejected.connect(self.reject)
+
+    def _on_metric_changed(self, metric: str) -> None:
+        # Accuracy ranks the other way round from every loss and error.
+        self.mode_combo.setCurrentIndex(1 if "accuracy" in metric else 0)
+        self._update()
+
+    def _on_remove_requested(self, row: FieldRow) -> None:
+        self.rows.remove(row)
+        row.setParent(None)
+        row.deleteLater()
+        self._update()
+
+    def _on_browse_clicked(self) -> None:
+        folder = self.ask_folder(self, "Output folder of the sweep", self.folder_edit.text())
+        if folder:
+            self.folder_edit.setText(folder)
+
+    def _on_start_clicked(self) -> None:
+        self._update()  # the folder may have filled since it was checked
+        if self._request is not None:
+            self.accept()
+
+    def _update(self) -> None:
+        is_ray = self.engine_combo.currentData() == "ray"
+        self.address_edit.setEnabled(is_ray)
+        self.asha_check.setEnabled(is_ray)
+        self.samples_spin.setEnabled(any(row.is_random() for row in self.rows))
+        self._estimate_timer.stop()
+        try:
+            spec = self._spec()
+            self._request = self._checked_request(spec)
+        except (RNNLabError, ValueError) as exc:
+            self._request = None
+            self.message.set_error(self._worded(exc))
+            self.summary_label.setText("")
+        else:
+            self.message.clear_messages()
+            self._trial_count = len(expand_trials(spec))
+            self.summary_label.setText(self._summary("estimating the time…"))
+            # Estimating builds each distinct dataset once: not on every keystroke.
+            self._estimate_timer.start()
+        self.start_button.setEnabled(self._request is not None)
+
+    def _on_estimate_due(self) -> None:
+        request = self._request
+        if request is None:
+            return
+        try:
+            seconds = estimate_seconds(request.spec, max_concurrent=request.max_concurrent)
+        except (RNNLabError, OSError, ValueError) as exc:
+            self.message.set_warning(f"The time cannot be estimated: {self._worded(exc)}")
+            self.summary_label.setText(self._summary("time unknown"))
+            return
+        self.summary_label.setText(self._summary(f"about {duration_words(seconds)} (a rough estimate)"))
+        self.estimated.emit()
+
+    def _summary(self, time_text: str) -> str:
+        count = self._trial_count
+        request = self._request
+        at_once = min(count, (request.max_concurrent if request else None) or os.cpu_count() or 1)
+        return f"{count} trial{'s' if count != 1 else ''}, {at_once} at once · {time_text}"
+
+    def _worded(self, exc: Exception) -> str:
+        """The problem in the panels' words: "Architecture › Units: expected …, received 0"."""
+        task = self._project.dataset.task
+        if not isinstance(exc, SweepSpecError):
+            return window_wording(str(exc), task)
+        where = exc.field.split(".")
+        if where[0] in ("grid", "random"):
+            where = [part for part in where[1:] if part not in DISTRIBUTIONS]
+        title = field_title(".".join(where), task)
+        return window_wording(f"{title[:1].upper()}{title[1:]}: expected {exc.expected}, "
+                              f"received {format_value(exc.value)}", task)
+
+    def _spec(self) -> Any:
+        grid: dict[str, Any] = {}
+        random: dict[str, Any] = {}
+        for row in self.rows:
+            dotted, how, values = row.entry()
+            if dotted in grid or dotted in random:
+                raise ValueError(f"{row.field().title} is varied twice: remove one of its rows.")
+            (grid if how == "grid" else random)[dotted] = values
+        if not grid and not random:
+            raise ValueError("Add a field to vary.")
+        metric = self.metric_combo.currentText().strip()
+        return SweepSpec.from_dict({
+            "name": f"{self._project.name} sweep", "project": self._project.to_dict(), "grid": grid,
+            "random": random, "samples": self.samples_spin.value(), "seeds": parse_values(SEEDS_FIELD, self.seeds_edit.text()),
+            "metric": metric, "mode": self.mode_combo.currentData(),
+            "scheduler": "asha" if self.asha_check.isEnabled() and self.asha_check.isChecked() else None})
+
+    def _checked_request(self, spec: Any) -> SweepRequest:
+        engine = self.engine_combo.currentData()
+        if engine == "ray" and importlib.util.find_spec("ray") is None:
+            raise ValueError(RAY_MISSING)
+        text = self.folder_edit.text().strip()
+        if not text:
+            raise ValueError("Choose an output folder: the sweep's results and bundles go there.")
+        folder = Path(text).expanduser()
+        resume = self.resume_check.isChecked()
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"{folder} is a file: choose a folder for the sweep.")
+        if not resume and (folder / "sweep.json").exists():
+            raise ValueError(f"{folder} already holds a sweep: tick Resume to run its missing trials, "
+                             "or choose another folder.")
+        address = self.address_edit.text().strip() or None
+        return SweepRequest(spec, folder, engine, address if engine == "ray" else None,
+                            self.concurrent_spin.value() or None, resume)
+
+def duration_words(seconds: float) -> str:
+    """"under a minute", "12 min", "2 h 05 min": a rough time reads as one."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "under a minute"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def _first_unused(fields: list[SweepField], rows: list[FieldRow]) -> str:
+    used = {row.field().dotted for row in rows}
+    return next((f.dotted for f in fields if f.dotted not in used), fields[0].dotted)

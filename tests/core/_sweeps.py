@@ -1,0 +1,36 @@
+"""What the sweep engine tests share: a tiny sweep, and the check that its folder holds what it says."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from core.sweeps import SweepSpec, TrialResult, bundle_path, read_results
+
+TINY_BASE = {"dataset": {"task": "adding", "params": {"length": 4, "samples": 20}},
+             "model": {"cell": "SimpleRNN", "io_mode": "many_to_one", "units": 2},
+             "training": {"epochs": 2, "batch_size": 8}}
+
+
+def tiny_sweep(grid: dict | None = None, **fields) -> SweepSpec:
+    """A 2 x 2 grid (cell x units) of 2-epoch runs on 16 sequences, unless ``grid`` says otherwise."""
+    grid = grid if grid is not None else {"model.cell": ["SimpleRNN", "GRU"], "model.units": [2, 3]}
+    return SweepSpec.from_dict({"schema_version": 1, "name": "tiny", "project": TINY_BASE, "grid": grid, **fields})
+
+
+def assert_rows_match_bundles(out: Path, spec: SweepSpec, results: list[TrialResult]) -> None:
+    """Every row completed, its bundle reopens, and its metrics are the bundle's last epoch."""
+    from core.persistence import load_bundle
+
+    spec_back, rows = read_results(out)
+    assert spec_back.to_dict() == spec.to_dict()
+    assert [r.to_dict() for r in rows] == [r.to_dict() for r in results]
+    for row in rows:
+        assert row.status == "completed", row.error
+        bundle = load_bundle(bundle_path(out, row))
+        assert bundle.project.model.cell == row.fields["model.cell"]
+        assert bundle.project.training.seed == row.seed
+        last = bundle.history.epochs[-1]
+        assert set(row.metrics) == set(last)
+        assert all(math.isclose(row.metrics[k], last[k], rel_tol=1e-6) for k in last)
+    assert len(list((out / "trials").glob("*.rnnlab"))) == len(rows)

@@ -1,0 +1,264 @@
+"""The Sweeps tab, fed by a scripted engine: rows appear live, sort, fill the plots, reopen.
+
+The engine here is a stand-in with ``run_sweep``'s signature that reports core.sweeps' own
+events for the adding problem's "how far back can each cell remember" grid (cell x length x
+two seeds), with a val_loss that grows with the length for the SimpleRNN only, and one trial
+that fails. It writes the results where run_sweep would, so the folder reopens.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from core.errors import RNNLabError
+from core.specs import DatasetSpec, ModelSpec, Project
+from core.sweeps.engine import TrialEpoch, TrialFinished, TrialStarted
+from core.sweeps.results import TrialResult, write_results
+from core.sweeps.spec import SweepSpec
+from core.sweeps.trials import expand_trials
+from desktop_app.sweeps.results_view import SweepsView
+from desktop_app.sweeps.worker import SweepRequest, SweepWorker
+
+CELLS = ["SimpleRNN", "LSTM", "GRU"]
+LENGTHS = [10, 50]
+FAILING = ("GRU", 50, 1)  # cell, length, seed
+ERROR = "Out of memory on cpu: lower training.batch_size or model.units."
+
+
+def adding_spec() -> SweepSpec:
+    project = Project(name="adding", dataset=DatasetSpec(task="adding", params={"length": 10, "samples": 64}),
+                      model=ModelSpec(cell="LSTM", io_mode="many_to_one", units=4))
+    return SweepSpec.from_dict({"name": "memory", "project": project.to_dict(),
+                                "grid": {"model.cell": CELLS, "dataset.params.length": LENGTHS},
+                                "seeds": [0, 1], "metric": "val_loss", "mode": "min"})
+
+
+def val_loss(cell: str, length: int, seed: int) -> float:
+    """The lecture's result: the SimpleRNN falls to the baseline as T grows, the gated cells hold."""
+    forgets = 0.003 * length if cell == "SimpleRNN" else 0.0
+    return 0.01 + forgets + 0.002 * seed
+
+
+def scripted_result(trial) -> TrialResult:
+    cell, length = trial.fields["model.cell"], trial.fields["dataset.params.length"]
+    if (cell, length, trial.seed) == FAILING:
+        return TrialResult(trial.trial_id, dict(trial.fields), trial.seed, "failed", error=ERROR, seconds=0.5)
+    loss = val_loss(cell, length, trial.seed)
+    return TrialResult(trial.trial_id, dict(trial.fields), trial.seed, "completed",
+                       metrics={"loss": loss * 0.9, "val_loss": loss}, flow_ratio=0.5, seconds=2.0,
+                       bundle=f"trials/{trial.trial_id}.rnnlab", epochs=1)
+
+
+class ScriptedEngine:
+    """``run_sweep``'s stand-in; it holds the first trial open until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.asked: dict = {}
+
+    def __call__(self, spec, out_dir, **options):
+        self.asked = options
+        on_event = options["on_event"]
+        results = []
+        for number, trial in enumerate(expand_trials(spec)):
+            on_event(TrialStarted(trial, 1))
+            on_event(TrialEpoch(trial.trial_id, 1, {"loss": 0.3, "val_loss": 0.4}))
+            if number == 0:
+                assert self.release.wait(10), "the test never let the first trial finish"
+            results.append(scripted_result(trial))
+            on_event(TrialFinished(results[-1]))
+            if options.get("stop_event") is not None and options["stop_event"].is_set():
+                break
+        write_results(out_dir, spec, results)
+        return results
+
+
+@pytest.fixture(scope="module")
+def sweep_folder(tmp_path_factory):
+    """The folder the scripted sweep leaves, as run_sweep would leave it."""
+    engine = ScriptedEngine()
+    engine.release.set()
+    out = tmp_path_factory.mktemp("sweeps") / "memory"
+    engine(adding_spec(), out, on_event=lambda event: None)
+    return out
+
+
+@pytest.fixture
+def finished_sweep(show_widget, sweep_folder):
+    """The Sweeps tab showing the scripted sweep, reopened from its folder."""
+    view = show_widget(SweepsView(), 1200, 800)
+    assert view.open_folder(sweep_folder)
+    return view
+
+
+def test_rows_appear_while_the_sweep_runs_and_finish_with_their_results(qtbot, show_widget, tmp_path):
+    engine = ScriptedEngine()
+    view = show_widget(SweepsView(SweepWorker(engine)), 1200, 800)
+    view.start(SweepRequest(adding_spec(), tmp_path / "live", engine="local", max_concurrent=2))
+
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1 and "epoch 1" in _cell(view, 0, "Status"), timeout=5000)
+    assert _cell(view, 0, "Cell") == "SimpleRNN" and _cell(view, 0, "Sequence length T") == "10"
+    assert _cell(view, 0, "Status") == "running, epoch 1" and _cell(view, 0, "val_loss") == "0.4"
+    assert view.stop_button.isVisible() and not view.open_button.isEnabled()
+    assert engine.asked["max_concurrent"] == 2 and engine.asked["resume"] is False
+
+    with qtbot.waitSignal(view.sweep_ended, timeout=10000):
+        engine.release.set()
+    qtbot.waitUntil(lambda: not view.is_running(), timeout=5000)
+    assert view.model.rowCount() == len(CELLS) * len(LENGTHS) * 2
+    assert {_cell(view, row, "Status") for row in range(view.model.rowCount())} == {"completed", "failed"}
+    assert "11 of 12 completed, 1 failed" in view.progress_label.text()
+    assert not view.stop_button.isVisible() and view.open_button.isEnabled()
+    assert len(view.parallel.trial_lines) == 11 and len(view.by_field.mean_lines) == 3
+
+    # The output folder is the sweep's document: it reopens as it was shown.
+    reopened = show_widget(SweepsView(), 1200, 800)
+    with qtbot.waitSignal(reopened.message) as said:
+        assert reopened.open_folder(tmp_path / "live")
+    assert "11 of 12 completed, 1 failed" in said.args[0]
+    assert sorted(_row_texts(reopened)) == sorted(_row_texts(view))
+    assert len(reopened.parallel.trial_lines) == 11 and len(reopened.by_field.mean_lines) == 3
+
+
+def test_stop_ends_the_sweep_after_the_running_trial_and_keeps_it(qtbot, show_widget, tmp_path):
+    engine = ScriptedEngine()
+    view = show_widget(SweepsView(SweepWorker(engine)), 1200, 800)
+    view.start(SweepRequest(adding_spec(), tmp_path / "stopped"))
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
+    with qtbot.waitSignal(view.message) as said:
+        qtbot.mouseClick(view.stop_button, Qt.MouseButton.LeftButton)
+    assert "Stopping the sweep" in said.args[0] and not view.stop_button.isEnabled()
+
+    with qtbot.waitSignal(view.sweep_ended, timeout=10000), qtbot.waitSignal(view.message) as said:
+        engine.release.set()
+    assert "stopped: 1 of 12 completed" in said.args[0] and "Resume" in said.args[0]
+    assert [view.model.trial_row(0).status] == ["completed"] and view.model.rowCount() == 1
+    qtbot.waitUntil(lambda: not view.is_running(), timeout=5000)
+
+    # Resume runs the rest into the same folder, the completed trial kept in view meanwhile.
+    assert view.resume_button.isVisible()
+    with qtbot.waitSignal(view.sweep_ended, timeout=10000):
+        qtbot.mouseClick(view.resume_button, Qt.MouseButton.LeftButton)
+        assert view.model.trial_row(0).status == "completed"
+    assert engine.asked["resume"] is True
+    assert "11 of 12 completed, 1 failed" in view.progress_label.text()
+    assert view.resume_button.isVisible()  # the failed trial may run again
+
+
+def test_a_sweep_the_engine_refuses_ends_with_its_reason(qtbot, show_widget, tmp_path):
+    def refuse(spec, out_dir, **_options):
+        raise RNNLabError(f"{out_dir}: this folder already holds the results of a sweep (3 trials): resume it.")
+
+    view = show_widget(SweepsView(SweepWorker(refuse)), 800, 600)
+    with qtbot.waitSignal(view.failed, timeout=5000) as failed:
+        view.start(SweepRequest(adding_spec(), tmp_path / "taken"))
+    title, failure = failed.args
+    assert title == "The sweep failed" and "already holds the results" in failure.message
+    qtbot.waitUntil(lambda: not view.is_running(), timeout=5000)
+    assert view.open_button.isEnabled() and not view.stop_button.isVisible()
+
+
+def test_a_failed_trial_shows_its_reason_and_draws_no_line(finished_sweep):
+    view = finished_sweep
+    failed = [row for row in range(view.proxy.rowCount()) if _cell(view, row, "Status") == "failed"]
+    assert len(failed) == 1
+    assert _cell(view, failed[0], "Note") == ERROR
+    assert len(view.parallel.trial_lines) == 11
+
+
+def test_clicking_a_header_sorts_the_trials_by_that_column(qtbot, finished_sweep):
+    view = finished_sweep
+    # A finished sweep shows its best trial first.
+    losses = [_number(view, row, "val_loss") for row in range(view.proxy.rowCount())]
+    finite = [value for value in losses if value is not None]
+    assert finite == sorted(finite) and losses[-1] is None  # the failed trial, without a loss, last
+
+    header = view.table.horizontalHeader()
+    column = view.model.columns().index("Sequence length T")
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+    lengths = [int(_cell(view, row, "Sequence length T")) for row in range(view.proxy.rowCount())]
+    assert lengths == sorted(lengths) or lengths == sorted(lengths, reverse=True)
+    assert set(lengths) == set(LENGTHS)
+
+
+def test_the_metric_plot_draws_one_line_per_cell_with_the_mean_over_seeds(qtbot, finished_sweep):
+    view = finished_sweep
+    assert view.x_combo.currentData() == "dataset.params.length"
+    assert view.group_combo.currentData() == "model.cell"
+    lines = {series.group: series for series in view.by_field.series}
+    assert set(lines) == set(CELLS) and len(view.by_field.mean_lines) == 3
+    simple = lines["SimpleRNN"]
+    assert list(simple.mean) == pytest.approx([(val_loss("SimpleRNN", t, 0) + val_loss("SimpleRNN", t, 1)) / 2
+                                              for t in LENGTHS])
+    assert list(simple.spread) == pytest.approx([0.001, 0.001])
+    assert list(lines["GRU"].count) == [2, 1]  # one GRU trial at T = 50 failed
+
+    view.group_combo.setCurrentIndex(view.group_combo.findData(""))
+    qtbot.waitUntil(lambda: len(view.by_field.mean_lines) == 1, timeout=2000)
+    view.x_combo.setCurrentIndex(view.x_combo.findData("model.cell"))
+    qtbot.waitUntil(lambda: len(view.by_field.series[0].x) == len(CELLS), timeout=2000)
+
+
+def test_a_folder_that_holds_no_sweep_is_named_in_the_message(qtbot, show_widget, tmp_path):
+    view = show_widget(SweepsView(), 800, 600)
+    with qtbot.waitSignal(view.failed) as failed:
+        assert not view.open_folder(tmp_path)
+    title, failure = failed.args
+    assert title == "Cannot open the sweep" and str(tmp_path) in failure.message and "sweep.json" in failure.message
+
+
+def test_double_clicking_a_failed_trial_says_why_it_has_no_model(qtbot, finished_sweep):
+    view = finished_sweep
+    row = next(r for r in range(view.proxy.rowCount()) if _cell(view, r, "Status") == "failed")
+    with qtbot.assertNotEmitted(view.bundle_requested), qtbot.waitSignal(view.message) as said:
+        _double_click(qtbot, view, row)
+    assert ERROR in said.args[0]
+
+
+def _double_click(qtbot, view, row: int) -> None:
+    index = view.proxy.index(row, 0)
+    view.table.scrollTo(index)
+    center = view.table.visualRect(index).center()
+    # A double-click is a press, then the double-click: the view only reports the index it was pressed on.
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=center)
+    qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=center)
+
+
+def _cell(view, row: int, column: str) -> str:
+    return view.proxy.index(row, view.model.columns().index(column)).data()
+
+
+def _number(view, row: int, column: str) -> float | None:
+    text = _cell(view, row, column)
+    return float(text) if text else None
+
+
+def _row_texts(view) -> list[tuple]:
+    return [tuple(view.proxy.index(row, column).data() for column in range(view.proxy.columnCount()))
+            for row in range(view.proxy.rowCount())]
+
+
+def test_closing_the_window_while_a_sweep_runs_asks_and_keeps_what_finished(qtbot, make_window, prompt_answers,
+                                                                            tmp_path):
+    window = make_window(load_tensorflow=False)
+    engine = ScriptedEngine()
+    view = window.sweeps.view
+    view.worker._run_function = engine  # the window's own worker, on the scripted engine
+    view.start(SweepRequest(adding_spec(), tmp_path / "closing"))
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
+
+    answers, asked = prompt_answers
+    answers.append("resume")  # first close: the user changes their mind
+    window.close()
+    assert window.isVisible() and view.is_running()
+    assert "A sweep is running (0 of 12 completed, 1 training)" in asked[-1]
+
+    engine.release.set()  # the running trial finishes while the window closes
+    window.close()  # second close: "quit" stops the sweep after that trial
+    qtbot.waitUntil(lambda: not view.is_running(), timeout=10000)
+    assert not window.isVisible()
+    assert (tmp_path / "closing" / "results.json").is_file()
