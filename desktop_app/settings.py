@@ -13,6 +13,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from desktop_app.resources import RESOURCES
+
 MAX_RECENT_FILES = 10
 
 # Bump when the dock layout changes incompatibly: restoreState ignores a state of another version.
@@ -103,9 +105,13 @@ class Settings:
         return str(Path.home())
 
     def set_last_directory(self, path: str | os.PathLike) -> None:
+        """Remember where the user's files are; the app's own folder (an opened example) is not
+        one of them: saving a bundle or a sweep there would write into the installation."""
         path = Path(path)
-        folder = path if path.is_dir() else path.parent
-        self._qs.setValue("files/last_directory", str(folder.absolute()))
+        folder = (path if path.is_dir() else path.parent).absolute()
+        if folder.resolve().is_relative_to(RESOURCES.resolve()):
+            return
+        self._qs.setValue("files/last_directory", str(folder))
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -428,6 +428,16 @@ class Task:
         raise DatasetError(f"The {self.title} task does not take typed input.")
 
 
+class WindowedTask(Task):
+    """A task whose samples are windows cut from one long record (a series, a text): read
+    many-to-one (one output per window) or many-to-many (one per step), and typed in by hand."""
+
+    natural_mode = "many_to_one"
+    supported_modes = ("many_to_one", "many_to_many")
+    accepts_typed_input = True
+    windowed_modes = ("many_to_one", "many_to_many")
+
+
 # A typed sequence longer than this was pasted by mistake, not typed.
 MAX_TYPED_STEPS = 10_000
 

@@ -19,7 +19,15 @@ import numpy as np
 
 from core.datasets import missing as gaps
 from core.datasets.arrays import fit_normalization, normalize, parse_number_rows, row_split
-from core.datasets.base import CLASSIFICATION, REGRESSION, DataInfo, ParamSpec, SequenceData, Task, register_task
+from core.datasets.base import (
+    CLASSIFICATION,
+    REGRESSION,
+    DataInfo,
+    ParamSpec,
+    SequenceData,
+    WindowedTask,
+    register_task,
+)
 from core.datasets.csv_columns import TARGET_TYPES, Selection, select_columns
 from core.datasets.csv_reader import (
     DECIMALS,
@@ -39,7 +47,7 @@ DATA = RESOURCES / "data"
 
 
 @register_task
-class CsvTask(Task):
+class CsvTask(WindowedTask):
     name = "csv"
     title = "CSV time series"
     description = (
@@ -55,10 +63,6 @@ class CsvTask(Task):
         "vectors in, one forecast out (many-to-one), or a forecast after every step (many-to-many)."
     )
     kind = REGRESSION
-    natural_mode = "many_to_one"
-    supported_modes = ("many_to_one", "many_to_many")
-    accepts_typed_input = True
-    windowed_modes = ("many_to_one", "many_to_many")
     params = (
         ParamSpec("path", "path", "builtin:daily_weather", "CSV file",
                   "A .csv file with a header row; builtin:daily_weather is two years of daily weather "

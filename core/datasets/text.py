@@ -14,7 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from core.datasets.arrays import row_split
-from core.datasets.base import CLASSIFICATION, DataInfo, ParamSpec, SequenceData, Task, check_typed_steps, register_task
+from core.datasets.base import (
+    CLASSIFICATION,
+    DataInfo,
+    ParamSpec,
+    SequenceData,
+    WindowedTask,
+    check_typed_steps,
+    register_task,
+)
 from core.datasets.windows import Windows, segment_starts
 from core.errors import DatasetError, SpecError
 from core.files import read_user_text
@@ -99,7 +107,7 @@ def encode_characters(text: str, vocabulary: list[str], fallback: int | None) ->
 
 
 @register_task
-class TextTask(Task):
+class TextTask(WindowedTask):
     name = "text"
     title = "Character-level text"
     description = (
@@ -113,10 +121,6 @@ class TextTask(Task):
         "of the listed RNN applications; the output at each step is fed back as the next input."
     )
     kind = CLASSIFICATION
-    natural_mode = "many_to_one"
-    supported_modes = ("many_to_one", "many_to_many")
-    accepts_typed_input = True
-    windowed_modes = ("many_to_one", "many_to_many")
     generation = "text"
     params = (
         ParamSpec("source", "path", "builtin:recurrence", "Text",

@@ -12,7 +12,7 @@ import datetime as _dt
 import numpy as np
 
 from core.datasets.arrays import fit_normalization, normalize, parse_number_rows, series_windows
-from core.datasets.base import REGRESSION, DataInfo, ParamSpec, SequenceData, Task, register_task
+from core.datasets.base import REGRESSION, DataInfo, ParamSpec, SequenceData, WindowedTask, register_task
 from core.errors import DatasetError
 
 FEATURES = ("high (F)", "low (F)", "wind (mph)", "rain (in)", "humidity")
@@ -62,7 +62,7 @@ def describe_day(row: np.ndarray) -> str:
 
 
 @register_task
-class WeatherTask(Task):
+class WeatherTask(WindowedTask):
     name = "weather"
     title = "Weather forecast"
     description = (
@@ -78,10 +78,6 @@ class WeatherTask(Task):
         "vectors and outputs one number."
     )
     kind = REGRESSION
-    natural_mode = "many_to_one"
-    supported_modes = ("many_to_one", "many_to_many")
-    accepts_typed_input = True
-    windowed_modes = ("many_to_one", "many_to_many")
     params = (
         ParamSpec("days", "int", 1000, "Days simulated",
                   "Length of the simulated weather record; windows are cut from it.",

@@ -186,6 +186,7 @@ class SweepsView(QWidget):
         body.addWidget(plots)
         body.setStretchFactor(0, 1)
         body.setStretchFactor(1, 1)
+        self.body = body  # hidden until a sweep starts or opens: empty axes would say nothing
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(body, 1)
@@ -323,6 +324,7 @@ class SweepsView(QWidget):
         self.open_button.setEnabled(not running)
         completed = sum(row.status == "completed" for row in self.model.trial_rows())
         self.resume_button.setVisible(not running and self._spec is not None and completed < self._total)
+        self.body.setVisible(self._spec is not None)
         if self._spec is None:
             self.progress_label.setText("")
             return

@@ -5,6 +5,7 @@ from the dialog to the Sweeps tab, whose trials open into the Runs list."""
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -164,3 +165,16 @@ def test_a_sweep_started_from_the_window_fills_the_tab_and_its_trials_open_as_ru
     window.action_open_sweep.trigger()
     assert window.tabs.currentWidget() is view and view.model.rowCount() == 2
     assert "2 of 2 completed" in window.statusBar().currentMessage()
+
+
+def test_after_opening_an_example_the_sweep_folder_is_not_inside_the_app(qtbot, make_window, isolated_settings,
+                                                                          tmp_path):
+    from core.examples import EXAMPLES_DIR
+
+    isolated_settings.set_last_directory(tmp_path / "mine.rnnlab")
+    window = make_window(load_tensorflow=False)
+    assert window.document.open_path(str(EXAMPLES_DIR / "cooking_3_units.json"))
+    window.action_sweep.trigger()
+    dialog = window.sweeps.dialog
+    assert Path(dialog.folder_edit.text()).parent == tmp_path
+    dialog.reject()

@@ -97,7 +97,9 @@ def finished_sweep(show_widget, sweep_folder):
 def test_rows_appear_while_the_sweep_runs_and_finish_with_their_results(qtbot, show_widget, tmp_path):
     engine = ScriptedEngine()
     view = show_widget(SweepsView(SweepWorker(engine)), 1200, 800)
+    assert "No sweep yet" in view.title_label.text() and not view.body.isVisible()  # no empty axes
     view.start(SweepRequest(adding_spec(), tmp_path / "live", engine="local", max_concurrent=2))
+    assert view.body.isVisible()
 
     qtbot.waitUntil(lambda: view.model.rowCount() == 1 and "epoch 1" in _cell(view, 0, "Status"), timeout=5000)
     assert _cell(view, 0, "Cell") == "SimpleRNN" and _cell(view, 0, "Sequence length T") == "10"
