@@ -2,8 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# pytest workers; an idle worker takes tests queued for the other (worksteal): 7.5 min on two
-# cores against 8.5 with each file whole on one worker, whose last file ran alone.
+# pytest workers; each test file runs whole in one worker, so its module fixtures are built once.
+# (worksteal was a minute faster but paired tests that raced with their training child.)
 TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed
 
@@ -49,7 +49,7 @@ run: $(STAMP) system-deps
 
 test: $(STAMP) test-system-deps
 	$(PY) -m ruff check .
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal tests
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
