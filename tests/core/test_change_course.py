@@ -160,8 +160,9 @@ def test_a_change_made_while_paused_reaches_the_child_process(tiny_data, project
         timer.join()
     assert result.stop_reason == "completed"
     [change] = recorder.changes
-    # The child may be a batch ahead of the listener: it paused after batch 2 or 3.
-    assert change.global_batch in (2, 3) and change.changes == {"learning_rate": [0.05, 1e-7]}
+    # The child may be ahead of the listener (under load, at full priority in the tests, a few
+    # batches): it paused soon after batch 2; the checks below compare at the batch it did.
+    assert 2 <= change.global_batch <= 5 and change.changes == {"learning_rate": [0.05, 1e-7]}
     assert result.history.settings_changes == [change]
     optimizer = result.model.optimizer
     assert int(optimizer.iterations.numpy()) == 2 * BATCHES
