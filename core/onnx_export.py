@@ -19,7 +19,6 @@ it), ``run_onnx_job`` blocks on the child and may run in any thread.
 from __future__ import annotations
 
 import importlib.util
-import multiprocessing
 import os
 import signal
 import tempfile
@@ -31,7 +30,7 @@ from typing import Any
 
 from core.atomic import atomic_write
 from core.errors import ExportError, ModelFileError, ProcessDiedError
-from core.processes import end_process
+from core.processes import child_context, end_process
 
 ONNX_SUFFIX = ".onnx"
 ONNX_OPSET = 17
@@ -97,7 +96,7 @@ def run_onnx_job(job: dict[str, Any], path: str | os.PathLike, *, cancel: Any = 
     ends the child early: ExportError("cancelled")."""
     path = check_onnx_path(path)
     started = time.monotonic()
-    ctx = multiprocessing.get_context("spawn")
+    ctx = child_context()
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child_main, args=(sender, job), name="rnnlab-onnx-export", daemon=True)
     process.start()

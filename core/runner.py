@@ -7,7 +7,9 @@ TensorFlow once, serves runs, and is thrown away after ``recycle_after_runs`` ru
 more than ``recycle_above_mb``; its memory goes back to the system with it. bench/bench_memory.py
 (20 runs, the architecture changing every run, 2 cores): in one process +383 MB; through this class
 +28 MB for the calling process and +165 MB for it and its child together. The price is a second
-TensorFlow in memory (~600 MB for the child) and a ~4 s import in the background after each recycle.
+TensorFlow in memory (~600 MB for the child). A recycled child is forked from a server that has
+imported TensorFlow already (``core.processes.child_context``), so a recycle costs a fraction of a
+second, not a ~5 s import.
 
 ``ProcessTrainer.train`` is a drop-in for ``core.training.train``: it blocks the calling thread,
 calls the listener's methods in that thread and in the same order, honours the same
@@ -30,15 +32,15 @@ the latest (the batch in flight), where in-process it ends after batch k. Settin
 paused (``TrainingControl.request_changes``) travel through a ``multiprocessing.SimpleQueue``,
 queued before the child's running Event is set again.
 
-Devices: TensorFlow is imported once per child, so per-run ``CUDA_VISIBLE_DEVICES`` is not
+Devices: TensorFlow's runtime starts once per child, so per-run ``CUDA_VISIBLE_DEVICES`` is not
 possible; ``training.device`` is handled by ``core.training`` (``tf.device`` / mirrored
 strategy) as in-process. ``env`` sets variables (``CUDA_VISIBLE_DEVICES``, thread counts) before
-the child imports TensorFlow. The child turns on GPU memory growth so that it and the parent
+the child's runtime starts (the fork server only imported TensorFlow). The child turns on GPU memory growth so that it and the parent
 (which holds the trained models for prediction) can share a GPU; TensorFlow otherwise maps
 nearly all GPU memory into the first process that touches it.
 
-The child is started with multiprocessing's "spawn" method, which re-imports the main script of
-the program in the child: a script that uses ``ProcessTrainer`` needs the usual
+The child is started with multiprocessing's "forkserver" or "spawn" method, which re-imports the
+main script of the program in the child: a script that uses ``ProcessTrainer`` needs the usual
 ``if __name__ == "__main__":`` guard (``main.py`` and pytest have it).
 
 Failures: an ``RNNLabError`` raised in the child is raised here with the same class and message.
@@ -53,8 +55,6 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import multiprocessing
-import signal
 import threading
 import time
 from collections.abc import Mapping
@@ -66,7 +66,7 @@ from core.course import optimizer_from_state, optimizer_state, restore_state
 from core.errors import Failure, ProcessDiedError, RNNLabError, TrainingError
 from core.history import History, TrainingResult
 from core.models import build_model, loss_and_metrics
-from core.processes import end_process
+from core.processes import child_context, describe_exit, end_process
 from core.runner_child import child_main, rss_mb
 from core.training import make_optimizer
 
@@ -137,7 +137,7 @@ class ProcessTrainer:
         self.env = {**CHILD_ENV, **dict(env or {})}
         self.start_timeout_s = start_timeout_s
         self.stop_grace_s = stop_grace_s
-        self._ctx = multiprocessing.get_context("spawn")
+        self._ctx = child_context()
         self._lock = threading.RLock()  # guards _child, _reapers and retiring, never held during a run
         self._close_lock = threading.Lock()  # one close at a time: a second waits for the first
         self._run_lock = threading.Lock()  # one run at a time
@@ -459,7 +459,7 @@ class ProcessTrainer:
         if closing:
             raise TrainingError("The training process was closed before the run started.")
         raise TrainingError(
-            f"The training process could not start ({_describe_exit(code)}); its error is printed on the "
+            f"The training process could not start ({describe_exit(code)}); its error is printed on the "
             "terminal. A script that uses ProcessTrainer must guard its top level with "
             "'if __name__ == \"__main__\":', since the process re-imports the script."
         )
@@ -473,7 +473,7 @@ class ProcessTrainer:
         if closing:
             message = "The training process was closed while the run was active."
         else:
-            message = (f"The training process stopped unexpectedly ({_describe_exit(code)}). Running out of "
+            message = (f"The training process stopped unexpectedly ({describe_exit(code)}). Running out of "
                        "memory or a crash inside TensorFlow are the usual causes; try a smaller model or batch "
                        "size. The next run starts in a fresh process.")
         if run_started and listener is not None:
@@ -522,19 +522,6 @@ def _mirror(child: _Child, control) -> bool:
     else:
         child.running.set()
     return False
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "exit code unknown"
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        why = " (killed; the system does this when memory runs out)" if name == "SIGKILL" else ""
-        return f"exit code {code}, {name}{why}"
-    return f"exit code {code}"
 
 
 # --- rebuilding what the child sent -------------------------------------------------------------

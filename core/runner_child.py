@@ -11,24 +11,18 @@ from __future__ import annotations
 
 import gc
 import importlib
-import multiprocessing
 import os
 import pickle
 import signal
-import threading
 import traceback
-from multiprocessing import connection as mp_connection
 from typing import Any
 
 from core.course import optimizer_from_state, optimizer_state, restore_state
 from core.datasets.base import DataInfo, SequenceData
 from core.errors import Failure, RNNLabError
+from core.processes import exit_with_parent, lower_priority
 from core.specs import Project
 from core.training import TrainingControl, TrainingListener, train
-
-# Raised by this much; RNN_LAB_CHILD_NICENESS overrides it where the training child must not
-# yield to other work of equal standing (the test suite's parallel workers, benchmarks).
-CHILD_NICENESS = int(os.environ.get("RNN_LAB_CHILD_NICENESS", "10"))
 
 
 def child_main(conn, stop, running, env: dict[str, str], changes=None) -> None:
@@ -36,14 +30,8 @@ def child_main(conn, stop, running, env: dict[str, str], changes=None) -> None:
     os.environ.update(env)
     # Ctrl+C in the terminal reaches the whole process group; the parent decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _exit_with_parent()
-    # Training is background work: when it and the window both want a core, the window should
-    # win, or on a 2-core machine the GUI thread waits for time slices (gaps of 100+ ms seen).
-    # The window needs little CPU, so training speed barely changes.
-    try:
-        os.nice(CHILD_NICENESS)
-    except OSError:
-        pass
+    exit_with_parent()
+    lower_priority()
     try:
         import tensorflow as tf
 
@@ -68,19 +56,6 @@ def child_main(conn, stop, running, env: dict[str, str], changes=None) -> None:
         elif message[0] == "call":
             _serve_call(conn, message[1], message[2], message[3])
             gc.collect()
-
-
-def _exit_with_parent() -> None:
-    """Exit when the parent dies, even while paused or mid-run (a daemon child is only reaped on a clean exit)."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        mp_connection.wait([parent.sentinel])
-        os._exit(0)
-
-    threading.Thread(target=watch, name="rnnlab-parent-watch", daemon=True).start()
 
 
 class _ForwardingListener(TrainingListener):

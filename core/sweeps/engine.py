@@ -108,14 +108,14 @@ class Recorder:
 def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike, engine: str = "local", address: str | None = None,
               max_concurrent: int | None = None, resume: bool = False, on_event: Callable[[Any], Any] | None = None,
               stop_event: threading.Event | None = None, *, storage: str | None = None,
-              niceness: int = 0) -> list[TrialResult]:
+              background: bool = False) -> list[TrialResult]:
     """Run every trial of ``spec`` not yet completed in ``out_dir``; return all rows, in trial order.
 
     ``stop_event`` (set from any thread) ends the running trials after their current batch and
     starts no more; what finished is kept. ``resume`` runs only the trials without a completed row
     (a folder that already holds results is refused without it). ``address`` and ``storage`` are
-    for the Ray engine (see ``ray_engine.run_ray``), ``niceness`` for the local one's workers (the
-    window passes ``core.runner_child.CHILD_NICENESS``, see ``local_engine.run_local``).
+    for the Ray engine (see ``ray_engine.run_ray``), ``background`` for the local one's workers (the
+    window sets it: they then yield to the window, see ``local_engine.run_local``).
     """
     if engine not in ENGINES:
         raise RNNLabError(f"engine: expected one of {', '.join(ENGINES)}, received {engine!r}")
@@ -135,7 +135,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike, engine: str = "local"
         if pending and engine == "local":
             from core.sweeps.local_engine import run_local
 
-            run_local(spec, pending, out, recorder, max_concurrent=max_concurrent, niceness=niceness)
+            run_local(spec, pending, out, recorder, max_concurrent=max_concurrent, background=background)
         elif pending:
             from core.sweeps.ray_engine import run_ray
 

@@ -3,10 +3,10 @@
 Why not ``core.runner.ProcessTrainer``: it sends the trained weights back and rebuilds the model
 in the calling process, which is what the window needs for one run but would grow the sweep's
 own process by every trial's model (bench/bench_memory.py) and serialise the saving of bundles
-in it. Here each slot is a long-lived spawned worker that imports TensorFlow once, runs whole
-trials (data, training, bundle) with ``run_trial`` and sends back only epoch logs and the
-result row. A worker is replaced after ``RECYCLE_AFTER`` trials, for the memory every fitted
-model leaves behind.
+in it. Here each slot is a long-lived worker (forked ready from ``core.processes.child_context``,
+TensorFlow already imported) that runs whole trials (data, training, bundle) with ``run_trial``
+and sends back only epoch logs and the result row. A worker is replaced after ``RECYCLE_AFTER``
+trials, for the memory every fitted model leaves behind.
 
 Each worker gets an equal share of the cores as TensorFlow threads, so N workers on N cores do
 not fight over them. A worker that dies (killed, out of memory) is replaced and its trial runs
@@ -18,7 +18,6 @@ batch.
 from __future__ import annotations
 
 import collections
-import multiprocessing
 import os
 import signal
 import threading
@@ -26,8 +25,14 @@ from multiprocessing import connection as mp_connection
 from pathlib import Path
 from typing import Any
 
-from core.runner import _describe_exit
-from core.runner_child import _exit_with_parent
+from core.processes import (
+    BACKGROUND_NICENESS,
+    child_context,
+    describe_exit,
+    end_process,
+    exit_with_parent,
+    lower_priority,
+)
 from core.sweeps.engine import MAX_RETRIES, Recorder
 from core.sweeps.results import TrialResult
 from core.sweeps.spec import SweepSpec
@@ -38,14 +43,15 @@ POLL_S = 0.05
 
 
 def run_local(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recorder, *,
-              max_concurrent: int | None = None, niceness: int = 0) -> None:
+              max_concurrent: int | None = None, background: bool = False) -> None:
     """Run ``trials`` at most ``max_concurrent`` (default: the cores) at a time; returns when all have
-    a row or a stop request has ended the running ones. ``niceness`` lowers the workers' priority:
-    the window passes ``core.runner_child.CHILD_NICENESS`` to stay responsive, but on a machine
-    busy with other work a worker at nice 10 gets about a tenth of a core's share, so the command
-    line leaves it at 0."""
+    a row or a stop request has ended the running ones. ``background`` lowers the workers'
+    priority as the window's training child's (``core.processes.lower_priority``), so that the
+    window stays responsive; on a machine busy with other work a worker at nice 10 gets about a
+    tenth of a core's share, so the command line, where the sweep is the work, leaves it off."""
     slots = max(1, min(max_concurrent or os.cpu_count() or 1, len(trials)))
     threads_per_trial = max(1, (os.cpu_count() or 1) // slots)
+    niceness = BACKGROUND_NICENESS if background else 0
     pool = _Pool(spec, trials, out_dir, recorder, threads_per_trial, niceness)
     workers = [threading.Thread(target=pool.serve_slot, name=f"rnnlab-sweep-slot-{i}", daemon=True)
                for i in range(slots)]
@@ -72,7 +78,7 @@ class _Pool:
         self.recorder = recorder
         self.threads = threads_per_trial
         self.niceness = niceness
-        self.ctx = multiprocessing.get_context("spawn")
+        self.ctx = child_context()
         self.stop = self.ctx.Event()
         self.error: BaseException | None = None
         self._queue: collections.deque[tuple[Trial, int]] = collections.deque((t, 1) for t in trials)
@@ -160,17 +166,14 @@ class _Worker:
 
     def _exit(self) -> str:
         self.process.join(2.0)
-        return _describe_exit(self.process.exitcode)
+        return describe_exit(self.process.exitcode)
 
     def close(self) -> None:
         try:
             self.conn.send(("quit",))
         except (OSError, ValueError):
             pass
-        self.process.join(5.0)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(2.0)
+        end_process(self.process, 5.0)
         self.conn.close()
 
 
@@ -179,12 +182,8 @@ def _worker_main(conn, stop, threads: int, niceness: int) -> None:
     # Ctrl-C reaches the whole process group; the parent stops the trials through ``stop``.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _exit_with_parent()
-    if niceness:
-        try:
-            os.nice(niceness)
-        except OSError:
-            pass
+    exit_with_parent()
+    lower_priority(niceness)
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)

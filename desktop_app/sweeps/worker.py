@@ -96,7 +96,7 @@ class SweepWorker(QObject):
             run = self._run_function or run_sweep
             results = run(request.spec, request.out_dir, engine=request.engine, address=request.address,
                           max_concurrent=request.max_concurrent, resume=request.resume,
-                          on_event=self._relay, stop_event=stop_event)
+                          on_event=self._relay, stop_event=stop_event, background=True)
         except RNNLabError as exc:
             self._outcome = Failure(str(exc))
         except Exception as exc:  # a bug or an engine's own error: the sweep ends, the app goes on

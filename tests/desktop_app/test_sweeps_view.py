@@ -106,6 +106,7 @@ def test_rows_appear_while_the_sweep_runs_and_finish_with_their_results(qtbot, s
     assert _cell(view, 0, "Status") == "running, epoch 1" and _cell(view, 0, "val_loss") == "0.4"
     assert view.stop_button.isVisible() and not view.open_button.isEnabled()
     assert engine.asked["max_concurrent"] == 2 and engine.asked["resume"] is False
+    assert engine.asked["background"] is True  # its workers yield to the window, as a training child does
 
     with qtbot.waitSignal(view.sweep_ended, timeout=10000):
         engine.release.set()
