@@ -218,19 +218,23 @@ def gradient_flow_function(model, info: DataInfo, *, with_weights: bool = False)
 
 
 class _EagerThenCompiled:
-    """Runs eagerly while that is cheap; compiles once an eager call turns out slow.
+    """Runs eagerly while that is cheap; compiles once the eager calls still to come would cost
+    more than tracing.
 
-    Tracing costs about 0.4 s, a short sequence's eager call ~20 ms, a 100-step one ~0.4 s: short
-    runs and short sequences skip the tracing, long ones pay it once.
+    Tracing costs about TRACE_S, a short sequence's eager call ~20-100 ms, a 100-step one ~0.4 s:
+    a run of a few epochs (most runs a learner starts to see something, and every test) skips
+    the tracing, a long run or a long sequence pays it once. ``calls_left``: how many more calls
+    the caller expects after this one (the epochs still to run); None when it cannot say.
     """
 
     SLOW_S = 0.05
+    TRACE_S = 0.4
 
     def __init__(self, fn):
         self.fn = fn
         self.compiled = None
 
-    def __call__(self, x, y):
+    def __call__(self, x, y, calls_left: int | None = None):
         import tensorflow as tf
 
         x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
@@ -238,7 +242,9 @@ class _EagerThenCompiled:
             return self.compiled(x, y)
         start = time.perf_counter()
         result = self.fn(x, y)
-        if time.perf_counter() - start > self.SLOW_S:
+        eager_s = time.perf_counter() - start
+        pays = calls_left is None or eager_s * calls_left > self.TRACE_S
+        if eager_s > self.SLOW_S and pays:
             _quiet_retracing_warning()
             # autograph=False: the function has no tensor-dependent Python control flow, and
             # AutoGraph cannot convert a closure built per model anyway (it warns that it gives up).

@@ -389,7 +389,7 @@ class _Run:
         """The flow profile and, from the same pass, the probe batch's gradient of every weight."""
         if self.flow_fn is None or self.probe is None:
             return np.zeros(0, dtype=np.float64), None
-        flow, gradients = self.flow_fn(*self.probe)
+        flow, gradients = self.flow_fn(*self.probe, calls_left=self.epochs - self.epoch)
         return np.asarray(flow, dtype=np.float64), gradients
 
     def look_inside(self, gradients, epoch_s: float) -> tuple[dict | None, dict | None]:

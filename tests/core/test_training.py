@@ -435,6 +435,25 @@ def test_many_runs_do_not_print_tensorflow_retracing_warnings(tiny_data, monkeyp
     assert not [r for r in records if "retracing" in r or "AutoGraph" in r], records
 
 
+def test_the_gradient_flow_is_compiled_only_when_the_calls_to_come_pay_for_the_tracing(monkeypatch):
+    from core import monitoring
+
+    traced = []
+    monkeypatch.setattr(tf, "function", lambda fn, **_: traced.append(fn) or fn)
+
+    def slow_flow(x, y):
+        time.sleep(0.06)  # slower than SLOW_S
+        return x
+
+    short_run = monitoring._EagerThenCompiled(slow_flow)
+    for left in (1, 0):  # the last two epochs: 0.06 s each is cheaper than one trace
+        short_run(np.zeros(2), np.zeros(2), calls_left=left)
+    assert traced == []
+    long_run = monitoring._EagerThenCompiled(slow_flow)
+    long_run(np.zeros(2), np.zeros(2), calls_left=20)
+    assert traced == [slow_flow]
+
+
 # --- built-in tasks -------------------------------------------------------------------------
 
 
