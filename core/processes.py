@@ -7,7 +7,8 @@ of a second instead of the five CPU-seconds a fresh interpreter spends importing
 is what makes a recycled training child, a replaced sweep worker or a retried trial cheap. The
 server only imports: TensorFlow's runtime (thread pools, GPUs) starts in each child, after the
 fork, so thread settings and GPU memory growth still apply per child. Elsewhere (macOS, whose
-system frameworks must not be forked after use, and Windows, which cannot fork) children are
+system frameworks must not be forked after use, Windows, which cannot fork, and the frozen
+bundle, whose executable does not run multiprocessing's fork-server command) children are
 spawned. ``RNN_LAB_CHILD_START=spawn`` forces spawning everywhere.
 """
 
@@ -39,8 +40,8 @@ def child_context() -> Any:
     global _context
     with _context_lock:
         if _context is None:
-            method = os.environ.get("RNN_LAB_CHILD_START") or ("forkserver" if sys.platform.startswith("linux")
-                                                               else "spawn")
+            forkable = sys.platform.startswith("linux") and not getattr(sys, "frozen", False)
+            method = os.environ.get("RNN_LAB_CHILD_START") or ("forkserver" if forkable else "spawn")
             if method not in multiprocessing.get_all_start_methods():
                 method = "spawn"
             _context = multiprocessing.get_context(method)
