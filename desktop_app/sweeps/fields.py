@@ -19,7 +19,7 @@ from core.datasets import get_task
 from core.errors import RNNLabError
 from core.field_titles import field_title
 from core.formatting import format_number
-from core.specs import SECTIONS, Project
+from core.specs import SECTIONS, Project, field_info
 
 SWEEPABLE_KINDS = ("int", "float", "choice", "bool")
 # The task decides which modes it has (varying the mode would mostly make trials it cannot
@@ -59,6 +59,34 @@ def sweepable_fields(project: Project) -> list[SweepField]:
         if section == "model":
             found += _task_fields(project)
     return found
+
+
+def field_for(project: Project, dotted: str) -> SweepField | None:
+    """The dialog's form of ``dotted``, also for a field the list leaves out (a sweep file may vary
+    the I/O mode); None for one it cannot show (text, file paths, columns)."""
+    found = next((f for f in sweepable_fields(project) if f.dotted == dotted), None)
+    if found is not None:
+        return found
+    if dotted.startswith("dataset.params."):
+        name = dotted.removeprefix("dataset.params.")
+        try:
+            task = get_task(project.dataset.task)
+        except RNNLabError:
+            return None
+        param = next((p for p in task.params if p.name == name), None)
+        if param is None or param.kind not in SWEEPABLE_KINDS:
+            return None
+        return SweepField(dotted, field_title(dotted, task.name), param.kind,
+                          project.dataset.params.get(name, param.default), tuple(param.choices))
+    try:
+        info = field_info(dotted)
+    except KeyError:
+        return None
+    section, _, name = dotted.partition(".")
+    if info.kind not in SWEEPABLE_KINDS or not hasattr(getattr(project, section, None), name):
+        return None
+    return SweepField(dotted, field_title(dotted), info.kind, getattr(getattr(project, section), name),
+                      tuple(info.choices), info.log_scale)
 
 
 def _task_fields(project: Project) -> list[SweepField]:
@@ -137,6 +165,17 @@ def format_values(values: list) -> str:
 def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return format_number(value, 6)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = format_number(value, 6)
+        # A value read from a sweep file must read back as itself: 0.1234567 is not 0.123457.
+        return text if _same_number(text, value) else repr(value)
     return str(value)
+
+
+def _same_number(text: str, value: float) -> bool:
+    try:
+        return float(text) == value
+    except ValueError:  # "NaN", "inf" and "-inf" read back as themselves anyway
+        return True
