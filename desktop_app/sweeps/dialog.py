@@ -5,6 +5,11 @@ direction, where the trials run and the output folder. Every change rebuilds the
 ``core.sweeps.SweepSpec.from_dict``, so the dialog shows the trial count and the estimated time
 of exactly what Start would run, and names the first problem (a field it cannot read, or core's
 SweepSpecError in the panels' words) with Start disabled until there is none.
+
+"Open sweep file…" shows a sweep file (an example, or one written for ``main.py sweep``) in the
+dialog, its base project in place of the current one; "Save sweep file…" writes the spec Start
+would run, for ``main.py sweep FILE --out DIR`` to run the same trials elsewhere. Both go through
+core's SweepSpec.load and save, so a file means the same here as on the command line.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,20 +32,25 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from core.datasets import get_task
 from core.datasets.base import CLASSIFICATION
 from core.errors import RNNLabError
+from core.examples import EXAMPLES_DIR
 from core.field_titles import field_title, window_wording
 from core.specs import Project
 from core.sweeps import estimate_seconds
 from core.sweeps.spec import DISTRIBUTIONS, METRICS, SweepSpec, SweepSpecError
 from core.sweeps.trials import expand_trials
+from desktop_app import dialogs
+from desktop_app.resources import RESOURCES
 from desktop_app.sweeps.field_row import FieldRow
-from desktop_app.sweeps.fields import SweepField, format_value, parse_values, sweepable_fields
+from desktop_app.sweeps.fields import SweepField, field_for, format_value, format_values, parse_values, sweepable_fields
 from desktop_app.sweeps.worker import SweepRequest
 from desktop_app.widgets import MessageLabel, note_label
 
@@ -47,6 +58,8 @@ SEEDS_FIELD = SweepField("seeds", "Seeds", "int", 0)
 ENGINES = (("local", "This computer"), ("ray", "Ray (a cluster, or a local Ray instance)"))
 ESTIMATE_DELAY_MS = 250
 RAY_MISSING = "Ray is not installed here: install the extra with  pip install 'rnn-lab[ray]'  to run on Ray."
+EXAMPLE_SWEEPS = EXAMPLES_DIR / "sweeps"
+SWEEP_FILTER = "Sweep files (*.json);;All files (*)"
 
 
 def metric_names(kind: str | None) -> list[str]:
@@ -63,13 +76,21 @@ class SweepDialog(QDialog):
     estimated = Signal()  # the estimated time is shown
 
     def __init__(self, project: Project, *, data_kind: str | None = None, folder: str | os.PathLike = "",
-                 parent: QWidget | None = None):
+                 settings: Any = None, files_dir: str | os.PathLike | None = None, parent: QWidget | None = None):
+        """``settings`` (desktop_app.settings.Settings) learns the folder of a sweep file the user
+        opens or saves; ``files_dir`` is where Open starts (the example sweeps when None)."""
         super().__init__(parent)
         self.setWindowTitle("Sweep")
         self.setObjectName("sweepDialog")
         self._project = project
         self._fields = sweepable_fields(project)
+        # The sweep file's folder once one is open: relative data paths in it are read from there.
+        self._base_dir: str | None = None
+        self._settings = settings
+        self.files_dir = Path(files_dir) if files_dir else None
+        self._spec_now: SweepSpec | None = None  # what Save writes; None while the sweep has a problem
         self._request: SweepRequest | None = None
+        self._showing_file = False
         # Tests replace it with something that does not open a dialog.
         self.ask_folder = QFileDialog.getExistingDirectory
         self.rows: list[FieldRow] = []
@@ -79,8 +100,12 @@ class SweepDialog(QDialog):
         self._estimate_timer.setInterval(ESTIMATE_DELAY_MS)
         self._estimate_timer.timeout.connect(self._on_estimate_due)
 
-        intro = note_label(f"Train “{project.name}” once per combination of the values below and per seed; "
+        intro = note_label("Train the base project once per combination of the values below and per seed; "
                            "each trial is a normal run and leaves a bundle in the output folder.")
+        self.name_edit = QLineEdit(f"{project.name} sweep")
+        self.name_edit.setToolTip("The sweep's name, in its results and in a saved sweep file")
+        self.base_label = ElidedLabel(f"the current project “{project.name}”")
+        self.base_label.setObjectName("sweepBaseProject")
         self.rows_box = QVBoxLayout()
         self.rows_box.setSpacing(6)
         self.add_button = QPushButton("Add field")
@@ -117,6 +142,12 @@ class SweepDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
         self.start_button.setDefault(True)
+        self.open_button = QPushButton("Open sweep file…")
+        self.open_button.setToolTip("Show a sweep file here (an example, or one written for main.py sweep): "
+                                    "its base project, fields, values and seeds")
+        self.save_button = QPushButton("Save sweep file…")
+        self.save_button.setToolTip("Save this sweep as a file:  main.py sweep FILE --out DIR  runs the same trials")
+        self.file_note = note_label()
         self._lay_out(intro)
         self._connect()
         self.add_row()
@@ -127,6 +158,63 @@ class SweepDialog(QDialog):
     def request(self) -> SweepRequest | None:
         """What Start runs; None while something is wrong."""
         return self._request
+
+    def spec(self) -> SweepSpec | None:
+        """The sweep Start runs and Save writes; None while something about it is wrong."""
+        return self._spec_now
+
+    def open_dialog(self) -> None:
+        """"Open sweep file…": ask for a file and show it."""
+        start = self.files_dir if self.files_dir is not None and self.files_dir.is_dir() else EXAMPLE_SWEEPS
+        path = dialogs.ask_open_path(self, "Open a sweep file", str(start), SWEEP_FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str | os.PathLike) -> bool:
+        """Show the sweep of ``path`` (its base project in place of the dialog's); a file that
+        cannot be used is named in the dialog, which keeps what it showed."""
+        path = Path(path)
+        try:
+            spec = SweepSpec.load(path)
+            fields = self._fields_of(spec, path)
+        except (RNNLabError, OSError, ValueError) as exc:
+            self.message.set_error(f"Cannot open the sweep file: {window_wording(str(exc), self._task())}")
+            return False
+        self._show_spec(spec, fields)
+        self.base_label.setText(f"{path.name}'s project, “{spec.project.name}”")
+        self.base_label.setToolTip(f"{self.base_label.text()}\n{path.absolute()}")
+        self.file_note.setText(f"Opened {path.name}")
+        self._remember_folder(path)
+        return True
+
+    def save_dialog(self) -> None:
+        """"Save sweep file…": ask where, then save."""
+        spec = self._spec_now
+        if spec is None:
+            return
+        folder = self.files_dir if self.files_dir is not None and not _in_app(self.files_dir) else None
+        if folder is None:
+            folder = Path(self._settings.last_directory()) if self._settings is not None else Path.home()
+        path = dialogs.ask_save_path(self, "Save the sweep as a file", str(folder / f"{_file_name(spec.name)}.json"),
+                                     SWEEP_FILTER)
+        if path:
+            self.save_file(path if Path(path).suffix else f"{path}.json")
+
+    def save_file(self, path: str | os.PathLike) -> bool:
+        """Write the sweep Start would run to ``path`` (atomically: a failed save keeps the old file)."""
+        path = Path(path)
+        spec = self._spec_now
+        if spec is None:
+            return False
+        try:
+            spec.save(path)
+        except (RNNLabError, OSError) as exc:
+            self.message.set_error(f"Cannot save the sweep file: {exc}")
+            return False
+        self.file_note.setText(f"Saved as {path.name}")
+        self.file_note.setToolTip(str(path.absolute()))
+        self._remember_folder(path)
+        return True
 
     def add_row(self, dotted: str = "", values: str = "") -> FieldRow:
         row = FieldRow(self._fields, self)
@@ -141,9 +229,61 @@ class SweepDialog(QDialog):
         self._update()
         return row
 
+    # --- a sweep file ------------------------------------------------------------------------
+
+    def _fields_of(self, spec: SweepSpec, path: Path) -> list[SweepField]:
+        """The fields the dialog offers for ``spec``'s project, with any other field ``spec`` varies;
+        ValueError for one no row can show (the command line still runs it)."""
+        fields = sweepable_fields(spec.project)
+        for dotted in spec.fields:
+            if any(f.dotted == dotted for f in fields):
+                continue
+            extra = field_for(spec.project, dotted)
+            if extra is None:
+                raise ValueError(f"{path}: it varies {dotted}, which this dialog cannot show: run it with "
+                                 "main.py sweep FILE --out DIR")
+            fields.append(extra)
+        return fields
+
+    def _show_spec(self, spec: SweepSpec, fields: list[SweepField]) -> None:
+        # One check at the end: the rows' signals would check every half-shown state on the way.
+        self._showing_file = True
+        try:
+            self._project, self._fields, self._base_dir = spec.project, fields, spec.base_dir
+            for row in list(self.rows):
+                self._drop_row(row)
+            for section in ("grid", "random"):
+                for dotted, values in getattr(spec, section).items():
+                    self.add_row(dotted).show(dotted, section, values)
+            self.name_edit.setText(spec.name)
+            self.samples_spin.setValue(spec.samples)
+            self.seeds_edit.setText(format_values(list(spec.seeds)))
+            metrics = metric_names(_data_kind(spec.project))
+            with QSignalBlocker(self.metric_combo):
+                self.metric_combo.clear()
+                self.metric_combo.addItems(metrics + ([spec.metric] if spec.metric not in metrics else []))
+                self.metric_combo.setCurrentText(spec.metric)
+            self.mode_combo.setCurrentIndex(self.mode_combo.findData(spec.mode))
+            self.asha_check.setChecked(spec.scheduler == "asha")
+        finally:
+            self._showing_file = False
+        self._update()
+
+    def _remember_folder(self, path: Path) -> None:
+        self.files_dir = path.absolute().parent
+        if self._settings is not None:  # it keeps no folder inside the app (an example's)
+            self._settings.set_last_directory(path)
+
+    def _task(self) -> str:
+        return self._project.dataset.task
+
     # --- internals ---------------------------------------------------------------------------
 
     def _lay_out(self, intro: QLabel) -> None:
+        top = QFormLayout()
+        top.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        top.addRow("Name:", self.name_edit)
+        top.addRow("Base project:", self.base_label)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.addRow("Random draws:", self.samples_spin)
@@ -161,8 +301,11 @@ class SweepDialog(QDialog):
         folder.addWidget(self.folder_button)
         form.addRow("Output folder:", folder)
         form.addRow("", self.resume_check)
+        _align_labels(top, form)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addLayout(top)
+        layout.addSpacing(4)
         fields_title = QLabel("Fields to vary")
         fields_title.setStyleSheet("font-weight: 600;")
         layout.addWidget(fields_title)
@@ -172,12 +315,17 @@ class SweepDialog(QDialog):
         layout.addWidget(self.summary_label)
         layout.addWidget(self.message)
         layout.addStretch(1)
-        layout.addWidget(self.buttons)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.open_button)
+        bottom.addWidget(self.save_button)
+        bottom.addWidget(self.file_note, 1)
+        bottom.addWidget(self.buttons)
+        layout.addLayout(bottom)
         self.resize(720, 520)
 
     def _connect(self) -> None:
         self.add_button.clicked.connect(lambda: self.add_row())
-        for edit in (self.seeds_edit, self.address_edit, self.folder_edit):
+        for edit in (self.name_edit, self.seeds_edit, self.address_edit, self.folder_edit):
             edit.textChanged.connect(self._update)
         for combo in (self.mode_combo, self.engine_combo):
             combo.currentIndexChanged.connect(self._update)
@@ -187,6 +335,8 @@ class SweepDialog(QDialog):
         for check in (self.asha_check, self.resume_check):
             check.toggled.connect(self._update)
         self.folder_button.clicked.connect(self._on_browse_clicked)
+        self.open_button.clicked.connect(self.open_dialog)
+        self.save_button.clicked.connect(self.save_dialog)
         self.buttons.accepted.connect(self._on_start_clicked)
         self.buttons.rejected.connect(self.reject)
 
@@ -196,10 +346,13 @@ class SweepDialog(QDialog):
         self._update()
 
     def _on_remove_requested(self, row: FieldRow) -> None:
+        self._drop_row(row)
+        self._update()
+
+    def _drop_row(self, row: FieldRow) -> None:
         self.rows.remove(row)
         row.setParent(None)
         row.deleteLater()
-        self._update()
 
     def _on_browse_clicked(self) -> None:
         folder = self.ask_folder(self, "Output folder of the sweep", self.folder_edit.text())
@@ -212,13 +365,17 @@ class SweepDialog(QDialog):
             self.accept()
 
     def _update(self) -> None:
+        if self._showing_file:
+            return
         is_ray = self.engine_combo.currentData() == "ray"
         self.address_edit.setEnabled(is_ray)
         self.asha_check.setEnabled(is_ray)
         self.samples_spin.setEnabled(any(row.is_random() for row in self.rows))
         self._estimate_timer.stop()
+        self._spec_now = None
         try:
             spec = self._spec()
+            self._spec_now = spec
             self._request = self._checked_request(spec)
         except (RNNLabError, ValueError) as exc:
             self._request = None
@@ -231,6 +388,7 @@ class SweepDialog(QDialog):
             # Estimating builds each distinct dataset once: not on every keystroke.
             self._estimate_timer.start()
         self.start_button.setEnabled(self._request is not None)
+        self.save_button.setEnabled(self._spec_now is not None)
 
     def _on_estimate_due(self) -> None:
         request = self._request
@@ -253,7 +411,7 @@ class SweepDialog(QDialog):
 
     def _worded(self, exc: Exception) -> str:
         """The problem in the panels' words: "Architecture › Units: expected …, received 0"."""
-        task = self._project.dataset.task
+        task = self._task()
         if not isinstance(exc, SweepSpecError):
             return window_wording(str(exc), task)
         where = exc.field.split(".")
@@ -275,10 +433,11 @@ class SweepDialog(QDialog):
             raise ValueError("Add a field to vary.")
         metric = self.metric_combo.currentText().strip()
         return SweepSpec.from_dict({
-            "name": f"{self._project.name} sweep", "project": self._project.to_dict(), "grid": grid,
+            "name": self.name_edit.text(), "project": self._project.to_dict(), "grid": grid,
             "random": random, "samples": self.samples_spin.value(), "seeds": parse_values(SEEDS_FIELD, self.seeds_edit.text()),
             "metric": metric, "mode": self.mode_combo.currentData(),
-            "scheduler": "asha" if self.asha_check.isEnabled() and self.asha_check.isChecked() else None})
+            # Kept while the local engine runs (it ignores it), so a saved file keeps it for Ray.
+            "scheduler": "asha" if self.asha_check.isChecked() else None}, base_dir=self._base_dir)
 
     def _checked_request(self, spec: Any) -> SweepRequest:
         engine = self.engine_combo.currentData()
@@ -298,6 +457,29 @@ class SweepDialog(QDialog):
         return SweepRequest(spec, folder, engine, address if engine == "ray" else None,
                             self.concurrent_spin.value() or None, resume)
 
+
+class ElidedLabel(QLabel):
+    """One line cut with "…" where the dialog is narrower than it (a wrapped label in a form row
+    gets the height of one line); ``text()`` and the tooltip keep all of it."""
+
+    def __init__(self, text: str = ""):
+        super().__init__(text)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance("…") * 8, super().minimumSizeHint().height())
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        painter = QPainter(self)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width()))
+
+
 def duration_words(seconds: float) -> str:
     """"under a minute", "12 min", "2 h 05 min": a rough time reads as one."""
     minutes = round(seconds / 60)
@@ -305,6 +487,31 @@ def duration_words(seconds: float) -> str:
         return "under a minute"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def _align_labels(*forms: QFormLayout) -> None:
+    """One label column for forms above and below the rows, so their fields start in line."""
+    labels = [form.itemAt(row, QFormLayout.ItemRole.LabelRole) for form in forms for row in range(form.rowCount())]
+    widgets = [item.widget() for item in labels if item is not None and item.widget() is not None]
+    width = max((widget.sizeHint().width() for widget in widgets), default=0)
+    for widget in widgets:
+        widget.setMinimumWidth(width)
+
+
+def _data_kind(project: Project) -> str | None:
+    try:
+        return get_task(project.dataset.task).kind
+    except RNNLabError:
+        return None
+
+
+def _in_app(folder: Path) -> bool:
+    """Whether ``folder`` is inside the app's own files (an example's): no place to save to."""
+    return folder.resolve().is_relative_to(RESOURCES.resolve())
+
+
+def _file_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_ " else "_" for c in name).strip() or "sweep"
 
 
 def _first_unused(fields: list[SweepField], rows: list[FieldRow]) -> str:

@@ -3,10 +3,14 @@
 "Values" rows are the grid: a comma-separated list, typed or generated (from, to, count, linear
 or log). "Random" rows draw ``samples`` values from a uniform or log-uniform range, or choose
 among the listed values. ``entry()`` reads the row back as the sweep spec wants it; a ValueError
-names what it cannot read.
+names what it cannot read. A row showing a sweep file's field (``show``) gives back the file's
+own values until it is edited, so the dialog runs and saves exactly what the file says.
 """
 
 from __future__ import annotations
+
+import copy
+from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
@@ -107,6 +111,8 @@ class FieldRow(QWidget):
         self.scale_combo.currentIndexChanged.connect(self._on_range_changed)
         self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self))
         self._generate_problem = ""
+        # (the widgets' state when a sweep file's entry was shown, that entry)
+        self._shown: tuple[tuple, tuple[str, str, Any]] | None = None
         self._on_field_changed()
 
     # --- reading it back ---------------------------------------------------------------------
@@ -119,6 +125,8 @@ class FieldRow(QWidget):
 
     def entry(self) -> tuple[str, str, object]:
         """(dotted name, "grid" or "random", a list of values or a distribution)."""
+        if self._shown is not None and self._shown[0] == self._state():
+            return copy.deepcopy(self._shown[1])
         sweep_field = self.field()
         if self._generate_problem and self._generating():
             raise ValueError(self._generate_problem)
@@ -136,7 +144,31 @@ class FieldRow(QWidget):
         if values:
             self.values_edit.setText(values)
 
+    def show(self, dotted: str, how: str, values: Any) -> None:
+        """Show a sweep file's field: ``how`` "grid" with a list of values, or "random" with a
+        distribution ({"loguniform": [low, high]}); the row must offer ``dotted``."""
+        self.generate_button.setChecked(False)
+        self.choose(dotted)
+        self.how_combo.setCurrentIndex(self.how_combo.findData(GRID if how == "grid" else RANDOM))
+        if how == "grid":
+            self.values_edit.setText(format_values(list(values)))
+        else:
+            (kind, args), = values.items()
+            self.distribution_combo.setCurrentIndex(self.distribution_combo.findData(kind))
+            if kind == "choice":
+                self.values_edit.setText(format_values(list(args)))
+            else:
+                self.low_edit.setText(format_value(args[0]))
+                self.high_edit.setText(format_value(args[1]))
+        self._shown = (self._state(), (dotted, how, copy.deepcopy(values)))
+
     # --- internals ---------------------------------------------------------------------------
+
+    def _state(self) -> tuple:
+        """What the user can change in the row; typed text compares as the user sees it."""
+        return (self.field_combo.currentIndex(), self.how_combo.currentData(), self.distribution_combo.currentData(),
+                self.generate_button.isChecked(), self.values_edit.text(), self.low_edit.text(),
+                self.high_edit.text())
 
     def _range(self) -> list:
         """The range's two ends, whole numbers for a whole-number field."""

@@ -170,12 +170,5 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         text = format_number(value, 6)
         # A value read from a sweep file must read back as itself: 0.1234567 is not 0.123457.
-        return text if _same_number(text, value) else repr(value)
+        return text if not math.isfinite(value) or float(text) == value else repr(value)
     return str(value)
-
-
-def _same_number(text: str, value: float) -> bool:
-    try:
-        return float(text) == value
-    except ValueError:  # "NaN", "inf" and "-inf" read back as themselves anyway
-        return True

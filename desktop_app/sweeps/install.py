@@ -29,6 +29,8 @@ class SweepCommands:
         self.view = view
         self.ask_folder = QFileDialog.getExistingDirectory
         self.dialog: SweepDialog | None = None
+        # Where the last sweep file was opened or saved this session: the next Open starts there.
+        self.sweep_files_dir: Path | None = None
 
     def new_sweep(self) -> SweepDialog | None:
         """Run › Sweep…: the dialog, built from the panels' project; Start runs it in the Sweeps tab."""
@@ -44,8 +46,10 @@ class SweepCommands:
             return None
         data = window.current_data()
         dialog = SweepDialog(project, data_kind=data.info.kind if data is not None else None,
-                             folder=_default_folder(window, project.name), parent=window)
+                             folder=_default_folder(window, project.name), settings=window.settings,
+                             files_dir=self.sweep_files_dir, parent=window)
         dialog.accepted.connect(lambda: self._start(dialog))
+        dialog.finished.connect(lambda _result: setattr(self, "sweep_files_dir", dialog.files_dir))
         self.dialog = dialog
         dialog.open()
         return dialog

@@ -1,16 +1,22 @@
 """Run › Sweep…, driven as a user would: pick fields, type or generate values, see the count and
-the time, have a bad value named with Start disabled; and, in the window, a real two-trial sweep
-from the dialog to the Sweeps tab, whose trials open into the Runs list."""
+the time, have a bad value named with Start disabled; open a sweep file (an example, one of the
+command line's) and save one that core reads back as the same sweep; and, in the window, a real
+two-trial sweep from the dialog to the Sweeps tab, whose trials open into the Runs list."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
+from core.examples import EXAMPLES_DIR
+from core.persistence import save_project
 from core.specs import DatasetSpec, ModelSpec, Project, TrainingSpec
+from core.sweeps import SweepSpec, expand_trials
 from desktop_app.sweeps.dialog import SweepDialog
 from tests.desktop_app.conftest import configure_tiny_cooking
 
@@ -118,6 +124,143 @@ def test_ray_takes_an_address_and_early_stopping_or_says_how_to_install_it(dialo
     assert (request.engine, request.address, request.spec.scheduler) == ("ray", "ray://head:10001", "asha")
 
 
+EXPLODING_FIXES = EXAMPLES_DIR / "sweeps" / "exploding_fixes.json"
+
+
+def answer_file_dialogs(monkeypatch, *, open_path=None, save_path=None) -> list[tuple]:
+    """QFileDialog answers ``open_path`` / ``save_path``; the list gets each call's arguments."""
+    asked: list[tuple] = []
+
+    def answer(path):
+        return lambda *args: (asked.append(args), (str(path), "Sweep files (*.json)"))[1]
+
+    if open_path is not None:
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", answer(open_path))
+    if save_path is not None:
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", answer(save_path))
+    return asked
+
+
+def shown(dialog: SweepDialog) -> tuple:
+    """What the dialog shows of its sweep, and the sweep it would run."""
+    rows = [(row.field().dotted, row.how_combo.currentData(), row.values_edit.text()) for row in dialog.rows]
+    spec = dialog.spec()
+    return (dialog.name_edit.text(), dialog.base_label.text(), rows, dialog.seeds_edit.text(),
+            dialog.summary_label.text().split(" · ")[0], spec.to_dict() if spec else None,
+            dialog.start_button.isEnabled())
+
+
+def test_opening_an_example_sweep_shows_its_fields_and_runs_its_trials(qtbot, dialog, monkeypatch):
+    asked = answer_file_dialogs(monkeypatch, open_path=EXPLODING_FIXES)
+    qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+    assert Path(asked[0][2]) == EXAMPLES_DIR / "sweeps"  # the first time, Open starts at the examples
+
+    expected = SweepSpec.load(EXPLODING_FIXES)
+    trials = expand_trials(expected)
+    assert dialog.name_edit.text() == expected.name
+    assert "exploding_fixes.json's project" in dialog.base_label.text() and expected.project.name in dialog.base_label.text()
+    assert [(row.field().dotted, row.is_random(), row.values_edit.text()) for row in dialog.rows] == [
+        ("training.learning_rate", False, "0.5, 0.1, 0.01"), ("training.clip_mode", False, "none, global_norm")]
+    assert dialog.seeds_edit.text() == "0" and dialog.metric_combo.currentText() == "val_loss"
+    assert dialog.mode_combo.currentData() == "min" and not dialog.asha_check.isChecked()
+    assert dialog.summary_label.text().startswith(f"{len(trials)} trials")
+    assert dialog.start_button.isEnabled() and not dialog.message.isVisible()
+    # Start runs the file's sweep on the file's base project (its relative path read from the file's folder).
+    spec = dialog.request().spec
+    assert spec.to_dict() == expected.to_dict() and spec.project.dataset.task == "adding"
+    assert [t.trial_id for t in expand_trials(spec)] == [t.trial_id for t in trials]
+
+
+BAD_FILES = {
+    "not JSON": ('{"schema_version": 1, "grid": ', "JSON"),
+    "a newer schema": ({"schema_version": 7}, "schema_version"),
+    "an unknown field": ({"grid": {"model.colour": ["red"]}}, "model.colour"),
+    "an unknown key": ({"seed": [0]}, "seed"),
+    "a bad value": ({"grid": {"training.learning_rate": [0.1, -2]}}, "-2"),
+    "a field no row shows": ({"grid": {"training.device": ["cpu"]}}, "training.device"),
+}
+
+
+@pytest.mark.parametrize("content, named", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_a_sweep_file_that_cannot_be_used_is_named_and_the_dialog_keeps_its_sweep(qtbot, dialog, monkeypatch,
+                                                                                  tmp_path, content, named):
+    dialog.add_row("model.units", "4, 8")
+    before = shown(dialog)
+    bad = tmp_path / "bad.json"
+    if isinstance(content, dict):
+        content = json.dumps({"schema_version": 1, "project": "../exploding_gradients.json", **content})
+        bad = tmp_path / "sweeps" / "bad.json"  # beside an examples-like folder: the project path is fine
+        bad.parent.mkdir()
+        save_project(tmp_path / "exploding_gradients.json", adding_project())
+    bad.write_text(content)
+    answer_file_dialogs(monkeypatch, open_path=bad)
+    qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+
+    assert dialog.message.isVisible() and "Cannot open the sweep file" in dialog.message.plain_text()
+    assert named in dialog.message.plain_text() and "bad.json" in dialog.message.plain_text()
+    assert shown(dialog) == before
+
+
+def test_a_project_path_in_a_sweep_file_is_read_from_the_file_s_folder(qtbot, dialog, tmp_path, monkeypatch):
+    folder = tmp_path / "colleague"
+    folder.mkdir()
+    base = Project.from_dict({**adding_project().to_dict(), "name": "theirs"})
+    save_project(folder / "base.json", base.with_field("model.units", 6))
+    (folder / "cells.json").write_text(json.dumps({"schema_version": 1, "project": "base.json",
+                                                   "grid": {"model.cell": ["GRU", "LSTM"]}, "seeds": [3]}))
+    monkeypatch.chdir(tmp_path)  # not the file's folder
+    assert dialog.open_file(folder / "cells.json")
+    assert dialog.request().spec.project.model.units == 6 and "“theirs”" in dialog.base_label.text()
+    assert dialog.summary_label.text().startswith("2 trials")
+
+
+def test_a_saved_sweep_reads_back_in_core_and_in_the_dialog_as_the_same_sweep(qtbot, dialog, monkeypatch,
+                                                                              tmp_path, isolated_settings):
+    dialog._settings = isolated_settings
+    dialog.name_edit.setText("cells and rates")
+    rate = dialog.add_row("training.learning_rate")
+    rate.how_combo.setCurrentIndex(rate.how_combo.findData("random"))
+    rate.low_edit.setText("0.0001234567")
+    rate.high_edit.setText("0.05")
+    dialog.add_row("model.units", "4, 12")
+    dialog.samples_spin.setValue(3)
+    dialog.seeds_edit.setText("0, 1")
+    dialog.metric_combo.setCurrentText("val_mae")
+    built = dialog.spec()
+    assert built is not None and dialog.summary_label.text().startswith("36 trials")
+
+    asked = answer_file_dialogs(monkeypatch, save_path=tmp_path / "cluster" / "mine")
+    (tmp_path / "cluster").mkdir()
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert asked[0][2].endswith("cells and rates.json")
+    saved = tmp_path / "cluster" / "mine.json"  # the suffix added
+    assert "Saved as mine.json" in dialog.file_note.text()
+    assert Path(isolated_settings.last_directory()) == tmp_path / "cluster"
+    assert not list((tmp_path / "cluster").glob(".*.tmp"))  # written through core's atomic writer
+
+    reloaded = SweepSpec.load(saved)  # as  main.py sweep mine.json --out DIR  reads it
+    assert reloaded.to_dict() == built.to_dict()
+    assert [t.trial_id for t in expand_trials(reloaded)] == [t.trial_id for t in expand_trials(built)]
+
+    again = SweepDialog(adding_project(), data_kind="regression", folder=tmp_path / "out", files_dir=saved.parent)
+    qtbot.addWidget(again)
+    opened = answer_file_dialogs(monkeypatch, open_path=saved)
+    qtbot.mouseClick(again.open_button, Qt.MouseButton.LeftButton)
+    assert Path(opened[0][2]) == saved.parent  # Open starts where the last sweep file was
+    assert again.spec().to_dict() == built.to_dict()
+    random_row = again.rows[2]  # grid fields first, as in the file
+    assert random_row.is_random() and random_row.distribution_combo.currentData() == "loguniform"
+    assert (random_row.low_edit.text(), random_row.high_edit.text()) == ("0.0001234567", "0.05")
+
+
+def test_save_waits_until_the_sweep_has_no_problem(qtbot, dialog):
+    dialog.rows[0].values_edit.setText("SimpleRNN, LSTTM")
+    assert not dialog.save_button.isEnabled() and dialog.spec() is None
+    dialog.rows[0].values_edit.setText("SimpleRNN, LSTM")
+    dialog.folder_edit.setText("")  # no output folder: Start waits, a file needs none
+    assert dialog.save_button.isEnabled() and not dialog.start_button.isEnabled()
+
+
 def test_a_sweep_started_from_the_window_fills_the_tab_and_its_trials_open_as_runs(qtbot, make_window, tmp_path):
     window = make_window()
     configure_tiny_cooking(qtbot, window, epochs=1, samples=64, cell="GRU", units=4)
@@ -168,13 +311,18 @@ def test_a_sweep_started_from_the_window_fills_the_tab_and_its_trials_open_as_ru
 
 
 def test_after_opening_an_example_the_sweep_folder_is_not_inside_the_app(qtbot, make_window, isolated_settings,
-                                                                          tmp_path):
-    from core.examples import EXAMPLES_DIR
-
+                                                                          tmp_path, monkeypatch):
     isolated_settings.set_last_directory(tmp_path / "mine.rnnlab")
     window = make_window(load_tensorflow=False)
     assert window.document.open_path(str(EXAMPLES_DIR / "cooking_3_units.json"))
     window.action_sweep.trigger()
     dialog = window.sweeps.dialog
     assert Path(dialog.folder_edit.text()).parent == tmp_path
+
+    # An example sweep file opens, but its folder is not where the user's files go.
+    answer_file_dialogs(monkeypatch, open_path=EXPLODING_FIXES)
+    qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+    assert "exploding_fixes.json" in dialog.base_label.text() and Path(dialog.folder_edit.text()).parent == tmp_path
+    assert Path(isolated_settings.last_directory()) == tmp_path
     dialog.reject()
+    assert window.sweeps.sweep_files_dir == EXAMPLES_DIR / "sweeps"  # the next Open this session starts there
