@@ -46,7 +46,9 @@ class EpochEnd:
     gradient_flow: np.ndarray  # (T,): ||d loss / d x_t|| on the probe batch
     elapsed_s: float  # training time since the run started, pauses excluded
     # The probe sample's states (core.states.SequenceStates.to_dict(), with "connectivity" on the
-    # epochs it was computed) and the weight health (core.weight_health.epoch_health).
+    # epochs it was computed) and the weight health (core.weight_health.epoch_health). On the epoch
+    # where the run diverged, health also holds "divergence": a Divergence (health may then hold
+    # nothing else, when the time budget skipped the look).
     probe: dict[str, Any] | None = None
     health: dict[str, Any] | None = None
 
@@ -84,6 +86,77 @@ class SettingsChanged:
         return cls(changes={k: list(v) for k, v in changes.items()}, label=label, **numbers)
 
 
+# Why a batch counted as diverged, and how the plots say it ("just before ...").
+DIVERGENCE_CAUSES = {
+    "nan_loss": "the loss became NaN",
+    "inf_loss": "the loss became infinite",
+    "gradients": "the gradients became NaN or infinite",
+}
+
+
+@dataclass
+class Divergence:
+    """The weight health taken when a batch's loss or gradients stopped being finite, before the
+    rescue restored older weights: the per-epoch health is taken at the epoch's end, after the
+    rescue, so it never shows the radius that blew up.
+
+    The radii are those of the newest finite weights: the ones the diverged batch started from
+    (``weights_after`` = global_batch - 1), else one batch older; NaN when neither was finite.
+    """
+
+    epoch: int  # the diverged batch, counted from 1 like BatchEnd's
+    batch: int
+    global_batch: int
+    weights_after: int  # how many of this run's batches had updated the weights measured (0: its start)
+    cause: str  # a key of DIVERGENCE_CAUSES
+    spectral_radius: dict[str, dict[str, float]]  # layer key -> gate block -> radius
+
+    @property
+    def words(self) -> str:
+        """"the loss became NaN", as a sentence goes on after "just before"."""
+        return DIVERGENCE_CAUSES.get(self.cause, "the run diverged")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "batch": self.batch, "global_batch": self.global_batch,
+                "weights_after": self.weights_after, "cause": self.cause,
+                "spectral_radius": {layer: {b: _json_float(v) for b, v in blocks.items()}
+                                    for layer, blocks in self.spectral_radius.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "divergence") -> Divergence:
+        """The inverse of to_dict; a value of the wrong kind raises a ValueError naming ``where``."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object, received {data!r:.80}")
+        numbers = {}
+        for name in ("epoch", "batch", "global_batch", "weights_after"):
+            value = data.get(name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{where}.{name}: expected a whole number >= 0, received {value!r:.80}")
+            numbers[name] = value
+        cause = data.get("cause")
+        if not isinstance(cause, str) or cause not in DIVERGENCE_CAUSES:
+            raise ValueError(f"{where}.cause: expected one of {', '.join(DIVERGENCE_CAUSES)}, received {cause!r:.80}")
+        radius = _radius_table(data.get("spectral_radius", {}), f"{where}.spectral_radius", _from_json_number)
+        return cls(cause=cause, spectral_radius=radius, **numbers)
+
+
+def _radius_table(value: Any, where: str, each) -> dict[str, dict[str, Any]]:
+    """layer -> block -> each(number or null) read from a file, or a ValueError naming ``where``."""
+    if not isinstance(value, dict) or not all(isinstance(blocks, dict) for blocks in value.values()):
+        raise ValueError(f"{where}: expected layer -> block -> numbers, received {value!r:.80}")
+    try:
+        return {layer: {b: each(v) for b, v in blocks.items()} for layer, blocks in value.items()}
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected numbers, received {value!r:.80}") from None
+
+
+def _from_json_number(value: Any) -> float:
+    """A float read from a file (null: NaN); text or a boolean is refused, not converted."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise TypeError(value)
+    return _from_json_float(value)
+
+
 def _json_float(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
@@ -110,6 +183,9 @@ class History:
     # Batches in a full epoch: batch i (from 0) lies at epoch i / batches_per_epoch even when the
     # run stopped mid-epoch. 0 when unknown (a history saved before this field existed).
     batches_per_epoch: int = 0
+    # The weight health just before the run diverged (None: it did not, or was saved before
+    # this was recorded).
+    divergence: Divergence | None = None
 
     def batch_epochs(self) -> list[float]:
         """Each batch's position in epochs (batch i ends at (i + 1) / batches_per_epoch); when
@@ -125,6 +201,7 @@ class History:
         def floats(values):
             return [_json_float(v) for v in values]
 
+        divergence = {} if self.divergence is None else {"divergence": self.divergence.to_dict()}
         return {
             "epochs": [{k: _json_float(v) for k, v in logs.items()} for logs in self.epochs],
             "batch_loss": floats(self.batch_loss),
@@ -138,12 +215,17 @@ class History:
             "weight_histograms": self.weight_histograms,
             "gradient_histograms": self.gradient_histograms,
             "probes": [{"epoch": epoch, "states": states} for epoch, states in sorted(self.probes.items())],
+            **divergence,
         }
 
     def add_health(self, health: dict[str, Any] | None) -> None:
         """Record one epoch's EpochEnd.health; None (an epoch the budget skipped) leaves a gap:
-        NaN radii and empty histograms, so every list keeps one entry per epoch."""
+        NaN radii and empty histograms, so every list keeps one entry per epoch. A "divergence"
+        in it (the epoch where the run diverged) is kept as the history's divergence."""
         epoch = len(self.weight_histograms)
+        divergence = (health or {}).get("divergence")
+        if divergence is not None:
+            self.divergence = divergence
         radius = (health or {}).get("spectral_radius", {})
         for layer, blocks in radius.items():
             for block, value in blocks.items():
@@ -227,7 +309,7 @@ def _probe_numbers(probe: dict[str, Any]) -> int:
 
 
 def _inside_from_dict(data: dict[str, Any]) -> dict[str, Any]:
-    """The weight-health and probe fields of History.from_dict (absent in older bundles)."""
+    """The weight-health, divergence and probe fields of History.from_dict (absent in older bundles)."""
     spectral = data.get("spectral_radius", {})
     if not isinstance(spectral, dict) or not all(
             isinstance(blocks, dict) and all(isinstance(v, list) for v in blocks.values()) for blocks in spectral.values()):
@@ -237,7 +319,9 @@ def _inside_from_dict(data: dict[str, Any]) -> dict[str, Any]:
                   for layer, blocks in spectral.items()}
     except (TypeError, ValueError):
         raise ValueError(f"spectral_radius: expected numbers, received {spectral!r:.80}") from None
-    result: dict[str, Any] = {"spectral_radius": radius}
+    divergence = data.get("divergence")
+    result: dict[str, Any] = {"spectral_radius": radius,
+                              "divergence": None if divergence is None else Divergence.from_dict(divergence)}
     for name in ("weight_histograms", "gradient_histograms"):
         from core.weight_health import check_histogram
 

@@ -33,6 +33,7 @@ from core.errors import Failure, RNNLabError, TrainingError
 from core.history import (
     STOP_REASONS,
     BatchEnd,
+    Divergence,
     EpochEnd,
     History,
     RunStarted,
@@ -249,6 +250,7 @@ class _Run:
         self.best_weights = None
         self.best_logs: dict[str, float] = {}
         self.wait = 0
+        self.divergence: Divergence | None = None
 
     # Called from the Keras callback ------------------------------------------------------------
 
@@ -269,6 +271,7 @@ class _Run:
 
         diverged = not (math.isfinite(loss) and np.all(np.isfinite(norms)))
         if diverged:
+            self.record_divergence(batch, loss)
             kept = self.rescue()
             self.stop_reason = "nan"
             self.message = (f"Gradients exploded at epoch {self.epoch}, batch {batch}: lower the learning rate "
@@ -318,6 +321,31 @@ class _Run:
         self.epoch_clock = (time.perf_counter(), self.paused_s)  # what the epoch's training took
         if epoch > 1:  # the run-start copy already holds epoch 1's weights
             self.wrapper._epoch_start.save(self.wrapper.trainable_weights)
+
+    def record_divergence(self, batch: int, loss: float) -> None:
+        """Before the rescue replaces them: the spectral radii of the newest finite weights, the
+        radius that blew up (the epoch's health, taken after the rescue, shows the kept weights)."""
+        from core.weight_health import radii_with
+
+        w = self.wrapper
+        # The weights this batch started from, else those one batch older (the copies of the
+        # rescue); the weights now hold the diverged update.
+        newest = None
+        for index, snapshot in ((self.global_batch - 1, w._snapshot), (self.global_batch - 2, w._previous)):
+            if index < 0:
+                continue
+            arrays = [np.asarray(copy) for copy in snapshot.copies]
+            finite = all(bool(np.all(np.isfinite(a))) for a in arrays)
+            if finite or newest is None:  # none finite: the newest, whose radii come out NaN
+                newest = (index, arrays)
+            if finite:
+                break
+        weights_after, arrays = newest
+        cause = "nan_loss" if math.isnan(loss) else "inf_loss" if math.isinf(loss) else "gradients"
+        self.divergence = Divergence(epoch=self.epoch, batch=batch, global_batch=self.global_batch,
+                                     weights_after=weights_after, cause=cause,
+                                     spectral_radius=radii_with(self.model, w.trainable_weights, arrays))
+        self.history.divergence = self.divergence
 
     def rescue(self) -> str:
         """After a NaN/Inf batch: restore the newest usable snapshot; return which one, in words.
@@ -377,6 +405,9 @@ class _Run:
         flow, gradients = self.gradient_flow()
         self.history.gradient_flow.append(flow.tolist())
         probe, health = self.look_inside(gradients, epoch_s)
+        if self.divergence is not None and self.divergence.epoch == self.epoch:
+            # The listener's history (the window's plots) learns of it with the epoch's health.
+            health = {**(health or {}), "divergence": self.divergence}
         if self.training.early_stopping and self.stop_reason == "completed":
             self._early_stopping(epoch_logs)
         if self.listener is not None:

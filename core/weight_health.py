@@ -62,6 +62,19 @@ def spectral_radii(model, read: Callable[[Any], np.ndarray] = np.asarray) -> dic
             for key, parts in recurrent_blocks(model, read).items()}
 
 
+def radii_with(model, variables: Sequence[Any], arrays: Sequence[Any]) -> dict[str, dict[str, float]]:
+    """The spectral radii ``model`` would have with ``arrays`` (one per variable of ``variables``,
+    in order) as its weights: a kept copy of the weights, measured without being restored. A w_R
+    among no ``variables`` is unknown (NaN), not read from the model, whose weights may be NaN."""
+    values = {id(variable): np.asarray(array) for variable, array in zip(variables, arrays)}
+
+    def read(variable) -> np.ndarray:
+        found = values.get(id(variable))
+        return found if found is not None else np.full(tuple(variable.shape), np.nan)
+
+    return spectral_radii(model, read)
+
+
 def histogram(values: Iterable[np.ndarray], bins: int = BINS) -> dict[str, Any]:
     """Counts of all the values in ``bins`` equal bins over [-m, m], m = the largest |finite value|."""
     flat = np.concatenate([np.asarray(v, dtype=np.float64).reshape(-1) for v in values] or [np.zeros(0)])

@@ -4,10 +4,16 @@ the line at 1, and the histograms of each layer's weights and gradients epoch by
 The numbers come from core.weight_health, computed in the training process at each epoch's end
 and kept in the run's History (so a reopened bundle shows the same). A run saved before they
 were recorded says so instead of showing empty plots.
+
+A run that diverged also has the radii taken just before it did (core.history.Divergence): the
+epoch's own point shows the older weights the rescue went back to, so without them the radius
+that blew up would never be seen. They are drawn as red crosses at the diverged batch, on a red
+line that says what happened.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,14 +40,19 @@ ONE_MARGIN = 1.15
 # A radius within this of 1 is "about 1" in the summary: neither side.
 ABOUT_ONE = 0.005
 EXPLODING_COLOR = "#a33f00"
+DIVERGED_COLOR = "#d62728"
+# Where the divergence line's label sits along it (0: the bottom of the view, 1: its top).
+DIVERGED_LABEL_AT = 0.5
 
 CAPTION = (
     "The spectral radius of w_R is the largest |eigenvalue| of the recurrent kernel: how much one step "
     "h(t) = w_R h(t−1) stretches the memory at most. The lecture's rule for a linear recurrence: below 1 a "
     "signal (and the gradient through time) shrinks at every step and vanishes; above 1 it grows and can "
     "explode. LSTM and GRU have one curve per gate block of w_R. A nonlinear cell only roughly follows the "
-    "rule, but the curves show which side each layer drifts to while it trains. Below: the histogram of a "
-    "layer's weights or gradients at each epoch.")
+    "rule, but the curves show which side each layer drifts to while it trains. A red ✕ marks the radius "
+    "just before a run diverged (its loss or gradients became NaN or infinite); the epoch's point after it "
+    "shows the older weights the run went back to. Below: the histogram of a layer's weights or gradients at "
+    "each epoch.")
 NOT_YET = "The spectral radius of every recurrent kernel appears here at the end of each epoch."
 
 
@@ -62,6 +73,51 @@ def missing_reason(run: RunSeries) -> str:
         return (f"{run.label} was saved without weight health (by an older RNN Lab): train it again to see "
                 "its spectral radius and histograms.")
     return ""
+
+
+def divergence_x(run: RunSeries) -> float:
+    """Where ``run`` diverged, in epochs: the diverged batch's position, where the loss plot puts it
+    (batch b of epoch e ends at e - 1 + b / batches per epoch)."""
+    divergence = run.health.divergence
+    return divergence.epoch - 1 + divergence.batch / max(1, run.batches_per_epoch)
+
+
+def divergence_points(run: RunSeries) -> list[tuple[str, str, float, float]]:
+    """(layer, block, x in epochs, radius) of each finite radius taken just before ``run`` diverged
+    (of the weights the diverged batch started from, drawn at that batch)."""
+    if run.health.divergence is None:
+        return []
+    x = divergence_x(run)
+    return [(layer, block, x, float(radius)) for layer, blocks in run.health.divergence.spectral_radius.items()
+            for block, radius in blocks.items() if math.isfinite(radius)]
+
+
+def divergence_text(run: RunSeries, points: list[tuple[str, str, float, float]], overlay: bool) -> str:
+    """The label of a run's divergence line: where it diverged and the largest radius just before."""
+    divergence = run.health.divergence
+    where = f"{run.label} diverged" if overlay else "Diverged"
+    first = f"{where} at epoch {divergence.epoch}, batch {divergence.batch}:"
+    if not points:
+        return f"{first}\nno finite weights were kept to measure w_R"
+    layer, block, _x, radius = max(points, key=lambda point: point[3])
+    largest = "" if len(points) == 1 else "largest "
+    named = "" if len(points) == 1 else f" ({curve_name(layer, block)})"
+    return f"{first}\n✕ {largest}radius {format_number(radius, 3)}{named} just before {divergence.words}"
+
+
+class _DivergenceLabel(pg.InfLineLabel):
+    """The divergence line's label right of the line, or left of it where the view's edge would cut
+    it off (the line sits near the last epoch of a run that diverged late)."""
+
+    def updatePosition(self):
+        super().updatePosition()
+        view = self.getViewBox()
+        if not isinstance(view, pg.ViewBox):  # not in a plot yet
+            return
+        right = view.viewRange()[0][1]
+        room = (view.mapViewToScene(QtCore.QPointF(right, 0)).x()
+                - view.mapViewToScene(QtCore.QPointF(self.line.value(), 0)).x())
+        self.setAnchor((0, 0.5) if room >= self.boundingRect().width() else (1, 0.5))
 
 
 def side_of_one(radius: float) -> str:
@@ -109,6 +165,13 @@ class WeightHealthTab(PlotTab):
         self.body.addWidget(self.caption)
         self._curves: dict[tuple[str, str, str], pg.PlotDataItem] = {}
         self._drawn: list[tuple[str, np.ndarray, np.ndarray]] = []  # hover label, epochs, raw radii
+        # Run id -> (its crosses, its line, their raw radii) where it diverged; and as hover candidates.
+        self._diverged: dict[str, tuple[pg.PlotDataItem, pg.InfiniteLine, np.ndarray]] = {}
+        self._diverged_drawn: list[Candidate] = []
+        # The legend's sample of the crosses (never plotted). A scatter item: the legend draws a
+        # PlotDataItem's symbol from its scatter, which keeps grey defaults until it has data.
+        self._diverged_swatch = pg.ScatterPlotItem(symbol="x", size=12, pen=pen(DIVERGED_COLOR, 2),
+                                                   brush=pg.mkBrush(DIVERGED_COLOR))
         self._drawn_epochs: tuple = ()  # (run id, epochs recorded) per shown run at the last draw
         self._stale = False
         self._only_missing = False  # the plot shows why no shown run has weight health
@@ -137,6 +200,7 @@ class WeightHealthTab(PlotTab):
             curve = self._curves.pop(key)
             if curve.scene() is not None:
                 plot.removeItem(curve)
+        self._drop_divergence(run_id)
 
     def png_plots(self) -> list[pg.PlotWidget]:
         return [self.plots["spectral"], self.histogram_view.plot]
@@ -153,6 +217,9 @@ class WeightHealthTab(PlotTab):
                 for block, values in blocks.items():
                     rows.extend([run.label, "spectral radius", layer, block, number, "", "", float(value)]
                                 for number, value in enumerate(values, start=1))
+            # The epoch column holds the diverged batch's position in epochs (0.04: batch 2 of 50).
+            rows.extend([run.label, "spectral radius just before diverging", layer, block, x, "", "", radius]
+                        for layer, block, x, radius in divergence_points(run))
             for kind in KINDS:
                 for number, epoch in enumerate(histograms_of(run, kind), start=1):
                     for layer, histogram in epoch.items():
@@ -162,7 +229,7 @@ class WeightHealthTab(PlotTab):
         return ["run", "quantity", "layer", "block", "epoch", "bin_low", "bin_high", "value"], rows
 
     def hover_candidates(self, plot_name: str) -> list[Candidate]:
-        return list(self._drawn)
+        return list(self._drawn) + list(self._diverged_drawn)
 
     def y_name(self, plot_name: str) -> str:
         return "radius"
@@ -186,7 +253,9 @@ class WeightHealthTab(PlotTab):
         plot = self.plots["spectral"].getPlotItem()
         legend = self.legends["spectral"]
         wanted = self._wanted()
+        diverged = {run.run_id: divergence_points(run) for run in self.runs if run.health.divergence is not None}
         positive = [r for *_rest, radii in wanted for r in radii if r > 0]
+        positive += [r for points in diverged.values() for *_rest, r in points if r > 0]
         self._set_log(bool(positive and max(positive) >= LOG_SPAN * min(positive)))
         overlay = len(self.runs) > 1
         legend.clear()
@@ -224,10 +293,67 @@ class WeightHealthTab(PlotTab):
                     legend.addItem(legend_swatch(pen(PALETTE[index % len(PALETTE)], 2.5)), run.label)
             for name, style in styles.items():
                 legend.addItem(legend_swatch(pen(STYLE_GREY, 1.5, style)), name)
-        legend.setVisible(bool(wanted))
-        self.placeholders["spectral"].setVisible(not wanted)
-        self.one_line.setVisible(bool(wanted))
-        self.summary_label.setText(self._summary(wanted))
+        self._draw_divergence(diverged, overlay)
+        shown = bool(wanted or diverged)
+        legend.setVisible(shown)
+        self.placeholders["spectral"].setVisible(not shown)
+        self.one_line.setVisible(shown)
+        self.summary_label.setText(" ".join(filter(None, (self._summary(wanted), self._divergence_summary(diverged)))))
+
+    def _draw_divergence(self, diverged: dict[str, list[tuple[str, str, float, float]]], overlay: bool) -> None:
+        """A red line at each shown run's diverged batch, labelled, with a red ✕ at every radius
+        taken just before it; redrawn whole each time (a run diverges once)."""
+        plot = self.plots["spectral"].getPlotItem()
+        for run_id in list(self._diverged):
+            self._drop_divergence(run_id)
+        self._diverged_drawn = []
+        for run in self.runs:
+            points = diverged.get(run.run_id)
+            if points is None:
+                continue
+            divergence = run.health.divergence
+            x = divergence_x(run)
+            line = pg.InfiniteLine(pos=x, angle=90, movable=False, pen=pen(DIVERGED_COLOR, 1.5, DASHES[2]))
+            line.label = _DivergenceLabel(line, text=divergence_text(run, points, overlay), position=DIVERGED_LABEL_AT,
+                                          color=DIVERGED_COLOR, anchors=[(0, 0.5), (0, 0.5)],
+                                          fill=(255, 255, 255, 210))
+            line.setToolTip(f"{run.label}: {divergence.words} at epoch {divergence.epoch}, batch {divergence.batch}; "
+                            "the run went back to older weights")
+            line.setZValue(-20)  # under the curves
+            plot.addItem(line, ignoreBounds=True)
+            radii = np.asarray([radius for *_rest, radius in points], dtype=np.float64)
+            crosses = pg.PlotDataItem(np.full(len(points), x), np.maximum(radii, LOG_FLOOR) if self._log else radii,
+                                      pen=None, symbol="x", symbolSize=14, symbolPen=pen(DIVERGED_COLOR, 2.5),
+                                      symbolBrush=pg.mkBrush(DIVERGED_COLOR))
+            crosses.setZValue(10)  # over the curves: the point of the example
+            plot.addItem(crosses)
+            self._diverged[run.run_id] = (crosses, line, radii)
+            prefix = f"{run.label} · " if overlay else ""
+            self._diverged_drawn.extend(
+                (f"{prefix}{curve_name(layer, block)} just before {divergence.words}", np.array([x]), np.array([r]))
+                for layer, block, _x, r in points)
+        if self._diverged_drawn:
+            self.legends["spectral"].addItem(self._diverged_swatch, "just before diverging")
+
+    def _drop_divergence(self, run_id: str) -> None:
+        plot = self.plots["spectral"].getPlotItem()
+        for item in self._diverged.pop(run_id, ())[:2]:
+            if item.scene() is not None:
+                plot.removeItem(item)
+
+    def _divergence_summary(self, diverged: dict[str, list[tuple[str, str, float, float]]]) -> str:
+        """What the crosses of one run say, in words, and why the epoch's point is lower."""
+        if len(self.runs) != 1 or self.runs[0].run_id not in diverged:
+            return ""
+        run = self.runs[0]
+        divergence = run.health.divergence
+        points = diverged[run.run_id]
+        head = f"Just before {divergence.words} (epoch {divergence.epoch}, batch {divergence.batch}): "
+        if not points:
+            return head + "no finite weights were kept to measure w_R."
+        parts = [f"{curve_name(layer, block)} {format_number(radius, 3)} ({side_of_one(radius)})"
+                 for layer, block, _x, radius in points]
+        return head + ", ".join(parts) + "; the run went back to older weights, which the epoch's point shows."
 
     def _summary(self, wanted) -> str:
         """The newest radius of each curve of one run, and which side of 1 it is on."""
@@ -274,3 +400,7 @@ class WeightHealthTab(PlotTab):
     def radius_curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Hover label -> (epochs, radii) of every curve drawn."""
         return {label: (epochs, radii) for label, epochs, radii in self._drawn}
+
+    def divergence_marks(self) -> list[tuple[float, str, np.ndarray]]:
+        """(x, the line's label, the raw radii of its crosses) of every run's divergence drawn."""
+        return [(float(line.value()), line.label.format, radii) for _crosses, line, radii in self._diverged.values()]

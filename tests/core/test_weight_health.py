@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from core.history import History
+from core.history import Divergence, History
 from core.models import build_model
 from core.specs import ModelSpec
 from core.training import train
-from core.weight_health import histogram, recurrent_blocks, spectral_radii, spectral_radius
+from core.weight_health import histogram, radii_with, recurrent_blocks, spectral_radii, spectral_radius
 
 
 def test_spectral_radius_of_known_matrices():
@@ -101,6 +102,7 @@ def test_history_round_trip_and_old_histories(tiny_data, Recorder, project, look
         assert "connectivity" in event.probe
     assert all(len(v) == 2 for v in history.spectral_radius["rnn_1"].values())
     assert sorted(history.probes) == [1, 2]
+    assert history.divergence is None and "divergence" not in history.to_dict()
     text = json.dumps(history.to_dict())
     back = History.from_dict(json.loads(text))
     assert back.to_dict() == history.to_dict()
@@ -170,3 +172,93 @@ def test_skipped_epochs_leave_gaps_in_the_history():
     assert [bool(h) for h in history.weight_histograms] == [True, False, True]
     back = History.from_dict(json.loads(json.dumps(history.to_dict())))
     assert math.isnan(back.spectral_radius["rnn_1"]["w_R"][1]) and back.weight_histograms[1] == {}
+
+
+# --- the radius that blew up, kept from before the rescue -----------------------------------
+
+
+def test_a_diverged_run_keeps_the_radius_of_w_r_from_just_before_the_rescue(project, Recorder):
+    """The epoch's health is taken after the rescue went back to older weights; the divergence
+    keeps the radius of the weights the NaN batch started from, the one that blew up."""
+    from test_training import EXPLODING, HUGE_LR, exploding_data
+
+    spec = project("many_to_one", training=HUGE_LR, **EXPLODING)
+    data = exploding_data()
+    keras.utils.set_random_seed(spec.training.seed)
+    model = build_model(spec.model, data.info)
+    kernel = model.get_layer("rnn_1").cell.recurrent_kernel
+    kernels = [np.asarray(kernel)]  # w_R after each batch (the first: as built)
+
+    class Kernels(Recorder):
+        def on_batch_end(self, event):
+            super().on_batch_end(event)
+            kernels.append(np.asarray(kernel))
+
+    recorder = Kernels()
+    result = train(spec, data, listener=recorder, model=model)
+    assert result.stop_reason == "nan"
+    bad = recorder.batches[-1]
+    divergence = result.history.divergence
+    assert (divergence.epoch, divergence.batch, divergence.global_batch) == (bad.epoch, bad.batch, bad.global_batch)
+    assert divergence.weights_after == bad.global_batch - 1
+    assert divergence.cause == ("nan_loss" if math.isnan(bad.loss) else "inf_loss" if math.isinf(bad.loss)
+                                else "gradients")
+    radius = divergence.spectral_radius["rnn_1"]["w_R"]
+    assert math.isfinite(radius) and radius > 1, "the recurrent kernel that exploded"
+    assert radius == pytest.approx(spectral_radius(kernels[divergence.weights_after]))
+    rescued = result.history.spectral_radius["rnn_1"]["w_R"][-1]
+    assert rescued == pytest.approx(spectral_radius(np.asarray(kernel)))  # the epoch's point: the kept weights
+    assert radius > 10 * rescued
+    # The listener (the window's plots) gets it with that epoch's health, through the runner's pipe.
+    event = pickle.loads(pickle.dumps(recorder.epochs[-1]))
+    assert event.health["divergence"] == divergence
+    live = History()
+    live.add_health(event.health)
+    assert live.divergence == divergence and live.spectral_radius["rnn_1"]["w_R"] == [pytest.approx(rescued)]
+
+    back = History.from_dict(json.loads(json.dumps(result.history.to_dict())))
+    assert back.divergence == divergence
+    assert back.to_dict() == result.history.to_dict()
+    old = {k: v for k, v in result.history.to_dict().items() if k != "divergence"}
+    assert History.from_dict(old).divergence is None
+    broken = result.history.to_dict()
+    broken["divergence"]["cause"] = "boredom"
+    with pytest.raises(ValueError, match=r"divergence.cause"):
+        History.from_dict(broken)
+    broken["divergence"] = {**result.history.to_dict()["divergence"], "spectral_radius": {"rnn_1": {"w_R": "big"}}}
+    with pytest.raises(ValueError, match=r"divergence.spectral_radius"):
+        History.from_dict(broken)
+
+
+def test_the_divergence_is_measured_on_the_newest_finite_weights_or_unknown(tiny_data):
+    from types import SimpleNamespace
+
+    from core.training import _Run
+
+    data = tiny_data("many_to_one", n=4, n_val=2)
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelSpec(cell="SimpleRNN", io_mode="many_to_one", units=3), data.info)
+    variables = model.trainable_variables
+    built = spectral_radius(np.asarray(model.get_layer("rnn_1").cell.recurrent_kernel))
+
+    def copies(scale: float) -> SimpleNamespace:
+        return SimpleNamespace(copies=[np.asarray(v) * scale if np.isfinite(scale)
+                                       else np.full(tuple(v.shape), scale, dtype=np.float32) for v in variables])
+
+    # _Run's state at a diverged batch, without a training: the wrapper's two newest copies.
+    run = _Run.__new__(_Run)
+    run.model, run.epoch, run.global_batch, run.history = model, 2, 7, History()
+    run.wrapper = SimpleNamespace(_snapshot=copies(np.nan), _previous=copies(3.0), trainable_weights=variables)
+    run.record_divergence(batch=3, loss=float("nan"))
+    divergence = run.history.divergence
+    assert (divergence.weights_after, divergence.cause) == (5, "nan_loss"), "one batch older: the newest finite"
+    assert divergence.spectral_radius["rnn_1"]["w_R"] == pytest.approx(3 * built)
+    run.wrapper._previous = copies(np.inf)
+    run.record_divergence(batch=3, loss=float("inf"))
+    divergence = run.history.divergence
+    assert (divergence.weights_after, divergence.cause) == (6, "inf_loss")
+    assert math.isnan(divergence.spectral_radius["rnn_1"]["w_R"]), "no finite weights: unknown, not the rescued ones"
+    back = Divergence.from_dict(json.loads(json.dumps(divergence.to_dict())))
+    assert math.isnan(back.spectral_radius["rnn_1"]["w_R"]) and back.words == "the loss became infinite"
+    # A w_R among no given variables is unknown too, never read from the (NaN) model.
+    assert math.isnan(radii_with(model, [], [])["rnn_1"]["w_R"])

@@ -10,12 +10,15 @@ weights, as built and with w_R grown, without the cost of a second training.
 from __future__ import annotations
 
 import csv
+import json
+import math
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore
 
-from core.history import History, TrainingListener
+from core.history import Divergence, History, TrainingListener
 from core.specs import DatasetSpec, ModelSpec, Project, TrainingSpec
 from desktop_app.plots import TrainingPlots
 from desktop_app.plots.weight_health_tab import WeightHealthTab
@@ -70,6 +73,19 @@ def simple_history(cooking_data) -> History:
     kernel.assign(kernel * 1.5)
     history.add_health(epoch_health(model, names, None))
     return history
+
+
+@pytest.fixture(scope="module")
+def diverged_run():
+    """(the events, the History) of a tiny ReLU SimpleRNN at a huge learning rate: NaN in epoch 1."""
+    from core.training import train
+    from tests.core.test_training import EXPLODING, HUGE_LR, exploding_data
+
+    events = Events()
+    project = Project(model=ModelSpec(io_mode="many_to_one", **EXPLODING), training=TrainingSpec(**HUGE_LR))
+    result = train(project, exploding_data(), listener=events)
+    assert result.stop_reason == "nan" and result.history.divergence is not None
+    return events, result.history
 
 
 @pytest.fixture
@@ -255,3 +271,81 @@ def test_the_csv_holds_every_radius_and_every_bin(plots, simple_history, tmp_pat
     png = tmp_path / "health.png"
     plots.export_png("health", str(png))
     assert png.stat().st_size > 0
+
+
+# --- a run that diverged ---------------------------------------------------------------------
+
+
+def divergence_items(tab: WeightHealthTab) -> tuple[list[pg.PlotDataItem], list[pg.InfiniteLine]]:
+    """The red crosses and the vertical lines the radius plot shows."""
+    plot = tab.plots["spectral"].getPlotItem()
+    crosses = [item for item in plot.listDataItems() if item.opts.get("symbol") == "x"]
+    lines = [item for item in plot.items if isinstance(item, pg.InfiniteLine) and item.angle == 90]
+    return crosses, lines
+
+
+def test_a_diverged_run_shows_the_radius_that_blew_up_as_a_labelled_red_cross(plots, diverged_run, lstm_run, qtbot):
+    """The epoch's point is the weights the rescue went back to (radius about 1); the cross at
+    the NaN batch is the radius just before, live and in a reopened bundle; a normal run has none."""
+    events, history = diverged_run
+    divergence = history.divergence
+    radius = divergence.spectral_radius["rnn_1"]["w_R"]
+    tab = health_tab(plots)
+    feed(plots, "live", events)
+    x = divergence.global_batch / history.batches_per_epoch  # where the loss plot puts the NaN batch
+    (epochs, kept), = tab.radius_curves().values()
+    assert list(epochs) == [1.0] and kept[0] == pytest.approx(1.0, abs=0.05) and radius > 10 * kept[0]
+    crosses, lines = divergence_items(tab)
+    assert len(crosses) == 1 and len(lines) == 1
+    np.testing.assert_allclose(crosses[0].xData, [x])
+    np.testing.assert_allclose(crosses[0].yData, [radius])
+    assert tab.log_y(), "1 and a radius that blew up are decades apart"
+    label = lines[0].label.toPlainText()
+    assert lines[0].value() == pytest.approx(x) and lines[0].label.isVisible()
+    assert label == (f"Diverged at epoch {divergence.epoch}, batch {divergence.batch}:\n"
+                     f"✕ radius {radius:.3g} just before {divergence.words}")
+    legend = [text.text for _sample, text in tab.legends["spectral"].items]
+    assert legend == ["rnn_1", "just before diverging"]
+    assert f"Just before {divergence.words} (epoch 1, batch {divergence.batch}): rnn_1 {radius:.3g} (above 1)" \
+        in tab.summary_label.text()
+    # Hovering the cross reads it out (once the view has ranged over what it shows).
+    qtbot.wait(50)
+    view = tab.plots["spectral"].getPlotItem().getViewBox()
+    tab.hovers["spectral"].update_at(view.mapViewToScene(QtCore.QPointF(x, math.log10(radius))))
+    assert plots.hover_text("spectral") == (f"rnn_1 just before {divergence.words}\n"
+                                            f"epoch = {x:.3g}, radius = {radius:.3g}")
+
+    plots.load_history("saved", "#saved", History.from_dict(json.loads(json.dumps(history.to_dict()))), "regression")
+    plots.redraw_now()
+    assert [(x_, text) for x_, text, _ in tab.divergence_marks()] == [(pytest.approx(x), label)]
+    np.testing.assert_allclose(tab.divergence_marks()[0][2], [radius])
+    assert len(divergence_items(tab)[0]) == 1
+
+    plots.load_history("normal", "#normal", lstm_run[1], "classification")  # shown alone: the crosses go
+    plots.redraw_now()
+    assert divergence_items(tab) == ([], []) and not tab.divergence_marks()
+    assert "just before diverging" not in [text.text for _sample, text in tab.legends["spectral"].items]
+    assert "Just before" not in tab.summary_label.text()
+
+
+def test_a_late_divergence_names_the_largest_gate_and_keeps_its_label_in_view(plots, qtbot):
+    """An LSTM diverging near the end of its third epoch: a cross per gate block with a finite
+    radius, labelled with the largest; the line is at the right edge, so its label goes left."""
+    history = History(epochs=[{"loss": 1.0}] * 3, batches_per_epoch=10)
+    for scale in (1.0, 1.2, 0.9):
+        history.add_health({"spectral_radius": {"rnn_1": {block: scale * (1 + i / 10) for i, block in
+                                                          enumerate(LSTM_BLOCKS)}}})
+    history.divergence = Divergence(epoch=3, batch=9, global_batch=29, weights_after=28, cause="nan_loss",
+                                    spectral_radius={"rnn_1": {"input": 2.0, "forget": 6.5, "candidate": math.nan,
+                                                               "output": 3.0}})
+    plots.load_history("1", "#1 LSTM", history, "regression")
+    plots.redraw_now()
+    tab = health_tab(plots)
+    crosses, (line,) = divergence_items(tab)
+    np.testing.assert_allclose(crosses[0].xData, [2.9] * 3)
+    np.testing.assert_allclose(crosses[0].yData, [2.0, 6.5, 3.0])
+    assert line.label.toPlainText() == ("Diverged at epoch 3, batch 9:\n"
+                                        "✕ largest radius 6.5 (rnn_1 forget) just before the loss became NaN")
+    qtbot.wait(50)  # the view ranges over what it shows
+    view = tab.plots["spectral"].getPlotItem().getViewBox()
+    assert view.sceneBoundingRect().contains(line.label.sceneBoundingRect()), "the label is cut off"
