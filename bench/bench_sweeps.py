@@ -4,13 +4,17 @@
 
 * one after another in this process with ``run_trial`` (TensorFlow imported before timing): the
   sum of the single-run times;
-* ``run_sweep(engine="local")``: worker start-up (a TensorFlow import each) included;
+* ``run_sweep(engine="local")``: worker start-up included (each worker is forked from the fork
+  server, core.processes; the server's one TensorFlow import happens in the warm-up round, as it
+  does once per ``main.py sweep`` command and before any sweep in the window);
 * ``run_sweep(engine="ray")`` on a local Ray instance it starts and stops itself.
 
 sweep_parallel_efficiency = local wall / (sum of single-run times / cores): 1.0 is perfect use of
-every core. ray_vs_local = Ray wall (start-up included) / local wall.
+every core. ray_vs_local = Ray wall (start-up included) / local wall. Each round measures all
+three (the sequential and local sides alternating which goes first); the first round is warm-up;
+rounds go on until both figures have enough (bench/_common.py), and the final lines give medians.
 
-Usage: python bench/bench_sweeps.py [--epochs 5] [--samples 400]
+Usage: python bench/bench_sweeps.py [--epochs 5] [--samples 400] [--rounds 7]
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import _common  # noqa: F401
+import _common
 
-PARALLEL_GOAL = 1.3
-RAY_GOAL = 1.5
+PARALLEL_GOAL = _common.Goal("sweep_parallel_efficiency", 1.3, higher_is_better=False)
+RAY_GOAL = _common.Goal("ray_vs_local", 1.5, higher_is_better=False)
 
 
 def make_spec(epochs: int, samples: int):
@@ -66,18 +70,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--samples", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=_common.MIN_ROUNDS, help="counted rounds at most")
     args = parser.parse_args()
     spec = make_spec(args.epochs, args.samples)
     cores = os.cpu_count() or 1
+    efficiency: list[float] = []
+    ray_ratio: list[float] = []
+    number = 0
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch)
-        single = sequential_seconds(spec, folder / "sequential")
-        local = sweep_seconds(spec, folder / "local", "local")
-        ray = sweep_seconds(spec, folder / "ray", "ray")
-    print(f"12 trials on {cores} cores: one after another {single:.1f} s, local engine {local:.1f} s, "
-          f"Ray engine {ray:.1f} s (Ray start-up included)")
-    print(f"sweep_parallel_efficiency: {local / (single / cores):.2f} (goal <= {PARALLEL_GOAL})")
-    print(f"ray_vs_local: {ray / local:.2f} (goal <= {RAY_GOAL})")
+        while not (_common.enough_rounds(efficiency, PARALLEL_GOAL, args.rounds)
+                   and _common.enough_rounds(ray_ratio, RAY_GOAL, args.rounds)):
+            number += 1
+            folder = Path(scratch) / f"round{number}"
+            single, local = _common.alternate(lambda at=folder: sequential_seconds(spec, at / "sequential"),
+                                              lambda at=folder: sweep_seconds(spec, at / "local", "local"), number)
+            ray = sweep_seconds(spec, folder / "ray", "ray")
+            counted = number > 1
+            if counted:
+                efficiency.append(local / (single / cores))
+                ray_ratio.append(ray / local)
+            note = "" if counted else " (warm-up, not counted)"
+            print(f"round {number}: 12 trials on {cores} cores: one after another {single:.1f} s, local engine "
+                  f"{local:.1f} s, Ray engine {ray:.1f} s (Ray start-up included); efficiency "
+                  f"{local / (single / cores):.2f}, Ray/local {ray / local:.2f}{note}", flush=True)
+    efficiency_median = _common.summarize(efficiency, PARALLEL_GOAL, PARALLEL_GOAL.name)
+    ray_median = _common.summarize(ray_ratio, RAY_GOAL, RAY_GOAL.name)
+    _common.final_line(PARALLEL_GOAL, efficiency_median)
+    _common.final_line(RAY_GOAL, ray_median)
 
 
 if __name__ == "__main__":
