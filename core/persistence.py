@@ -97,14 +97,24 @@ def resolve_project_paths(project: Project, base_dir: str | os.PathLike | None) 
     return _map_path_params(project, lambda v: resolve_data_path(v, base_dir))
 
 
+def portable_project_paths(project: Project, base_dir: str | os.PathLike) -> Project:
+    """The project with file parameters in ``base_dir`` or below it made relative to it (what a
+    file saved in ``base_dir`` holds, so that the folder can move to another machine)."""
+    return _map_path_params(project, lambda v: portable_data_path(v, base_dir))
+
+
+def path_fields(task_name: str) -> list[str]:
+    """The dotted names of a task's file parameters (``dataset.params.path``)."""
+    return [f"dataset.params.{name}" for name in _path_params(task_name)]
+
+
 # --- project files --------------------------------------------------------------------------
 
 
 def save_project(path: str | os.PathLike, project: Project) -> None:
     """Write the project as JSON, atomically, with data paths made portable (see module doc)."""
     path = Path(path)
-    base = path.absolute().parent
-    portable = _map_path_params(project, lambda v: portable_data_path(v, base))
+    portable = portable_project_paths(project, path.absolute().parent)
     text = portable.to_json() + "\n"
     atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), what="project file")
 

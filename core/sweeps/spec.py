@@ -206,9 +206,21 @@ class SweepSpec:
             raise located from None
 
     def save(self, path: str | os.PathLike) -> None:
+        """Write the spec as JSON, atomically. Data files in the sweep file's folder or below it
+        are written relative to it, as ``save_project`` does, so that the folder can go to a
+        cluster and ``main.py sweep`` finds them there."""
         import json
 
-        text = json.dumps(self.to_dict(), indent=2) + "\n"
+        from core.persistence import path_fields, portable_data_path, portable_project_paths, resolve_data_path
+
+        folder = Path(path).absolute().parent
+        data = self.to_dict()
+        data["project"] = portable_project_paths(self.project, folder).to_dict()
+        for dotted in path_fields(self.project.dataset.task):
+            if dotted in data["grid"]:
+                data["grid"][dotted] = [portable_data_path(resolve_data_path(v, self.base_dir), folder)
+                                        if isinstance(v, str) else v for v in data["grid"][dotted]]
+        text = json.dumps(data, indent=2) + "\n"
         atomic_write(Path(path), lambda fh: fh.write(text.encode("utf-8")), what="sweep file")
 
 

@@ -113,6 +113,33 @@ def test_a_spec_round_trips_through_its_file(tmp_path):
         trial_project(spec, t) for t in expand_trials(spec)]
 
 
+def test_a_saved_sweep_of_csv_files_travels_with_its_folder(tmp_path):
+    """Saved next to its data, a sweep names the files relatively: the folder copied to another
+    place (a cluster) runs on the copies there, not on this machine's paths."""
+    import shutil
+
+    here = tmp_path / "here"
+    (here / "data").mkdir(parents=True)
+    for name in ("a.csv", "b.csv"):
+        (here / "data" / name).write_text("day,v\n" + "".join(f"{d},{d % 7}\n" for d in range(60)))
+    project = {"dataset": {"task": "csv", "params": {"path": str(here / "data" / "a.csv"), "target_column": "v",
+                                                     "window": 5}},
+               "model": {"cell": "SimpleRNN", "io_mode": "many_to_one", "units": 2}}
+    spec = SweepSpec.from_dict({"project": project, "grid": {"dataset.params.path": ["data/a.csv", "data/b.csv"]}},
+                               base_dir=here)
+    spec.save(here / "s.json")
+    saved = json.loads((here / "s.json").read_text())
+    assert saved["project"]["dataset"]["params"]["path"] == "data/a.csv"
+    assert saved["grid"]["dataset.params.path"] == ["data/a.csv", "data/b.csv"]
+
+    there = tmp_path / "cluster"
+    shutil.copytree(here, there)
+    moved = SweepSpec.load(there / "s.json")
+    paths = [trial_project(moved, t).dataset.params["path"] for t in expand_trials(moved)]
+    assert sorted(Path(p) for p in paths) == [there / "data" / "a.csv", there / "data" / "b.csv"]
+    assert moved.project.dataset.params["path"] == str(there / "data" / "a.csv")
+
+
 def test_results_are_written_and_read_back_with_the_best_trial(tmp_path):
     spec = SweepSpec.from_dict(sweep(grid={"model.units": [2, 3, 4]}))
     trials = expand_trials(spec)
