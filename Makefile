@@ -4,9 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # pytest workers; each test file runs whole in one worker, so its module fixtures are built once.
 # (worksteal was a minute faster but paired tests that raced with their training child.)
-# Three on two cores: a worker waiting for its training child or a subprocess leaves its core
-# to the others (with three, 95 % of both cores stayed busy through a whole run).
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed
 
 .PHONY: run test venv system-deps test-system-deps bench screenshots install-desktop uninstall-desktop clean \
