@@ -258,24 +258,30 @@ def training_plot(x_label: str, y_label: str, *, log_y: bool = False, fractions_
     return widget, legend
 
 
-class _LevelLabel(pg.InfLineLabel):
-    """A level's label above its line, or below it where the top of the plot would cut it off."""
+class FittingLabel(pg.InfLineLabel):
+    """A line's label on its preferred side, or on the other where the plot's edge would cut it
+    off: above a horizontal line unless the top is too near, right of a vertical one unless the
+    right edge is."""
 
     def updatePosition(self):
         super().updatePosition()
         view = self.getViewBox()
         if not isinstance(view, pg.ViewBox):  # not in a plot yet
             return
-        top = view.viewRange()[1][1]
-        room = (view.mapViewToScene(QtCore.QPointF(0, self.line.value())).y()
-                - view.mapViewToScene(QtCore.QPointF(0, top)).y())
-        self.setAnchor((0, 1) if room >= self.boundingRect().height() else (0, 0))
+        (_, right), (_, top) = view.viewRange()
+        value = self.line.value()
+        if self.line.angle == 90:
+            room = view.mapViewToScene(QtCore.QPointF(right, 0)).x() - view.mapViewToScene(QtCore.QPointF(value, 0)).x()
+            self.setAnchor((0, 0.5) if room >= self.boundingRect().width() else (1, 0.5))
+        else:
+            room = view.mapViewToScene(QtCore.QPointF(0, value)).y() - view.mapViewToScene(QtCore.QPointF(0, top)).y()
+            self.setAnchor((0, 1) if room >= self.boundingRect().height() else (0, 0))
 
 
 def level_line(level: float, text: str, line_pen: QtGui.QPen, color: str) -> pg.InfiniteLine:
     """A horizontal line at ``level`` labelled ``text`` near its left end, the label always in view."""
     line = pg.InfiniteLine(pos=level, angle=0, movable=False, pen=line_pen)
-    line.label = _LevelLabel(line, text=text, position=0.02, color=color, anchors=[(0, 1), (0, 1)])
+    line.label = FittingLabel(line, text=text, position=0.02, color=color, anchors=[(0, 1), (0, 1)])
     return line
 
 

@@ -24,7 +24,7 @@ from PySide6 import QtCore, QtWidgets
 from core.formatting import format_number
 from desktop_app.plots.buffers import LOG_FLOOR, RunSeries
 from desktop_app.plots.hover import Candidate
-from desktop_app.plots.style import DASHES, PALETTE, STYLE_GREY, caption, legend_swatch, pen
+from desktop_app.plots.style import DASHES, PALETTE, STYLE_GREY, FittingLabel, caption, legend_swatch, pen
 from desktop_app.plots.tab import PlotTab
 from desktop_app.plots.weight_histogram import KINDS, HistogramView, bar_edges, histograms_of
 from desktop_app.widgets import notice_label
@@ -103,21 +103,6 @@ def divergence_text(run: RunSeries, points: list[tuple[str, str, float, float]],
     largest = "" if len(points) == 1 else "largest "
     named = "" if len(points) == 1 else f" ({curve_name(layer, block)})"
     return f"{first}\n✕ {largest}radius {format_number(radius, 3)}{named} just before {divergence.words}"
-
-
-class _DivergenceLabel(pg.InfLineLabel):
-    """The divergence line's label right of the line, or left of it where the view's edge would cut
-    it off (the line sits near the last epoch of a run that diverged late)."""
-
-    def updatePosition(self):
-        super().updatePosition()
-        view = self.getViewBox()
-        if not isinstance(view, pg.ViewBox):  # not in a plot yet
-            return
-        right = view.viewRange()[0][1]
-        room = (view.mapViewToScene(QtCore.QPointF(right, 0)).x()
-                - view.mapViewToScene(QtCore.QPointF(self.line.value(), 0)).x())
-        self.setAnchor((0, 0.5) if room >= self.boundingRect().width() else (1, 0.5))
 
 
 def side_of_one(radius: float) -> str:
@@ -314,7 +299,7 @@ class WeightHealthTab(PlotTab):
             divergence = run.health.divergence
             x = divergence_x(run)
             line = pg.InfiniteLine(pos=x, angle=90, movable=False, pen=pen(DIVERGED_COLOR, 1.5, DASHES[2]))
-            line.label = _DivergenceLabel(line, text=divergence_text(run, points, overlay), position=DIVERGED_LABEL_AT,
+            line.label = FittingLabel(line, text=divergence_text(run, points, overlay), position=DIVERGED_LABEL_AT,
                                           color=DIVERGED_COLOR, anchors=[(0, 0.5), (0, 0.5)],
                                           fill=(255, 255, 255, 210))
             line.setToolTip(f"{run.label}: {divergence.words} at epoch {divergence.epoch}, batch {divergence.batch}; "
