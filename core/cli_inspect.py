@@ -130,7 +130,7 @@ def _print_history(history: dict | None) -> None:
     _print_flows(history.get("gradient_flow") or [])
     from core.weight_health import radius_lines
 
-    for line in radius_lines(history.get("spectral_radius") or {}):
+    for line in radius_lines(history.get("spectral_radius") or {}, history.get("divergence")):
         say(line)
 
 

@@ -135,8 +135,26 @@ def check_histogram(value: Any, where: str) -> dict[str, Any]:
     return {k: value[k] for k in ("lo", "hi", "counts", "nonfinite") if k in value}
 
 
-def radius_lines(spectral: dict[str, dict[str, list[float]]]) -> list[str]:
-    """The per-epoch spectral radius as text lines for `main.py inspect` (empty without data)."""
+def radius_lines(spectral: dict[str, dict[str, list[float]]], divergence: dict | None = None) -> list[str]:
+    """The per-epoch spectral radius as text lines for `main.py inspect` (empty without data), and
+    for a run that diverged (``History.divergence`` as a dict) the radii just before it did: the
+    epoch's own value shows the older weights the run went back to."""
+    lines = _per_epoch_radius_lines(spectral)
+    if divergence:
+        from core.history import Divergence
+
+        event = Divergence.from_dict(divergence)
+        lines += [] if lines else [""]
+        lines.append(f"  just before diverging (epoch {event.epoch}, batch {event.batch}: {event.words}):")
+        for layer, blocks in event.spectral_radius.items():
+            for block, value in blocks.items():
+                label = layer if block == "w_R" else f"{layer} {block}"
+                shown = f"{value:.3g}" if np.isfinite(value) else "- (no finite weights were kept)"
+                lines.append(f"    {label:<22} {shown}")
+    return lines
+
+
+def _per_epoch_radius_lines(spectral: dict[str, dict[str, list[float]]]) -> list[str]:
     if not any(spectral.values()):
         return []
     lines = ["", "Spectral radius of w_R per epoch (largest |eigenvalue|; the lecture's rule for a linear "

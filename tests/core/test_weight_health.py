@@ -15,7 +15,7 @@ from core.history import Divergence, History
 from core.models import build_model
 from core.specs import ModelSpec
 from core.training import train
-from core.weight_health import histogram, radii_with, recurrent_blocks, spectral_radii, spectral_radius
+from core.weight_health import histogram, radii_with, radius_lines, recurrent_blocks, spectral_radii, spectral_radius
 
 
 def test_spectral_radius_of_known_matrices():
@@ -262,3 +262,17 @@ def test_the_divergence_is_measured_on_the_newest_finite_weights_or_unknown(tiny
     assert math.isnan(back.spectral_radius["rnn_1"]["w_R"]) and back.words == "the loss became infinite"
     # A w_R among no given variables is unknown too, never read from the (NaN) model.
     assert math.isnan(radii_with(model, [], [])["rnn_1"]["w_R"])
+
+
+def test_inspect_lines_give_the_radius_just_before_a_divergence():
+    divergence = Divergence(epoch=1, batch=2, global_batch=2, weights_after=1, cause="gradients",
+                            spectral_radius={"rnn_1": {"w_R": 1.41}, "rnn_2": {"w_R": float("nan")}})
+    lines = radius_lines({"rnn_1": {"w_R": [1.0]}}, divergence.to_dict())
+    text = "\n".join(lines)
+    assert "Spectral radius of w_R per epoch" in text and "1  (about 1)" not in text
+    assert "just before diverging (epoch 1, batch 2: the gradients became NaN or infinite):" in text
+    assert [line.split() for line in lines[-2:]] == [["rnn_1", "1.41"], ["rnn_2", "-", "(no", "finite", "weights",
+                                                                       "were", "kept)"]]
+    # A run that did not diverge prints the per-epoch radii only; one without them prints nothing.
+    assert radius_lines({"rnn_1": {"w_R": [1.0]}}) == lines[:-3]
+    assert radius_lines({}) == []
