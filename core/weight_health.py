@@ -135,6 +135,11 @@ def check_histogram(value: Any, where: str) -> dict[str, Any]:
     return {k: value[k] for k in ("lo", "hi", "counts", "nonfinite") if k in value}
 
 
+def curve_name(layer: str, block: str) -> str:
+    """"rnn_1" for a SimpleRNN's single w_R, "rnn_1 forget" for a gate block."""
+    return layer if block == "w_R" else f"{layer} {block}"
+
+
 def radius_lines(spectral: dict[str, dict[str, list[float]]], divergence: dict | None = None) -> list[str]:
     """The per-epoch spectral radius as text lines for `main.py inspect` (empty without data), and
     for a run that diverged (``History.divergence`` as a dict) the radii just before it did: the
@@ -148,7 +153,7 @@ def radius_lines(spectral: dict[str, dict[str, list[float]]], divergence: dict |
         lines.append(f"  just before diverging (epoch {event.epoch}, batch {event.batch}: {event.words}):")
         for layer, blocks in event.spectral_radius.items():
             for block, value in blocks.items():
-                label = layer if block == "w_R" else f"{layer} {block}"
+                label = curve_name(layer, block)
                 shown = f"{value:.3g}" if np.isfinite(value) else "- (no finite weights were kept)"
                 lines.append(f"    {label:<22} {shown}")
     return lines
@@ -161,7 +166,7 @@ def _per_epoch_radius_lines(spectral: dict[str, dict[str, list[float]]]) -> list
              "recurrence: below 1 a signal fades over the steps, above 1 it can explode)"]
     for layer, blocks in spectral.items():
         for block, values in blocks.items():
-            label = layer if block == "w_R" else f"{layer} {block}"
+            label = curve_name(layer, block)
             shown = ", ".join("-" if v is None or not np.isfinite(v) else f"{v:.3g}" for v in values[-12:])
             more = "... " if len(values) > 12 else ""
             last = values[-1] if values else None

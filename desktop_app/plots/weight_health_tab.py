@@ -22,6 +22,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from core.formatting import format_number
+from core.weight_health import curve_name
 from desktop_app.plots.buffers import LOG_FLOOR, RunSeries
 from desktop_app.plots.hover import Candidate
 from desktop_app.plots.style import DASHES, PALETTE, STYLE_GREY, FittingLabel, caption, legend_swatch, pen
@@ -54,11 +55,6 @@ CAPTION = (
     "shows the older weights the run went back to. Below: the histogram of a layer's weights or gradients at "
     "each epoch.")
 NOT_YET = "The spectral radius of every recurrent kernel appears here at the end of each epoch."
-
-
-def curve_name(layer: str, block: str) -> str:
-    """"rnn_1" for a SimpleRNN's single w_R, "rnn_1 forget" for a gate block."""
-    return layer if block == "w_R" else f"{layer} {block}"
 
 
 def missing_reason(run: RunSeries) -> str:
