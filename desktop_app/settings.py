@@ -113,7 +113,35 @@ class Settings:
             return
         self._qs.setValue("files/last_directory", str(folder))
 
+    # --- sweeps ----------------------------------------------------------------------------
+    # Kept apart from the last directory, which every file dialog of the app moves: a sweep's
+    # files and its output folders tend to stay in one place of their own.
+
+    def sweep_files_directory(self) -> str | None:
+        """The folder of the sweep file last opened or saved; None when unknown or gone."""
+        return self._directory("sweeps/files_directory")
+
+    def set_sweep_files_directory(self, folder: str | os.PathLike) -> None:
+        self._set_directory("sweeps/files_directory", folder)
+
+    def sweep_output_parent(self) -> str | None:
+        """Where the last sweep's output folder was made: new sweeps go beside it; None when unknown or gone."""
+        return self._directory("sweeps/output_parent")
+
+    def set_sweep_output_parent(self, folder: str | os.PathLike) -> None:
+        self._set_directory("sweeps/output_parent", folder)
+
     # --- helpers ---------------------------------------------------------------------------
+
+    def _directory(self, key: str) -> str | None:
+        value = self._qs.value(key, "")
+        return value if isinstance(value, str) and value and Path(value).is_dir() else None
+
+    def _set_directory(self, key: str, folder: str | os.PathLike) -> None:
+        # The app's own folders (an opened example's) are no place to write to.
+        folder = Path(folder).absolute()
+        if not folder.resolve().is_relative_to(RESOURCES.resolve()):
+            self._qs.setValue(key, str(folder))
 
     def _bytes(self, key: str) -> QByteArray | None:
         value = self._qs.value(key, None)

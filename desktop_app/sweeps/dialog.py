@@ -7,9 +7,15 @@ of exactly what Start would run, and names the first problem (a field it cannot 
 SweepSpecError in the panels' words) with Start disabled until there is none.
 
 "Open sweep file…" shows a sweep file (an example, or one written for ``main.py sweep``) in the
-dialog, its base project in place of the current one; "Save sweep file…" writes the spec Start
-would run, for ``main.py sweep FILE --out DIR`` to run the same trials elsewhere. Both go through
-core's SweepSpec.load and save, so a file means the same here as on the command line.
+dialog, its base project in place of the current one until "Use current project" brings that back
+(with the rows whose fields it has); "Save sweep file…" writes the spec Start would run, for
+``main.py sweep FILE --out DIR`` to run the same trials elsewhere. Both go through core's
+SweepSpec.load and save, so a file means the same here as on the command line. The note beside
+them says when the dialog no longer shows what the file holds.
+
+The output folder is named after the sweep until the user types or browses one. The settings keep
+the folder of the last sweep file and where the last output folder was made, for the next dialog.
+The estimated time comes from a thread (estimator.py): a big CSV takes a while to count.
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,7 +38,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -44,15 +49,16 @@ from core.errors import RNNLabError
 from core.examples import EXAMPLES_DIR
 from core.field_titles import field_title, window_wording
 from core.specs import Project
-from core.sweeps import estimate_seconds
 from core.sweeps.spec import DISTRIBUTIONS, METRICS, SweepSpec, SweepSpecError
 from core.sweeps.trials import expand_trials
 from desktop_app import dialogs
 from desktop_app.resources import RESOURCES
+from desktop_app.sweeps.elided_label import ElidedLabel
+from desktop_app.sweeps.estimator import SweepEstimator
 from desktop_app.sweeps.field_row import FieldRow
 from desktop_app.sweeps.fields import SweepField, field_for, format_value, format_values, parse_values, sweepable_fields
 from desktop_app.sweeps.worker import SweepRequest
-from desktop_app.widgets import MessageLabel, note_label
+from desktop_app.widgets import NOTE_COLOR, MessageLabel, note_label
 
 SEEDS_FIELD = SweepField("seeds", "Seeds", "int", 0)
 ENGINES = (("local", "This computer"), ("ray", "Ray (a cluster, or a local Ray instance)"))
@@ -77,17 +83,27 @@ class SweepDialog(QDialog):
 
     def __init__(self, project: Project, *, data_kind: str | None = None, folder: str | os.PathLike = "",
                  settings: Any = None, files_dir: str | os.PathLike | None = None, parent: QWidget | None = None):
-        """``settings`` (desktop_app.settings.Settings) learns the folder of a sweep file the user
-        opens or saves; ``files_dir`` is where Open starts (the example sweeps when None)."""
+        """``folder`` is the suggested output folder; ``settings`` (desktop_app.settings.Settings)
+        learns the folder of a sweep file the user opens or saves and where the output folder of a
+        started sweep was made, and gives both to the next dialog; ``files_dir`` is where Open
+        starts (else the remembered folder, else the example sweeps)."""
         super().__init__(parent)
         self.setWindowTitle("Sweep")
         self.setObjectName("sweepDialog")
+        self._current, self._current_kind = project, data_kind
         self._project = project
         self._fields = sweepable_fields(project)
         # The sweep file's folder once one is open: relative data paths in it are read from there.
         self._base_dir: str | None = None
+        # ("saved"/"opened", the file, its spec as a dict): the note says when the dialog differs.
+        self._file_state: tuple[str, Path, dict] | None = None
         self._settings = settings
-        self.files_dir = Path(files_dir) if files_dir else None
+        remembered = settings.sweep_files_directory() if settings is not None else None
+        self.files_dir = Path(files_dir) if files_dir else Path(remembered) if remembered else None
+        output_parent = settings.sweep_output_parent() if settings is not None else None
+        if output_parent:
+            folder = _free_folder(Path(output_parent), f"{project.name} sweep")
+        self._folder_follows_name = True  # until the user types or browses a folder
         self._spec_now: SweepSpec | None = None  # what Save writes; None while the sweep has a problem
         self._request: SweepRequest | None = None
         self._showing_file = False
@@ -99,6 +115,10 @@ class SweepDialog(QDialog):
         self._estimate_timer.setSingleShot(True)
         self._estimate_timer.setInterval(ESTIMATE_DELAY_MS)
         self._estimate_timer.timeout.connect(self._on_estimate_due)
+        self._estimate_due = False  # the summary waits for an estimate of the sweep shown
+        self._estimator = SweepEstimator(self)
+        self._estimator.estimated.connect(self._on_estimated)
+        self._estimator.failed.connect(self._on_estimate_failed)
 
         intro = note_label("Train the base project once per combination of the values below and per seed; "
                            "each trial is a normal run and leaves a bundle in the output folder.")
@@ -106,6 +126,10 @@ class SweepDialog(QDialog):
         self.name_edit.setToolTip("The sweep's name, in its results and in a saved sweep file")
         self.base_label = ElidedLabel(f"the current project “{project.name}”")
         self.base_label.setObjectName("sweepBaseProject")
+        self.use_current_button = QPushButton("Use current project")
+        self.use_current_button.setToolTip(f"Sweep the window's project “{project.name}” again, keeping the "
+                                           "fields, values and seeds that apply to it")
+        self.use_current_button.setEnabled(False)
         self.rows_box = QVBoxLayout()
         self.rows_box.setSpacing(6)
         self.add_button = QPushButton("Add field")
@@ -141,14 +165,18 @@ class SweepDialog(QDialog):
         self.message = MessageLabel()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.start_button.setDefault(True)
         self.open_button = QPushButton("Open sweep file…")
         self.open_button.setToolTip("Show a sweep file here (an example, or one written for main.py sweep): "
                                     "its base project, fields, values and seeds")
         self.save_button = QPushButton("Save sweep file…")
         self.save_button.setToolTip("Save this sweep as a file:  main.py sweep FILE --out DIR  runs the same trials")
-        self.file_note = note_label()
+        # One line beside the buttons, however long the file's name (its tooltip has all of it).
+        self.file_note = ElidedLabel()
+        self.file_note.setStyleSheet(f"color:{NOTE_COLOR};")
         self._lay_out(intro)
+        # Only once the button is in the dialog: before, Qt has no dialog to tell, and on show it made
+        # the first button of the form the default, which Enter in a text box then clicked.
+        self.start_button.setDefault(True)
         self._connect()
         self.add_row()
         self._update()
@@ -183,9 +211,46 @@ class SweepDialog(QDialog):
         self._show_spec(spec, fields)
         self.base_label.setText(f"{path.name}'s project, “{spec.project.name}”")
         self.base_label.setToolTip(f"{self.base_label.text()}\n{path.absolute()}")
-        self.file_note.setText(f"Opened {path.name}")
+        self.use_current_button.setEnabled(True)
+        self._file_state = ("opened", path, spec.to_dict())
+        self._show_file_state()
         self._remember_folder(path)
         return True
+
+    def use_current_project(self) -> None:
+        """"Use current project": the window's project is the base again; the rows whose fields it
+        has keep their values, the others go (the message names them)."""
+        current = self._current
+        fields = sweepable_fields(current)
+        for row in self.rows:
+            dotted = row.field().dotted
+            extra = field_for(current, dotted) if all(f.dotted != dotted for f in fields) else None
+            if extra is not None:  # a field only the file's rows showed, such as the I/O mode
+                fields.append(extra)
+        dropped = []
+        self._showing_file = True
+        try:
+            self._project, self._fields, self._base_dir = current, fields, None
+            for row in list(self.rows):
+                if not row.use_fields(fields):
+                    dropped.append(row.field().title)
+                    self._drop_row(row)
+            if not self.rows:
+                self.add_row()
+            chosen = self.metric_combo.currentText()
+            metrics = metric_names(self._current_kind)
+            self._set_metrics(metrics, chosen if chosen in metrics else metrics[0])
+            if self.metric_combo.currentText() != chosen:
+                self._on_metric_changed(self.metric_combo.currentText())
+        finally:
+            self._showing_file = False
+        self.base_label.setText(f"the current project “{current.name}”")
+        self.use_current_button.setEnabled(False)
+        self._update()
+        if dropped:
+            self.message.set_messages(self.message.errors(), [
+                f"The current project has no {' and no '.join(dropped)}: "
+                f"{'its row was' if len(dropped) == 1 else 'their rows were'} removed."])
 
     def save_dialog(self) -> None:
         """"Save sweep file…": ask where, then save."""
@@ -211,8 +276,8 @@ class SweepDialog(QDialog):
         except (RNNLabError, OSError) as exc:
             self.message.set_error(f"Cannot save the sweep file: {exc}")
             return False
-        self.file_note.setText(f"Saved as {path.name}")
-        self.file_note.setToolTip(str(path.absolute()))
+        self._file_state = ("saved", path, spec.to_dict())
+        self._show_file_state()
         self._remember_folder(path)
         return True
 
@@ -258,21 +323,35 @@ class SweepDialog(QDialog):
             self.name_edit.setText(spec.name)
             self.samples_spin.setValue(spec.samples)
             self.seeds_edit.setText(format_values(list(spec.seeds)))
-            metrics = metric_names(_data_kind(spec.project))
-            with QSignalBlocker(self.metric_combo):
-                self.metric_combo.clear()
-                self.metric_combo.addItems(metrics + ([spec.metric] if spec.metric not in metrics else []))
-                self.metric_combo.setCurrentText(spec.metric)
+            self._set_metrics(metric_names(_data_kind(spec.project)), spec.metric)
             self.mode_combo.setCurrentIndex(self.mode_combo.findData(spec.mode))
             self.asha_check.setChecked(spec.scheduler == "asha")
         finally:
             self._showing_file = False
         self._update()
 
+    def _set_metrics(self, metrics: list[str], chosen: str) -> None:
+        with QSignalBlocker(self.metric_combo):
+            self.metric_combo.clear()
+            self.metric_combo.addItems(metrics + ([chosen] if chosen not in metrics else []))
+            self.metric_combo.setCurrentText(chosen)
+
+    def _show_file_state(self) -> None:
+        """"Saved as mine.json" while the dialog shows what the file holds, else "Changed since …"."""
+        if self._file_state is None:
+            return
+        how, path, held = self._file_state
+        same = self._spec_now is not None and self._spec_now.to_dict() == held
+        done = f"saved as {path.name}" if how == "saved" else f"opening {path.name}"
+        self.file_note.setText((f"Saved as {path.name}" if how == "saved" else f"Opened {path.name}") if same
+                               else f"Changed since {done}")
+        self.file_note.setToolTip(f"{self.file_note.text()}\n{path.absolute()}")
+
     def _remember_folder(self, path: Path) -> None:
         self.files_dir = path.absolute().parent
-        if self._settings is not None:  # it keeps no folder inside the app (an example's)
+        if self._settings is not None:  # they keep no folder inside the app (an example's)
             self._settings.set_last_directory(path)
+            self._settings.set_sweep_files_directory(self.files_dir)
 
     def _task(self) -> str:
         return self._project.dataset.task
@@ -283,7 +362,10 @@ class SweepDialog(QDialog):
         top = QFormLayout()
         top.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         top.addRow("Name:", self.name_edit)
-        top.addRow("Base project:", self.base_label)
+        base = QHBoxLayout()
+        base.addWidget(self.base_label, 1)
+        base.addWidget(self.use_current_button)
+        top.addRow("Base project:", base)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.addRow("Random draws:", self.samples_spin)
@@ -325,8 +407,11 @@ class SweepDialog(QDialog):
 
     def _connect(self) -> None:
         self.add_button.clicked.connect(lambda: self.add_row())
-        for edit in (self.name_edit, self.seeds_edit, self.address_edit, self.folder_edit):
+        for edit in (self.seeds_edit, self.address_edit, self.folder_edit):
             edit.textChanged.connect(self._update)
+        self.name_edit.textChanged.connect(self._on_name_changed)
+        self.folder_edit.textEdited.connect(self._on_folder_edited)
+        self.use_current_button.clicked.connect(self.use_current_project)
         for combo in (self.mode_combo, self.engine_combo):
             combo.currentIndexChanged.connect(self._update)
         self.metric_combo.currentTextChanged.connect(self._on_metric_changed)
@@ -354,15 +439,51 @@ class SweepDialog(QDialog):
         row.setParent(None)
         row.deleteLater()
 
+    def _on_name_changed(self) -> None:
+        text = self.folder_edit.text().strip()
+        if self._folder_follows_name and text:
+            with QSignalBlocker(self.folder_edit):
+                self.folder_edit.setText(str(_free_folder(Path(text).expanduser().parent, self.name_edit.text())))
+        self._update()
+
+    def _on_folder_edited(self) -> None:
+        self._folder_follows_name = False
+
     def _on_browse_clicked(self) -> None:
         folder = self.ask_folder(self, "Output folder of the sweep", self.folder_edit.text())
         if folder:
+            self._folder_follows_name = False
             self.folder_edit.setText(folder)
+            if self._settings is not None:
+                self._settings.set_sweep_output_parent(Path(folder).parent)
 
     def _on_start_clicked(self) -> None:
         self._update()  # the folder may have filled since it was checked
         if self._request is not None:
+            if self._settings is not None:
+                self._settings.set_sweep_output_parent(self._request.out_dir.parent)
             self.accept()
+
+    # --- the estimate, from a thread ----------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Hidden, the dialog asked for no estimate (minimized, it may have one under way).
+        if self._estimate_due and not self._estimate_timer.isActive() and not self._estimator.is_busy():
+            self._estimate_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # Closed (Start, Cancel) or hidden with its window: no estimate thread outlives the view.
+        # Minimized (spontaneous) it is still there, and waiting for a big CSV would freeze the window.
+        if not event.spontaneous():
+            self._estimate_timer.stop()
+            self._estimator.shutdown()
+        super().hideEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._estimate_timer.stop()
+        self._estimator.shutdown()
+        super().closeEvent(event)
 
     def _update(self) -> None:
         if self._showing_file:
@@ -372,6 +493,8 @@ class SweepDialog(QDialog):
         self.asha_check.setEnabled(is_ray)
         self.samples_spin.setEnabled(any(row.is_random() for row in self.rows))
         self._estimate_timer.stop()
+        self._estimator.discard()
+        self._estimate_due = False
         self._spec_now = None
         try:
             spec = self._spec()
@@ -385,23 +508,31 @@ class SweepDialog(QDialog):
             self.message.clear_messages()
             self._trial_count = len(expand_trials(spec))
             self.summary_label.setText(self._summary("estimating the time…"))
+            self._estimate_due = True
             # Estimating builds each distinct dataset once: not on every keystroke.
-            self._estimate_timer.start()
+            if self.isVisible():
+                self._estimate_timer.start()
         self.start_button.setEnabled(self._request is not None)
         self.save_button.setEnabled(self._spec_now is not None)
+        self._show_file_state()
 
     def _on_estimate_due(self) -> None:
-        request = self._request
-        if request is None:
-            return
-        try:
-            seconds = estimate_seconds(request.spec, max_concurrent=request.max_concurrent)
-        except (RNNLabError, OSError, ValueError) as exc:
-            self.message.set_warning(f"The time cannot be estimated: {self._worded(exc)}")
-            self.summary_label.setText(self._summary("time unknown"))
-            return
-        self.summary_label.setText(self._summary(f"about {duration_words(seconds)} (a rough estimate)"))
+        if self._request is not None:
+            self._estimator.estimate(self._request)
+
+    def _on_estimated(self, seconds: float) -> None:
+        self._estimate_due = False
+        words = duration_words(seconds)
+        rough = words if words.startswith("under") else f"about {words}"
+        self.summary_label.setText(self._summary(f"{rough} (a rough estimate)"))
         self.estimated.emit()
+
+    def _on_estimate_failed(self, exc: Exception) -> None:
+        self._estimate_due = False
+        self.summary_label.setText(self._summary("time unknown"))
+        if not isinstance(exc, (RNNLabError, OSError, ValueError)):
+            raise exc  # a bug: to the app's exception hook, as if it had happened here
+        self.message.set_warning(f"The time cannot be estimated: {self._worded(exc)}")
 
     def _summary(self, time_text: str) -> str:
         count = self._trial_count
@@ -458,28 +589,6 @@ class SweepDialog(QDialog):
                             self.concurrent_spin.value() or None, resume)
 
 
-class ElidedLabel(QLabel):
-    """One line cut with "…" where the dialog is narrower than it (a wrapped label in a form row
-    gets the height of one line); ``text()`` and the tooltip keep all of it."""
-
-    def __init__(self, text: str = ""):
-        super().__init__(text)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(self.fontMetrics().horizontalAdvance("…") * 8, super().minimumSizeHint().height())
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setToolTip(text)
-
-    def paintEvent(self, _event: QPaintEvent) -> None:
-        rect = self.contentsRect()
-        painter = QPainter(self)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width()))
-
-
 def duration_words(seconds: float) -> str:
     """"under a minute", "12 min", "2 h 05 min": a rough time reads as one."""
     minutes = round(seconds / 60)
@@ -512,6 +621,15 @@ def _in_app(folder: Path) -> bool:
 
 def _file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_ " else "_" for c in name).strip() or "sweep"
+
+
+def _free_folder(parent: Path, name: str) -> Path:
+    """``parent``/the sweep's name, numbered past folders that hold a sweep already."""
+    stem = _file_name(name)
+    folder, number = parent / stem, 2
+    while (folder / "sweep.json").exists():
+        folder, number = parent / f"{stem} {number}", number + 1
+    return folder
 
 
 def _first_unused(fields: list[SweepField], rows: list[FieldRow]) -> str:

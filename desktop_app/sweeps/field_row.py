@@ -162,6 +162,25 @@ class FieldRow(QWidget):
                 self.high_edit.setText(format_value(args[1]))
         self._shown = (self._state(), (dotted, how, copy.deepcopy(values)))
 
+    def use_fields(self, fields: list[SweepField]) -> bool:
+        """Offer ``fields`` (another base project's) and keep what the row shows; False, changing
+        nothing, when its field is not among them."""
+        dotted = self.field().dotted
+        index = next((i for i, f in enumerate(fields) if f.dotted == dotted), None)
+        if index is None:
+            return False
+        showing_file = self._shown is not None and self._shown[0] == self._state()
+        self._fields = fields
+        # Blocked: choosing the field again would reset the values to the new project's.
+        with QSignalBlocker(self.field_combo):
+            self.field_combo.clear()
+            for sweep_field in fields:
+                self.field_combo.addItem(sweep_field.title, sweep_field.dotted)
+            self.field_combo.setCurrentIndex(index)
+        if showing_file:
+            self._shown = (self._state(), self._shown[1])
+        return True
+
     # --- internals ---------------------------------------------------------------------------
 
     def _state(self) -> tuple:

@@ -48,6 +48,8 @@ class SweepCommands:
         dialog = SweepDialog(project, data_kind=data.info.kind if data is not None else None,
                              folder=_default_folder(window, project.name), settings=window.settings,
                              files_dir=self.sweep_files_dir, parent=window)
+        if self.dialog is not None:  # the last one is done with: one dialog's widgets at a time
+            self.dialog.deleteLater()
         dialog.accepted.connect(lambda: self._start(dialog))
         dialog.finished.connect(lambda _result: setattr(self, "sweep_files_dir", dialog.files_dir))
         self.dialog = dialog
@@ -65,6 +67,7 @@ class SweepCommands:
         if self.view.open_folder(folder):
             # New sweeps go beside this one, not inside it.
             self._window.settings.set_last_directory(Path(folder).parent)
+            self._window.settings.set_sweep_output_parent(Path(folder).parent)
             self._window.tabs.setCurrentWidget(self.view)
             return True
         return False

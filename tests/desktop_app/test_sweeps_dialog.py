@@ -1,7 +1,10 @@
 """Run › Sweep…, driven as a user would: pick fields, type or generate values, see the count and
 the time, have a bad value named with Start disabled; open a sweep file (an example, one of the
-command line's) and save one that core reads back as the same sweep; and, in the window, a real
-two-trial sweep from the dialog to the Sweeps tab, whose trials open into the Runs list."""
+command line's) and save one that core reads back as the same sweep, go back to the current
+project, see the output folder follow the name and the file note say when the dialog differs from
+the file, find the folders again in the next dialog, and see the time estimated off the window's
+thread; and, in the window, a real two-trial sweep from the dialog to the Sweeps tab, whose trials
+open into the Runs list."""
 
 from __future__ import annotations
 
@@ -49,7 +52,9 @@ def test_typed_values_and_seeds_make_the_trial_count_and_an_estimated_time(qtbot
     assert dialog.summary_label.text().startswith("12 trials")
     with qtbot.waitSignal(dialog.estimated, timeout=5000):
         dialog.seeds_edit.setText("0")
-    assert dialog.summary_label.text().startswith("6 trials, 2 at once · about ")
+    summary = dialog.summary_label.text()
+    assert summary.startswith(("6 trials, 2 at once · about ", "6 trials, 2 at once · under a minute"))
+    assert "about under" not in summary and summary.endswith("(a rough estimate)")
     assert dialog.start_button.isEnabled() and not dialog.message.isVisible()
 
     qtbot.mouseClick(cells.remove_button, Qt.MouseButton.LeftButton)
@@ -326,3 +331,168 @@ def test_after_opening_an_example_the_sweep_folder_is_not_inside_the_app(qtbot, 
     assert Path(isolated_settings.last_directory()) == tmp_path
     dialog.reject()
     assert window.sweeps.sweep_files_dir == EXAMPLES_DIR / "sweeps"  # the next Open this session starts there
+
+
+def cooking_sweep_file(folder: Path) -> Path:
+    """A colleague's sweep of another task: one field the adding project has, one it has not."""
+    theirs = Project(name="theirs", dataset=DatasetSpec(task="cooking", params={"samples": 60, "days": 7}),
+                     model=ModelSpec(cell="GRU", io_mode="many_to_many", units=4), training=TrainingSpec(epochs=2))
+    folder.mkdir(exist_ok=True)
+    path = folder / "theirs.json"
+    path.write_text(json.dumps({"schema_version": 1, "name": "units and days", "project": theirs.to_dict(),
+                                "grid": {"model.units": [4, 8], "dataset.params.days": [5, 7]}, "seeds": [3],
+                                "metric": "val_accuracy", "mode": "max"}))
+    return path
+
+
+def test_use_current_project_brings_the_window_s_project_back_with_the_rows_that_apply(qtbot, dialog, tmp_path):
+    button = dialog.use_current_button
+    assert not button.isEnabled()  # the base is the current project already
+    assert dialog.open_file(cooking_sweep_file(tmp_path / "colleague"))
+    assert button.isEnabled() and "theirs.json's project, “theirs”" in dialog.base_label.text()
+    assert dialog.spec().project.dataset.task == "cooking"
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert dialog.base_label.text() == "the current project “adding”" and not button.isEnabled()
+    assert [(row.field().dotted, row.values_edit.text()) for row in dialog.rows] == [("model.units", "4, 8")]
+    assert dialog.message.plain_text() == ("The current project has no Dataset › Days per sequence: "
+                                           "its row was removed.")
+    # The user's name and seeds stay; accuracy is not a metric of the adding task's runs.
+    assert (dialog.name_edit.text(), dialog.seeds_edit.text()) == ("units and days", "3")
+    assert (dialog.metric_combo.currentText(), dialog.mode_combo.currentData()) == ("val_loss", "min")
+    spec = dialog.request().spec
+    assert spec.project == adding_project() and dict(spec.grid) == {"model.units": [4, 8]}
+    assert dialog.summary_label.text().startswith("2 trials") and dialog.start_button.isEnabled()
+
+    dialog.rows[0].values_edit.setText("4, 16")  # the next edit clears the note about the removed row
+    assert not dialog.message.isVisible() and dialog.spec().grid["model.units"] == [4, 16]
+
+
+def test_the_output_folder_follows_the_sweep_s_name_until_the_user_types_one(qtbot, dialog, tmp_path):
+    assert dialog.open_file(EXPLODING_FIXES)
+    named = tmp_path / "Exploding gradients_ which learning rate and clipping tame them_"
+    assert dialog.folder_edit.text() == str(named)
+
+    (tmp_path / "rates" / "sweep.json").parent.mkdir()
+    (tmp_path / "rates" / "sweep.json").write_text("{}")
+    dialog.name_edit.setText("rates")  # "rates" holds a sweep already: the next free name
+    assert dialog.folder_edit.text() == str(tmp_path / "rates 2") and dialog.start_button.isEnabled()
+
+    dialog.folder_edit.clear()
+    qtbot.keyClicks(dialog.folder_edit, str(tmp_path / "mine"))
+    assert dialog.open_file(cooking_sweep_file(tmp_path / "colleague"))
+    assert dialog.name_edit.text() == "units and days" and dialog.folder_edit.text() == str(tmp_path / "mine")
+
+
+def test_the_sweep_files_folder_and_the_output_folder_s_place_are_kept_for_the_next_dialog(
+        qtbot, tmp_path, monkeypatch, isolated_settings):
+    from desktop_app.settings import Settings
+
+    first = SweepDialog(adding_project(), data_kind="regression", folder=tmp_path / "home" / "adding sweep",
+                        settings=isolated_settings)
+    qtbot.addWidget(first)
+    (tmp_path / "sweeps").mkdir()
+    (tmp_path / "runs").mkdir()
+    assert first.save_file(tmp_path / "sweeps" / "cells.json")
+    first.folder_edit.setText(str(tmp_path / "runs" / "cells"))
+    qtbot.mouseClick(first.start_button, Qt.MouseButton.LeftButton)
+    assert first.result() == SweepDialog.DialogCode.Accepted
+    isolated_settings.set_last_directory(tmp_path / "home")  # a bundle saved elsewhere since: it moves neither
+    isolated_settings.sync()
+
+    # The next session: a fresh Settings on the same file, and the window's suggestion from its last folder.
+    settings = Settings.at_path(tmp_path / "rnn-lab.ini")
+    again = SweepDialog(adding_project(), data_kind="regression", folder=tmp_path / "home" / "adding sweep",
+                        settings=settings)
+    qtbot.addWidget(again)
+    assert again.folder_edit.text() == str(tmp_path / "runs" / "adding sweep")
+    asked = answer_file_dialogs(monkeypatch, open_path=tmp_path / "sweeps" / "cells.json",
+                                save_path=tmp_path / "sweeps" / "copy.json")
+    qtbot.mouseClick(again.open_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(again.save_button, Qt.MouseButton.LeftButton)
+    assert Path(asked[0][2]) == tmp_path / "sweeps" and Path(asked[1][2]).parent == tmp_path / "sweeps"
+
+
+def test_the_file_note_says_when_the_dialog_no_longer_shows_what_the_file_holds(qtbot, dialog, tmp_path):
+    assert dialog.save_file(tmp_path / "mine.json")
+    assert dialog.file_note.text() == "Saved as mine.json"
+    dialog.seeds_edit.setText("0")
+    assert dialog.file_note.text() == "Changed since saved as mine.json"
+    dialog.seeds_edit.setText("0, 1")  # back to what the file holds
+    assert dialog.file_note.text() == "Saved as mine.json"
+    dialog.folder_edit.setText(str(tmp_path / "elsewhere"))  # the file holds no output folder
+    assert dialog.file_note.text() == "Saved as mine.json"
+    dialog.add_row("model.units", "4, 8x")  # a sweep with a problem is not the file's either
+    assert dialog.file_note.text() == "Changed since saved as mine.json"
+
+    assert dialog.open_file(EXPLODING_FIXES) and dialog.file_note.text() == "Opened exploding_fixes.json"
+    dialog.rows[0].values_edit.setText("0.5, 0.1")
+    assert dialog.file_note.text() == "Changed since opening exploding_fixes.json"
+
+
+@pytest.fixture
+def slow_estimate(monkeypatch):
+    """The estimate waits for ``gate`` (a big CSV being read), at most ``hold[0]`` seconds; ``calls``
+    gets (thread, seeds) of each."""
+    import threading
+
+    import core.sweeps.estimate
+
+    gate = threading.Event()
+    calls: list[tuple[int, int]] = []
+    hold = [2.0]
+
+    def estimate(spec, seconds_per_epoch_hint=None, max_concurrent=None):
+        calls.append((threading.get_ident(), len(spec.seeds)))
+        gate.wait(hold[0])
+        return 3600.0 * len(spec.seeds)
+
+    monkeypatch.setattr(core.sweeps.estimate, "estimate_seconds", estimate)
+    return gate, calls, hold
+
+
+def test_the_time_is_estimated_off_the_window_s_thread_and_an_older_sweep_s_answer_is_dropped(
+        qtbot, tmp_path, slow_estimate):
+    import threading
+
+    gate, calls, _hold = slow_estimate
+    dialog = SweepDialog(adding_project(), data_kind="regression", folder=tmp_path / "sweep")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=2000)
+    assert calls[0][0] != threading.get_ident()  # the window's thread is free meanwhile
+    assert dialog.summary_label.text().endswith("· estimating the time…")
+
+    shown: list[str] = []
+    dialog.estimated.connect(lambda: shown.append(dialog.summary_label.text()))
+    dialog.seeds_edit.setText("0")  # while the first estimate runs: its answer is for a sweep gone
+    assert dialog.summary_label.text() == "3 trials, 2 at once · estimating the time…"
+    with qtbot.waitSignal(dialog.estimated, timeout=2000):
+        gate.set()
+    assert [seeds for _thread, seeds in calls] == [2, 1]
+    assert shown == ["3 trials, 2 at once · about 1 h 00 min (a rough estimate)"]
+
+
+def test_closing_the_dialog_while_it_estimates_leaves_nothing_running(qtbot, tmp_path, slow_estimate):
+    _gate, calls, hold = slow_estimate
+    hold[0] = 0.3  # core cannot interrupt a dataset build: closing waits for it to end
+    dialog = SweepDialog(adding_project(), data_kind="regression", folder=tmp_path / "sweep")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=2000)
+    shown: list[bool] = []
+    dialog.estimated.connect(lambda: shown.append(True))
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible() and dialog.result() == SweepDialog.DialogCode.Rejected
+    qtbot.wait(50)  # the ended estimate's answer, had it been kept, would arrive now
+    assert shown == [] and len(calls) == 1
+    # The fixtures fail the test if the estimate's thread still ran.
+
+
+def test_enter_in_a_text_box_starts_the_sweep_and_clicks_no_other_button(qtbot, dialog, tmp_path):
+    assert dialog.open_file(cooking_sweep_file(tmp_path / "colleague"))
+    rows = len(dialog.rows)
+    qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
+    assert dialog.result() == SweepDialog.DialogCode.Accepted and not dialog.isVisible()
+    assert "theirs.json's project" in dialog.base_label.text() and len(dialog.rows) == rows
+    assert dialog.request().spec.project.dataset.task == "cooking"
