@@ -16,25 +16,16 @@ import re
 
 import numpy as np
 
+from core.datasets import base
 from core.datasets.arrays import split_in_order
-from core.datasets.base import (
-    CLASSIFICATION,
-    DataInfo,
-    ParamSpec,
-    SequenceData,
-    Task,
-    check_typed_steps,
-    register_task,
-    samples_param,
-)
 from core.errors import DatasetError
 
 DISHES = ("ice cream", "french fries", "pizza")
 WEATHER = ("sunny", "rainy")
 
 
-@register_task
-class CookingTask(Task):
+@base.register_task
+class CookingTask(base.Task):
     name = "cooking"
     title = "Cooking schedule"
     description = (
@@ -50,21 +41,21 @@ class CookingTask(Task):
         "weather. A recurrent net keeps yesterday's dish in its hidden state h(t) = g(w_i x(t) + "
         "w_R h(t-1) + b) and learns the schedule perfectly; the one-to-one map stays near chance."
     )
-    kind = CLASSIFICATION
+    kind = base.CLASSIFICATION
     natural_mode = "many_to_many"
     supported_modes = ("many_to_many", "one_to_one")
     accepts_typed_input = True
     params = (
-        ParamSpec("days", "int", 7, "Days per sequence",
+        base.ParamSpec("days", "int", 7, "Days per sequence",
                   "How many days of weather each sequence holds (a week by default).",
                   minimum=2, maximum=60, modes=("many_to_many",)),
-        samples_param(800),
-        ParamSpec("rain_probability", "float", 0.5, "Chance of rain",
+        base.samples_param(800),
+        base.ParamSpec("rain_probability", "float", 0.5, "Chance of rain",
                   "Probability that a day is rainy (the cook moves on to the next dish).",
                   minimum=0.0, maximum=1.0),
     )
 
-    def build(self, params, io_mode, validation_split, seed) -> SequenceData:
+    def build(self, params, io_mode, validation_split, seed) -> base.SequenceData:
         rng = np.random.default_rng(seed)
         n = params["samples"]
         p = params["rain_probability"]
@@ -90,16 +81,16 @@ class CookingTask(Task):
         x_train, y_train, x_val, y_val = split_in_order(x, y, validation_split)
         example = "sunny" if io_mode == "one_to_one" else "pizza: " + ", ".join(
             WEATHER[i % 2] for i in range(params["days"]))
-        info = DataInfo(
-            task=self.name, io_mode=io_mode, kind=CLASSIFICATION, input_kind="real",
+        info = base.DataInfo(
+            task=self.name, io_mode=io_mode, kind=base.CLASSIFICATION, input_kind="real",
             input_shape=input_shape, output_shape=output_shape, class_names=list(DISHES),
             feature_names=features, description=self.description,
             extra={"chance_accuracy": 1.0 / len(DISHES), "input_example": example,
                    "rain_probability": p},
         )
-        return SequenceData(x_train, y_train, x_val, y_val, info)
+        return base.SequenceData(x_train, y_train, x_val, y_val, info)
 
-    def decode_input(self, info: DataInfo, x: np.ndarray) -> str:
+    def decode_input(self, info: base.DataInfo, x: np.ndarray) -> str:
         x = np.asarray(x)
         weather = ", ".join(WEATHER[int(np.argmax(step[:2]))] for step in x)
         if info.io_mode == "one_to_one":
@@ -109,7 +100,7 @@ class CookingTask(Task):
             return weather
         return f"starts after {DISHES[int(np.argmax(start))]} | {weather}"
 
-    def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
+    def encode_input(self, info: base.DataInfo, text: str) -> np.ndarray:
         """Parse "pizza: sunny, rainy, rainy" (or "sunny rainy rainy", starting after ice cream); a
         week of any length where the model reads any (many-to-many), one day for one-to-one."""
         if not isinstance(text, str) or not text.strip():
@@ -129,7 +120,7 @@ class CookingTask(Task):
             if word not in WEATHER:
                 raise DatasetError(f"Unknown weather {word!r}; use {' or '.join(WEATHER)}.")
         rainy = np.array([w == "rainy" for w in words])
-        check_typed_steps(info, len(words), "days")
+        base.check_typed_steps(info, len(words), "days")
         x = np.zeros((len(words), *info.input_shape[1:]), dtype=np.float32)
         x[:, 0] = ~rainy
         x[:, 1] = rainy

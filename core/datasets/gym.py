@@ -11,25 +11,16 @@ import re
 
 import numpy as np
 
+from core.datasets import base
 from core.datasets.arrays import split_in_order
-from core.datasets.base import (
-    CLASSIFICATION,
-    DataInfo,
-    ParamSpec,
-    SequenceData,
-    Task,
-    check_typed_steps,
-    register_task,
-    samples_param,
-)
 from core.errors import DatasetError
 
 WORKOUTS = ("shoulders", "biceps", "triceps", "chest", "back", "legs", "cardio")
 MISSED = "missed"
 
 
-@register_task
-class GymTask(Task):
+@base.register_task
+class GymTask(base.Task):
     name = "gym"
     title = "Gym schedule"
     description = (
@@ -44,21 +35,21 @@ class GymTask(Task):
         "previous workout works, and when a day is missed the net must use the last attended day, "
         "which it can only do by keeping it in its hidden state."
     )
-    kind = CLASSIFICATION
+    kind = base.CLASSIFICATION
     natural_mode = "many_to_one"
     supported_modes = ("many_to_one", "many_to_many")
     accepts_typed_input = True
     params = (
-        ParamSpec("window", "int", 7, "Days seen",
+        base.ParamSpec("window", "int", 7, "Days seen",
                   "How many recent days the net reads (at least one of them is attended).",
                   minimum=1, maximum=120),
-        samples_param(800),
-        ParamSpec("attendance", "float", 0.7, "Chance of attending",
+        base.samples_param(800),
+        base.ParamSpec("attendance", "float", 0.7, "Chance of attending",
                   "Probability of going to the gym on a given day; the rest are missed days.",
                   minimum=0.05, maximum=1.0),
     )
 
-    def build(self, params, io_mode, validation_split, seed) -> SequenceData:
+    def build(self, params, io_mode, validation_split, seed) -> base.SequenceData:
         rng = np.random.default_rng(seed)
         n, days, p = params["samples"], params["window"], params["attendance"]
         start = rng.integers(0, len(WORKOUTS), size=n)  # first attended workout
@@ -80,20 +71,20 @@ class GymTask(Task):
         y = (next_after if io_mode == "many_to_many" else next_after[:, -1]).astype(np.int32)
         x_train, y_train, x_val, y_val = split_in_order(x, y, validation_split)
         example_days = [WORKOUTS[i % 7] if i % 3 != 2 else MISSED for i in range(days)]
-        info = DataInfo(
-            task=self.name, io_mode=io_mode, kind=CLASSIFICATION, input_kind="real",
+        info = base.DataInfo(
+            task=self.name, io_mode=io_mode, kind=base.CLASSIFICATION, input_kind="real",
             input_shape=(days, len(WORKOUTS) + 1), output_shape=(days,) if io_mode == "many_to_many" else (),
             class_names=list(WORKOUTS), feature_names=list(WORKOUTS) + [MISSED],
             description=self.description,
             extra={"input_example": ", ".join(example_days), "attendance": p},
         )
-        return SequenceData(x_train, y_train, x_val, y_val, info)
+        return base.SequenceData(x_train, y_train, x_val, y_val, info)
 
-    def decode_input(self, info: DataInfo, x: np.ndarray) -> str:
+    def decode_input(self, info: base.DataInfo, x: np.ndarray) -> str:
         names = list(WORKOUTS) + [MISSED]
         return ", ".join(names[int(np.argmax(step))] for step in np.asarray(x))
 
-    def encode_input(self, info: DataInfo, text: str) -> np.ndarray:
+    def encode_input(self, info: base.DataInfo, text: str) -> np.ndarray:
         """Parse "biceps, missed, triceps": one word per day, commas or spaces between."""
         allowed = list(WORKOUTS) + [MISSED]
         words = [w for w in re.split(r"[,\s]+", (text or "").strip().lower()) if w]
@@ -103,7 +94,7 @@ class GymTask(Task):
         for word in words:
             if word not in allowed:
                 raise DatasetError(f"Unknown day {word!r}; use one of {', '.join(allowed)}.")
-        check_typed_steps(info, len(words), "days")
+        base.check_typed_steps(info, len(words), "days")
         if all(w == MISSED for w in words):
             raise DatasetError("Every day is 'missed': at least one attended workout is needed to know where you are.")
         x = np.zeros((len(words), *info.input_shape[1:]), dtype=np.float32)
