@@ -51,6 +51,7 @@ def run(args) -> int:
     from core.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error, jsonable, say
     from core.errors import ModelFileError
     from core.sweeps import SweepSpec, SweepSpecError, best_result, run_sweep
+    from core.sweeps.engine import kept_on_resume
     from core.sweeps.results import RESULTS_JSON, bundle_path, metric_value
     from core.sweeps.trials import expand_trials
 
@@ -64,8 +65,6 @@ def run(args) -> int:
         return EXIT_USAGE
     count = len(expand_trials(spec))
     say(f"sweep {spec.name!r}: {count} trials on the {args.engine} engine, ranked by {spec.metric} ({spec.mode})")
-    if spec.scheduler and args.engine == "local":
-        say(f"note: the {spec.scheduler} scheduler works on the Ray engine; the local engine runs every trial in full")
     stop = threading.Event()
     progress = _Progress(count, spec.metric)
     with _stop_on_interrupt(stop):
@@ -79,7 +78,8 @@ def run(args) -> int:
     if best is not None:
         say(f"best: {best.trial_id} ({spec.metric} {metric_value(best, spec.metric):.4g}): {bundle_path(args.out, best)}")
     if stop.is_set():
-        say(f"stopped: run the same command with --resume to train the {count - tally['completed']} trials left")
+        left = count - sum(kept_on_resume(spec, r) for r in results)
+        say(f"stopped: run the same command with --resume to train the {left} trials left")
     if args.json:
         summary = {
             "trials": count, **tally,

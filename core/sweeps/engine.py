@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import RNNLabError
+from core.sweeps.asha import stopped_by_scheduler
 from core.sweeps.results import RESULTS_JSON, SPEC_FILE, TrialResult, read_results, write_results
 from core.sweeps.spec import SweepSpec
 from core.sweeps.trials import Trial, expand_trials
@@ -113,9 +114,10 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike, engine: str = "local"
 
     ``stop_event`` (set from any thread) ends the running trials after their current batch and
     starts no more; what finished is kept. ``resume`` runs only the trials without a completed row
-    (a folder that already holds results is refused without it). ``address`` and ``storage`` are
-    for the Ray engine (see ``ray_engine.run_ray``), ``background`` for the local one's workers (the
-    window sets it: they then yield to the window, see ``local_engine.run_local``).
+    or one the scheduler stopped (a folder that already holds results is refused without it).
+    ``address`` and ``storage`` are for the Ray engine (see ``ray_engine.run_ray``), ``background``
+    for the local one's workers (the window sets it: they then yield to the window, see
+    ``local_engine.run_local``).
     """
     if engine not in ENGINES:
         raise RNNLabError(f"engine: expected one of {', '.join(ENGINES)}, received {engine!r}")
@@ -125,7 +127,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | os.PathLike, engine: str = "local"
     spec.validate()
     out = Path(out_dir)
     trials = expand_trials(spec)
-    kept = _completed_rows(out, trials) if resume else _refuse_old_results(out)
+    kept = _done_rows(spec, out, trials) if resume else _refuse_old_results(out)
     stop = threading.Event()
     recorder = Recorder(spec, out, trials, kept, on_event, stop)
     recorder.write()
@@ -171,12 +173,20 @@ class _StopMirror:
             self._thread.join()
 
 
-def _completed_rows(out: Path, trials: Sequence[Trial]) -> dict[str, TrialResult]:
+def _done_rows(spec: SweepSpec, out: Path, trials: Sequence[Trial]) -> dict[str, TrialResult]:
+    """Completed rows, and those the scheduler ended: it would end them again. A row a stop request
+    ended runs again; only a sweep with a scheduler counts a row as the scheduler's."""
     if not (out / SPEC_FILE).exists():
         return {}
     wanted = {t.trial_id for t in trials}
     _, rows = read_results(out)
-    return {r.trial_id: r for r in rows if r.status == "completed" and r.trial_id in wanted}
+    return {r.trial_id: r for r in rows if r.trial_id in wanted and kept_on_resume(spec, r)}
+
+
+def kept_on_resume(spec: SweepSpec, row: TrialResult) -> bool:
+    """Whether a resumed sweep keeps ``row`` instead of running its trial again: it completed, or
+    the sweep's scheduler ended it (it would end it again)."""
+    return row.status == "completed" or (spec.scheduler is not None and stopped_by_scheduler(row))
 
 
 def _refuse_old_results(out: Path) -> dict[str, TrialResult]:

@@ -13,6 +13,13 @@ not fight over them. A worker that dies (killed, out of memory) is replaced and 
 again, at most ``MAX_RETRIES`` times; then the trial is a failed row naming the exit. A stop
 request reaches every worker through one shared Event, which ``run_trial`` polls after every
 batch.
+
+``"scheduler": "asha"`` works here as on Ray (``core.sweeps.asha``, the same rungs and cutoff):
+with it, a worker sends each epoch's logs, but the last, as a question and waits for the answer
+before its next batch; the parent asks its ``Asha`` and answers "stop" for a trial that trails
+the others at a rung. That trial ends within a batch with the scheduler's "stopped" row and no
+bundle, and the worker takes the next trial. Waiting costs a round trip per epoch, and makes the
+verdict land at the epoch it was made for, never after the trial has gone on to finish.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from core.processes import (
     exit_with_parent,
     lower_priority,
 )
+from core.sweeps.asha import Asha, sweep_settings
 from core.sweeps.engine import MAX_RETRIES, Recorder
 from core.sweeps.results import TrialResult
 from core.sweeps.spec import SweepSpec
@@ -80,6 +88,7 @@ class _Pool:
         self.niceness = niceness
         self.ctx = child_context()
         self.stop = self.ctx.Event()
+        self.asha = Asha(sweep_settings(spec), spec.metric, spec.mode) if spec.scheduler == "asha" else None
         self.error: BaseException | None = None
         self._queue: collections.deque[tuple[Trial, int]] = collections.deque((t, 1) for t in trials)
         self._lock = threading.Lock()
@@ -101,7 +110,8 @@ class _Pool:
                     worker = _Worker(self.ctx, self.stop, self.threads, self.niceness)
                 self.recorder.started(trial, attempt, worker.pid)
                 try:
-                    result = worker.run(trial_project(self.spec, trial), trial, self.out_dir, attempt, self.recorder)
+                    result = worker.run(trial_project(self.spec, trial), trial, self.out_dir, attempt, self.recorder,
+                                        self.asha)
                 except _WorkerDiedError as exc:
                     worker = None
                     self._died(trial, attempt, str(exc))
@@ -142,10 +152,12 @@ class _Worker:
     def pid(self) -> int | None:
         return self.process.pid
 
-    def run(self, project, trial: Trial, out_dir: Path, attempt: int, recorder: Recorder) -> TrialResult | None:
-        """The trial's row; raises _WorkerDiedError when the process ends before sending it."""
+    def run(self, project, trial: Trial, out_dir: Path, attempt: int, recorder: Recorder,
+            asha: Asha | None = None) -> TrialResult | None:
+        """The trial's row; raises _WorkerDiedError when the process ends before sending it.
+        ``asha`` judges the trial after each epoch."""
         try:
-            self.conn.send(("trial", project.to_dict(), trial, str(out_dir), attempt))
+            self.conn.send(("trial", project.to_dict(), trial, str(out_dir), attempt, asha is not None))
         except (OSError, ValueError):
             raise _WorkerDiedError(self._exit()) from None
         self.trials += 1
@@ -160,9 +172,19 @@ class _Worker:
             if message is None:
                 raise _WorkerDiedError(self._exit())
             if message[0] == "epoch":
-                recorder.epoch(trial.trial_id, message[1], message[2])
+                _, epoch, logs, waiting = message
+                stop = asha is not None and asha.judge(trial.trial_id, epoch, logs.get(asha.metric), last=not waiting)
+                if waiting:
+                    self._answer(stop)
+                recorder.epoch(trial.trial_id, epoch, logs)
             elif message[0] == "done":
                 return message[1]
+
+    def _answer(self, stop: bool) -> None:
+        try:
+            self.conn.send(("stop" if stop else "go",))
+        except (OSError, ValueError):
+            pass  # the worker died: the wait above sees its sentinel next
 
     def _exit(self) -> str:
         self.process.join(2.0)
@@ -200,11 +222,16 @@ def _worker_main(conn, stop, threads: int, niceness: int) -> None:
             return
         if message[0] != "trial":
             return
-        _, project_data, trial, out_dir, attempt = message
+        _, project_data, trial, out_dir, attempt, judged = message
+        project = Project.from_dict(project_data)
 
-        def send_epoch(epoch: int, logs: dict[str, Any], trial_conn=conn) -> None:
-            trial_conn.send(("epoch", epoch, logs))
+        # The last epoch is no question: a trial is never ended once it has finished.
+        asked_before = project.training.epochs if judged else 0
 
-        result = run_trial(Project.from_dict(project_data), trial, out_dir, on_epoch=send_epoch,
-                           should_stop=stop.is_set, attempt=attempt)
+        def send_epoch(epoch: int, logs: dict[str, Any], trial_conn=conn, asked_before=asked_before) -> bool:
+            waiting = epoch < asked_before
+            trial_conn.send(("epoch", epoch, logs, waiting))
+            return waiting and trial_conn.recv() == ("stop",)
+
+        result = run_trial(project, trial, out_dir, on_epoch=send_epoch, should_stop=stop.is_set, attempt=attempt)
         conn.send(("done", result))

@@ -92,7 +92,7 @@ def run_ray(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recor
             run_config=tune.RunConfig(
                 name=experiment, storage_path=storage_path, verbose=0,
                 failure_config=tune.FailureConfig(max_failures=MAX_RETRIES),
-                callbacks=[_events_callback(tune, events)], stop=_stopper(tune, flag),
+                callbacks=[_events_callback(tune, events, flag)], stop=_stopper(tune, flag),
             ),
         )
         relay = _Relay(ray, events, flag, recorder, {t.trial_id: t for t in trials}, out_dir)
@@ -130,8 +130,12 @@ def _scheduler(spec: SweepSpec):
         return None
     from ray.tune.schedulers import ASHAScheduler
 
-    epochs = max(spec.project.training.epochs, 1)
-    return ASHAScheduler(time_attr="training_iteration", max_t=epochs, grace_period=max(1, epochs // 4))
+    from core.sweeps.asha import sweep_settings
+
+    # The local engine's numbers (core.sweeps.asha); a trial's epochs are Tune's training iterations.
+    settings = sweep_settings(spec)
+    return ASHAScheduler(time_attr="training_iteration", max_t=settings.max_t, grace_period=settings.grace_period,
+                         reduction_factor=settings.reduction_factor)
 
 
 class _StopFlag:
@@ -203,7 +207,7 @@ def _stopper(tune, flag):
     return SweepStopper()
 
 
-def _events_callback(tune, events):
+def _events_callback(tune, events, flag):
     class SweepEvents(tune.Callback):
         """Sends Tune's trial events (where the experiment runs) to the sweep's process, bundles included."""
 
@@ -219,7 +223,10 @@ def _events_callback(tune, events):
                             {k: float(result[k]) for k in METRICS if k in result}))
 
         def on_trial_complete(self, iteration, trials, trial, **info):
-            finished = _finished_row(trial)
+            import ray
+
+            # Ended without its final row: by the scheduler, or by the sweep's stop (the stopper).
+            finished = _finished_row(trial, stop_requested=bool(ray.get(flag.is_set.remote())))
             if finished is not None:
                 events.put(("finished", _tid(trial), *finished))
 
@@ -239,9 +246,13 @@ def _tid(trial) -> str:
     return trial.config["trial"]["trial_id"]
 
 
-def _finished_row(trial) -> tuple[dict[str, Any], bytes | None] | None:
+def _finished_row(trial, stop_requested: bool = False) -> tuple[dict[str, Any], bytes | None] | None:
     """The ended trial's row and its bundle's bytes; None for a trial a stop request ended before
-    it trained (it runs again with resume)."""
+    it trained (it runs again with resume). A trial that ended after an epoch without its final
+    row was stopped: by the scheduler (``asha.stopped_row``, done for resume), or, when the sweep
+    was stopped, by that request (it runs again with resume)."""
+    from core.sweeps.asha import stopped_row
+
     config = trial.config["trial"]
     result = trial.last_result or {}
     attempts = trial.num_failures + 1
@@ -249,9 +260,10 @@ def _finished_row(trial) -> tuple[dict[str, Any], bytes | None] | None:
         if not result.get("epoch"):
             return None
         epoch = int(result["epoch"])
-        row = TrialResult(config["trial_id"], dict(config["fields"]), config["seed"], "stopped",
-                          metrics={k: float(result[k]) for k in METRICS if k in result}, attempts=attempts,
-                          epochs=epoch, stop_reason="stopped", error=f"stopped by the scheduler after epoch {epoch}")
+        row = stopped_row(Trial(config["trial_id"], dict(config["fields"]), config["seed"]), epoch, result,
+                          attempts=attempts)
+        if stop_requested:
+            row.error = f"stopped by the sweep's stop request after epoch {epoch}"
         return row.to_dict(), None
     row = TrialResult.from_dict(json.loads(result[ROW_KEY]))
     row.attempts = attempts

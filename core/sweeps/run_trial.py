@@ -4,6 +4,9 @@ Both engines call ``run_trial`` in their worker processes. A problem with the tr
 that cannot be built for this combination, a model that does not fit in memory, an error inside
 TensorFlow) is a failed row with its reason, not an exception: it would fail the same way again,
 so it is not retried. Only a worker that dies is retried, by the engine.
+
+A sweep's scheduler (``asha``) ends a trial through ``on_epoch``'s answer: the trial stops within
+the next batch and its row is the scheduler's, judged on the epoch it reached, without a bundle.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from core.errors import Failure
 from core.history import TrainingListener
 from core.specs import Project
+from core.sweeps.asha import stopped_row
 from core.sweeps.results import TRIALS_DIR, TrialResult
 from core.sweeps.trials import Trial
 
@@ -24,27 +28,35 @@ EpochCallback = Callable[[int, dict[str, float]], Any]
 
 
 class _TrialListener(TrainingListener):
-    """Passes each epoch's logs on and turns ``should_stop`` into a stop after the current batch."""
+    """Passes each epoch's logs on and turns ``should_stop``, or the scheduler's verdict, into a
+    stop after the current batch."""
 
     def __init__(self, on_epoch: EpochCallback | None, should_stop: Callable[[], bool] | None, control) -> None:
         self.on_epoch = on_epoch
         self.should_stop = should_stop
         self.control = control
+        self.scheduled_stop: tuple[int, dict[str, float]] | None = None  # (epoch, its logs)
 
     def on_batch_end(self, event) -> None:
         if self.should_stop is not None and not self.control.stop_requested and self.should_stop():
             self.control.request_stop()
 
     def on_epoch_end(self, event) -> None:
-        if self.on_epoch is not None:
-            self.on_epoch(event.epoch, dict(event.logs))
+        # Keras ends the epoch it breaks out of: that batch past the verdict is no epoch of the trial's.
+        if self.on_epoch is None or self.scheduled_stop is not None:
+            return
+        logs = dict(event.logs)
+        if self.on_epoch(event.epoch, logs):
+            self.scheduled_stop = (event.epoch, logs)
+            self.control.request_stop()
 
 
 def run_trial(project: Project, trial: Trial, out_dir: str | Path, on_epoch: EpochCallback | None = None,
               should_stop: Callable[[], bool] | None = None, *, attempt: int = 1) -> TrialResult:
     """Train ``project`` (the trial's project, ``trials.trial_project``) and save its bundle as
-    ``out_dir/trials/<trial_id>.rnnlab``; ``on_epoch(epoch, logs)`` after every epoch,
-    ``should_stop()`` polled after every batch (a stopped trial keeps its bundle)."""
+    ``out_dir/trials/<trial_id>.rnnlab``; ``on_epoch(epoch, logs)`` after every epoch (a true
+    answer: the scheduler ends the trial there, ``asha.stopped_row``), ``should_stop()`` polled
+    after every batch (a trial stopped by it keeps its bundle)."""
     from core.datasets import build_dataset
     from core.datasets.windows import dataset_bytes
     from core.diagnostics import flow_verdict
@@ -58,7 +70,12 @@ def run_trial(project: Project, trial: Trial, out_dir: str | Path, on_epoch: Epo
         data = build_dataset(project.dataset, project.model.io_mode)
         require_training_memory(project, data.info, data.num_train, data.num_val, dataset_bytes=dataset_bytes(data))
         control = TrainingControl()
-        result = train(project, data, listener=_TrialListener(on_epoch, should_stop, control), control=control)
+        listener = _TrialListener(on_epoch, should_stop, control)
+        result = train(project, data, listener=listener, control=control)
+        if listener.scheduled_stop is not None:
+            row = stopped_row(trial, *listener.scheduled_stop, attempts=attempt)
+            row.seconds = time.perf_counter() - started
+            return row
         relative = f"{TRIALS_DIR}/{trial.trial_id}.rnnlab"
         (Path(out_dir) / TRIALS_DIR).mkdir(parents=True, exist_ok=True)
         save_bundle(Path(out_dir) / relative, Bundle(project=project, model=result.model,

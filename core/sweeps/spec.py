@@ -7,7 +7,9 @@ The JSON form, versioned like projects::
      "random": {"training.learning_rate": {"loguniform": [1e-4, 1e-2]}},
      "samples": 8, "seeds": [0, 1], "metric": "val_loss", "mode": "min", "scheduler": null}
 
-A relative project path is relative to the sweep file's folder. Every field and value is
+``"scheduler": "asha"`` ends poor trials early by ``metric`` and ``mode`` (asynchronous successive
+halving, ``core.sweeps.asha``), on the local engine and on Ray alike; null trains every trial in
+full. A relative project path is relative to the sweep file's folder. Every field and value is
 checked against the project's own rules before any trial runs (``validate``), and each
 combination the sweep makes is checked as a whole project too, so a sweep never fails halfway on
 a value it could have refused at the start. A saved spec holds its base project inline, so a

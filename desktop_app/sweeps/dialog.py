@@ -146,7 +146,8 @@ class SweepDialog(QDialog):
         self.mode_combo.addItem("lowest is best", "min")
         self.mode_combo.addItem("highest is best", "max")
         self.asha_check = QCheckBox("Stop bad trials early (ASHA)")
-        self.asha_check.setToolTip("Ray only: ends trials whose metric trails the others' at the same epoch")
+        self.asha_check.setToolTip("Ends trials whose metric trails the others' at the same epoch "
+                                   "(asynchronous successive halving, on this computer or on Ray)")
         self.engine_combo = QComboBox()
         for value, title in ENGINES:
             self.engine_combo.addItem(title, value)
@@ -490,7 +491,6 @@ class SweepDialog(QDialog):
             return
         is_ray = self.engine_combo.currentData() == "ray"
         self.address_edit.setEnabled(is_ray)
-        self.asha_check.setEnabled(is_ray)
         self.samples_spin.setEnabled(any(row.is_random() for row in self.rows))
         self._estimate_timer.stop()
         self._estimator.discard()

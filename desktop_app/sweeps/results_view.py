@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from core.errors import Failure, RNNLabError
 from core.field_titles import field_title
 from core.specs import field_info
+from core.sweeps.engine import kept_on_resume
 from core.sweeps.results import read_results
 from core.sweeps.trials import expand_trials
 from desktop_app.sweeps.plots import MetricByField, ParallelCoordinates
@@ -322,8 +323,9 @@ class SweepsView(QWidget):
         self.stop_button.setVisible(running)
         self.stop_button.setEnabled(running and not self.worker.is_stopping())
         self.open_button.setEnabled(not running)
-        completed = sum(row.status == "completed" for row in self.model.trial_rows())
-        self.resume_button.setVisible(not running and self._spec is not None and completed < self._total)
+        spec = self._spec
+        done = sum(kept_on_resume(spec, row) for row in self.model.trial_rows()) if spec is not None else 0
+        self.resume_button.setVisible(not running and spec is not None and done < self._total)
         self.body.setVisible(self._spec is not None)
         if self._spec is None:
             self.progress_label.setText("")
@@ -332,13 +334,13 @@ class SweepsView(QWidget):
 
 
 def _kept_rows(request: SweepRequest) -> list[TrialRow]:
-    """The completed trials a resumed sweep keeps (the engine runs the others again)."""
+    """The trials a resumed sweep keeps (core's rule; the engine runs the others again)."""
     try:
         _spec, results = read_results(request.out_dir)
     except (RNNLabError, OSError, ValueError):
         return []  # nothing there yet, or nothing readable: every trial runs
     wanted = {trial.trial_id for trial in expand_trials(request.spec)}
-    return [TrialRow.from_result(r) for r in results if r.status == "completed" and r.trial_id in wanted]
+    return [TrialRow.from_result(r) for r in results if r.trial_id in wanted and kept_on_resume(request.spec, r)]
 
 
 def _log_fields(spec: Any) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -112,6 +113,32 @@ def test_stop_ends_the_running_trial_within_a_batch_and_keeps_it(tmp_path):
     assert sum(isinstance(e, TrialStarted) for e in events) == 1
     assert sum(isinstance(e, TrialFinished) for e in events) == 1
     assert events[-1].stopped
+
+
+def test_asha_ends_the_trial_that_cannot_learn_at_its_rung_and_resume_counts_it_done(tmp_path):
+    # One seed, so both start from the same weights and only the learning rate tells them apart at
+    # epoch 1, the one rung of two epochs. One at a time: the good trial sets the bar first.
+    spec = tiny_sweep({"training.learning_rate": [0.05, 1e-7]}, scheduler="asha")
+    out = tmp_path / "out"
+    events = []
+    good, bad = results = run_sweep(spec, out, max_concurrent=1, on_event=events.append)
+    logs = {r.trial_id: [e.logs for e in events if isinstance(e, TrialEpoch) and e.trial_id == r.trial_id]
+            for r in results}
+    assert (good.status, good.epochs, len(logs[good.trial_id])) == ("completed", 2, 2)
+    assert (bad.status, bad.stop_reason, bad.epochs, bad.bundle) == ("stopped", "stopped", 1, None)
+    assert bad.error == "stopped by the scheduler after epoch 1"
+    assert len(logs[bad.trial_id]) == 1  # the batch it trained past the verdict is no epoch of its own
+    assert bad.metrics["val_loss"] == logs[bad.trial_id][0]["val_loss"] > logs[good.trial_id][0]["val_loss"]
+    assert [p.name for p in (out / "trials").iterdir()] == [f"{good.trial_id}.rnnlab"]
+    with open(out / "results.csv", encoding="utf-8") as fh:
+        table = {row["trial_id"]: row for row in csv.DictReader(fh)}
+    assert table[good.trial_id]["status"] == "completed"
+    assert (table[bad.trial_id]["status"], table[bad.trial_id]["epochs"], table[bad.trial_id]["error"]) == (
+        "stopped", "1", bad.error)
+    again = []
+    resumed = run_sweep(spec, out, resume=True, on_event=again.append)
+    assert [r.to_dict() for r in resumed] == [r.to_dict() for r in results]
+    assert not any(isinstance(e, TrialStarted) for e in again)
 
 
 def test_a_bad_sweep_exits_with_2_before_any_trial(tmp_path, capsys):

@@ -117,8 +117,11 @@ def test_a_folder_that_holds_a_sweep_asks_for_resume(qtbot, dialog, tmp_path):
     assert "Choose an output folder" in dialog.message.plain_text()
 
 
-def test_ray_takes_an_address_and_early_stopping_or_says_how_to_install_it(dialog):
-    assert not dialog.address_edit.isEnabled() and not dialog.asha_check.isEnabled()  # local: neither applies
+def test_ray_takes_an_address_and_early_stopping_works_on_both_engines(dialog):
+    # This computer: no address; early stopping works on both engines.
+    assert not dialog.address_edit.isEnabled() and dialog.asha_check.isEnabled()
+    dialog.asha_check.setChecked(True)
+    assert dialog.request().spec.scheduler == "asha" and dialog.request().engine == "local"
     dialog.engine_combo.setCurrentIndex(dialog.engine_combo.findData("ray"))
     dialog.address_edit.setText("ray://head:10001")
     dialog.asha_check.setChecked(True)
