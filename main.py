@@ -2,6 +2,7 @@
 
     python main.py                      # the window
     python main.py model.rnnlab         # the window, opening a model bundle or a project (.json)
+    python main.py SWEEP_FOLDER         # the window, showing a sweep's results (main.py sweep --out)
     python main.py --help               # train / predict / inspect / export
 """
 
@@ -27,9 +28,16 @@ def main() -> None:
 
 
 def _files_to_open(args: list[str]) -> bool:
-    """Only project or model files (a launcher's "Open with", the .desktop entry's %f): the window
-    opens them. A command line always starts with its command."""
-    return all(arg.lower().endswith((".json", ".rnnlab")) and os.path.isfile(arg) for arg in args)
+    """Only project or model files (a launcher's "Open with", the .desktop entry's %f) or sweep
+    output folders: the window opens them. A command line always starts with its command."""
+    return all(_sweep_folder(arg) or (arg.lower().endswith((".json", ".rnnlab")) and os.path.isfile(arg))
+               for arg in args)
+
+
+def _sweep_folder(arg: str) -> bool:
+    from core.sweeps.results import SPEC_FILE
+
+    return os.path.isfile(os.path.join(arg, SPEC_FILE))
 
 
 if __name__ == "__main__":

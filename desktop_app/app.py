@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import traceback
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
@@ -114,7 +115,7 @@ class _FirstExpose(QObject):
 
 
 def _files_to_open(app: QApplication) -> list[str]:
-    return [arg for arg in app.arguments()[1:] if not arg.startswith("-") and os.path.isfile(arg)]
+    return [arg for arg in app.arguments()[1:] if not arg.startswith("-") and os.path.exists(arg)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(TF_LOAD_FALLBACK_MS, window.start_loading_tensorflow)
 
     for path in files:
-        window.document.open_path(path, confirm=False)
+        if Path(path).is_dir():  # a sweep's output folder is its document
+            window.sweeps.open_folder(path)
+        else:
+            window.document.open_path(path, confirm=False)
 
     app.aboutToQuit.connect(lambda: window.shutdown())
     app.aboutToQuit.connect(close_shared_trainer)
