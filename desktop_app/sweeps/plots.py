@@ -1,7 +1,7 @@
 """The Sweeps tab's two pictures of the finished trials.
 
 ``ParallelCoordinates``: one vertical axis per varied field and one for the metric, one line per
-trial through its values, coloured by its metric, so the settings of the good trials line up.
+trial through its values, coloured by its rank in the metric, so the settings of the good trials line up.
 ``MetricByField``: the metric against one field, one line per value of another, each point the
 mean over the trials that share those two values (the seeds, and any other field) with the
 spread (one standard deviation) as error bars: the lecture's "how far back can each cell
@@ -115,9 +115,7 @@ class ParallelCoordinates(pg.PlotWidget):
         normalised = [self._draw_axis(i, values, axis) for i, (values, axis) in enumerate(zip(columns, axes))]
         scores = np.asarray(columns[-1], dtype=float)
         low, high = float(scores.min()), float(scores.max())
-        goodness = (scores - low) / (high - low) if high > low else np.full(len(scores), 0.5)
-        if mode == "min":
-            goodness = 1.0 - goodness
+        goodness = rank_goodness(scores, mode)
         x = np.arange(len(columns), dtype=float)
         # The best trials are drawn last, on top, in the bright end of the colour map.
         for index in np.argsort(goodness, kind="stable"):
@@ -129,8 +127,9 @@ class ParallelCoordinates(pg.PlotWidget):
         self._item.setXRange(-0.3, len(columns) - 0.7, padding=0)
         self._item.setYRange(-0.12, 1.12, padding=0)
         best = "lowest" if mode == "min" else "highest"
-        self.caption = (f"{len(rows)} trials, coloured by {metric} from dark ({format_number(high if mode == 'min' else low)}) "
-                        f"to bright ({format_number(low if mode == 'min' else high)}, the {best}).")
+        self.caption = (f"{len(rows)} trials, coloured by their rank in {metric}: dark the worst "
+                        f"({format_number(high if mode == 'min' else low)}), bright the best "
+                        f"({format_number(low if mode == 'min' else high)}, the {best}).")
 
     def _draw_axis(self, x: int, values: list, axis: _Axis) -> list[float]:
         """The axis at ``x`` with its end labels; ``values`` placed on it from 0 (bottom) to 1."""
@@ -198,6 +197,16 @@ class MetricByField(pg.PlotWidget):
         self._item.setLabel("left", f"{metric} (mean ± sd over seeds)", color="#222222")
         self._item.getAxis("bottom").setTicks([_thinned(axis.ticks([p for s in self.series for p in s.x]))])
         self._item.enableAutoRange()
+
+
+def rank_goodness(scores: np.ndarray, mode: str) -> np.ndarray:
+    """0 (worst) to 1 (best) by rank, equal scores sharing one: by value, one diverged trial's
+    loss of 35 would paint every other trial the same bright colour."""
+    distinct = np.unique(scores)
+    if len(distinct) < 2:
+        return np.full(len(scores), 0.5)
+    rank = np.searchsorted(distinct, scores) / (len(distinct) - 1)
+    return 1.0 - rank if mode == "min" else rank
 
 
 def series_by_group(rows: list[TrialRow], x_field: str, group_field: str | None, metric: str,

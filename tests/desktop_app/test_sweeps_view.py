@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
@@ -265,3 +266,21 @@ def test_closing_the_window_while_a_sweep_runs_asks_and_keeps_what_finished(qtbo
     qtbot.waitUntil(lambda: not view.is_running(), timeout=10000)
     assert not window.isVisible()
     assert (tmp_path / "closing" / "results.json").is_file()
+
+
+def test_one_diverged_trial_does_not_paint_the_others_alike(qtbot, show_widget):
+    """Trials are coloured by rank: by value, a loss of 35 beside losses of 0.15-0.18 (the exploding
+    example's sweep) left every good trial the same bright colour."""
+    from desktop_app.sweeps.plots import ParallelCoordinates, rank_goodness
+    from desktop_app.sweeps.table_model import TrialRow
+
+    losses = [34.9, 0.178, 0.162, 0.158, 0.157, 0.150]
+    rows = [TrialRow(f"t{i}", {"training.learning_rate": rate}, 0, status="completed", metrics={"val_loss": loss})
+            for i, (rate, loss) in enumerate(zip([0.5, 0.5, 0.1, 0.01, 0.01, 0.1], losses))]
+    plot = show_widget(ParallelCoordinates(), 500, 300)
+    plot.show_trials(rows, [("training.learning_rate", "Learning rate")], "val_loss", "min")
+    colours = {line.opts["pen"].color().name() for line in plot.trial_lines}
+    assert len(colours) == len(rows)  # six trials, six colours
+    assert rank_goodness(np.asarray(losses), "min") == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert rank_goodness(np.asarray([0.9, 0.5, 0.9]), "max") == pytest.approx([1.0, 0.0, 1.0])  # ties share
+    assert "rank in val_loss" in plot.caption and "(34.9)" in plot.caption and "(0.15, the lowest)" in plot.caption
