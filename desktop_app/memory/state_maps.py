@@ -79,8 +79,10 @@ class StateMaps(pg.GraphicsLayoutWidget):
         self._hide_readout()
 
     def clear_maps(self) -> None:
-        self._rebuild([])
-        self._layout_key = ()
+        """Show nothing. The heat-maps themselves are kept for the next sequence of the same layout
+        (the caller hides this widget): building them costs ~30 ms each, and a run's end, which
+        clears the tab and then shows the run's probe, froze the window for a quarter second."""
+        self._hide_readout()
         self.tokens = []
         self.specs = {}
         self.token_row.set_tokens([])

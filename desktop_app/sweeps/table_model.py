@@ -45,6 +45,7 @@ class TrialRow:
     error: str = ""
     attempts: int = 1
     epoch: int = 0
+    stop_reason: str = ""  # core.history.STOP_REASONS once finished
 
     @property
     def finished(self) -> bool:
@@ -55,7 +56,7 @@ class TrialRow:
         return cls(trial_id=str(result.trial_id), fields=dict(result.fields), seed=int(result.seed),
                    status=str(result.status), metrics=dict(result.metrics or {}), flow_ratio=result.flow_ratio,
                    seconds=result.seconds, bundle=str(result.bundle or ""), error=str(result.error or ""),
-                   attempts=int(result.attempts or 1))
+                   attempts=int(result.attempts or 1), stop_reason=str(getattr(result, "stop_reason", "") or ""))
 
 
 def short_title(dotted: str, task: str | None = None) -> str:
@@ -231,6 +232,8 @@ def _status_text(row: TrialRow) -> str:
     retry = f" (try {row.attempts})" if row.attempts > 1 else ""
     if row.status == RUNNING:
         return (f"running, epoch {row.epoch}" if row.epoch else "starting") + retry
+    if row.stop_reason == "nan":  # it ran to its end, on the weights kept before the gradients blew up
+        return f"{row.status}, diverged" + retry
     return row.status + retry
 
 

@@ -284,3 +284,22 @@ def test_one_diverged_trial_does_not_paint_the_others_alike(qtbot, show_widget):
     assert rank_goodness(np.asarray(losses), "min") == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     assert rank_goodness(np.asarray([0.9, 0.5, 0.9]), "max") == pytest.approx([1.0, 0.0, 1.0])  # ties share
     assert "rank in val_loss" in plot.caption and "(34.9)" in plot.caption and "(0.15, the lowest)" in plot.caption
+
+
+def test_a_trial_whose_gradients_blew_up_says_so_in_its_status(qtbot):
+    """The exploding example's sweep: learning rate 0.5 without clipping ends at epoch 1 on the
+    weights kept before the NaN, a completed run with a bundle, and the table says it diverged."""
+    from desktop_app.sweeps.table_model import TrialRow, TrialsTableModel
+
+    message = ("Gradients exploded at epoch 1, batch 6: lower the learning rate or enable clipping "
+               "(training.clip_mode); kept the weights from after batch 4 of epoch 1.")
+    diverged = TrialResult("a", {"training.learning_rate": 0.5}, 0, "completed", metrics={"val_loss": 34.9},
+                           bundle="trials/a.rnnlab", error=message, epochs=1, stop_reason="nan")
+    tamed = TrialResult("b", {"training.learning_rate": 0.1}, 0, "completed", metrics={"val_loss": 0.15},
+                        bundle="trials/b.rnnlab", epochs=10, stop_reason="completed")
+    model = TrialsTableModel()
+    model.begin(["training.learning_rate"], "val_loss", "adding", [TrialRow.from_result(r) for r in (diverged, tamed)])
+    status = model.columns().index("Status")
+    texts = [model.data(model.index(row, status)) for row in range(2)]
+    assert texts == ["completed, diverged", "completed"]
+    assert model.data(model.index(0, status), Qt.ItemDataRole.ToolTipRole) == message
