@@ -71,7 +71,9 @@ class ConnectivityView(QtWidgets.QWidget):
         self.matrices = [(title, np.asarray(c, dtype=np.float64).reshape(-1, np.shape(c)[-1]))
                          for title, c in matrices]
         self._hide_readout()
-        if len(self.maps) != len(self.matrices):
+        # None to show keeps the maps for the next matrices (the canvas hides): a run's start
+        # clears the view and its end shows one matrix again, and building maps takes ~30 ms each.
+        if self.matrices and len(self.maps) != len(self.matrices):
             self.canvas.clear()
             self.maps = []
             for column in range(len(self.matrices)):
