@@ -214,6 +214,32 @@ def test_overlay_draws_each_run_in_its_own_colour(plots, qtbot):
     assert plots.run_ids() == [] and loss_item.listDataItems() == []
 
 
+def test_a_new_run_reuses_the_curves_of_runs_no_longer_shown_with_only_its_own_points(plots, qtbot):
+    """Curves of runs that are not shown serve the next run (building them held the window up at
+    every run's start); what a reused curve draws is the new run's, or nothing before its first batch."""
+    old = feed_run(plots, "old", "#1 LSTM")
+    show_tab(plots, "Gradient norms")
+    plots.set_per_weight(True)
+    wait_curves(plots, qtbot, "gradients", *old["weight"], points=EPOCHS * BATCHES)
+    item = plots.plot_items()["gradients"].getPlotItem()
+    before = {id(c) for c in item.listDataItems()}
+
+    plots.begin_run("new", "#2 GRU", RunStarted(EPOCHS, BATCHES, "CPU", list(LAYERS), dict(WEIGHTS)), "classification")
+    plots.redraw_now()
+    reused = item.listDataItems()
+    assert plots.shown_runs() == ["new"] and {id(c) for c in reused} == before
+    assert all(len(data(c)[0]) == 0 for c in reused)  # no point of the old run is left on them
+
+    norms = {name: 0.5 for name in LAYERS}
+    plots.add_batch("new", BatchEnd(1, 1, 1, BATCHES, 1.0, norms,
+                                    {layer: {w: 0.25 for w in WEIGHTS[layer]} for layer in LAYERS}))
+    drawn = wait_curves(plots, qtbot, "gradients", *old["weight"], points=1)
+    assert all(list(data(c)[1]) == [0.25] for c in drawn.values())
+    plots.show_runs(["old"])  # the old run comes back whole
+    drawn = wait_curves(plots, qtbot, "gradients", *old["weight"], points=EPOCHS * BATCHES)
+    np.testing.assert_allclose(data(drawn["rnn_1/w_R"])[1], old["weight"]["rnn_1/w_R"])
+
+
 def test_export_buttons_write_png_and_csv_equal_to_the_curves(plots, qtbot, tmp_path, monkeypatch):
     feed_run(plots, "r1", "#1 LSTM")
     loss = wait_curves(plots, qtbot, "loss", "batch loss", "train loss", points=None)
