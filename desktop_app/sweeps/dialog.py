@@ -523,7 +523,12 @@ class SweepDialog(QDialog):
     def _on_estimated(self, seconds: float) -> None:
         self._estimate_due = False
         words = duration_words(seconds)
-        rough = words if words.startswith("under") else f"about {words}"
+        if words.startswith("under"):
+            rough = words
+        elif self.asha_check.isChecked():  # the estimate trains every trial in full
+            rough = f"at most about {words}"
+        else:
+            rough = f"about {words}"
         self.summary_label.setText(self._summary(f"{rough} (a rough estimate)"))
         self.estimated.emit()
 

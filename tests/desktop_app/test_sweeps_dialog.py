@@ -499,3 +499,15 @@ def test_enter_in_a_text_box_starts_the_sweep_and_clicks_no_other_button(qtbot, 
     assert dialog.result() == SweepDialog.DialogCode.Accepted and not dialog.isVisible()
     assert "theirs.json's project" in dialog.base_label.text() and len(dialog.rows) == rows
     assert dialog.request().spec.project.dataset.task == "cooking"
+
+
+def test_with_early_stopping_the_estimate_is_an_upper_bound(qtbot, dialog, monkeypatch):
+    import core.sweeps.estimate
+
+    monkeypatch.setattr(core.sweeps.estimate, "estimate_seconds", lambda spec, **_: 3600.0)
+    with qtbot.waitSignal(dialog.estimated, timeout=5000):
+        dialog.seeds_edit.setText("0")
+    assert dialog.summary_label.text().endswith("· about 1 h 00 min (a rough estimate)")
+    with qtbot.waitSignal(dialog.estimated, timeout=5000):
+        dialog.asha_check.setChecked(True)  # poor trials end early: every trial in full is the most
+    assert dialog.summary_label.text().endswith("· at most about 1 h 00 min (a rough estimate)")
