@@ -8,7 +8,8 @@ spread (one standard deviation) as error bars: the lecture's "how far back can e
 remember" is the metric against the sequence length, one line per cell.
 
 Only trials that ended with a finite metric are drawn. A field whose values span two decades or
-more, or that is declared log-scaled, sits on a log axis.
+more, or that is declared log-scaled, sits on a log axis, and so does the metric of the second
+picture when its means do.
 """
 
 from __future__ import annotations
@@ -167,6 +168,7 @@ class MetricByField(pg.PlotWidget):
         self.setMinimumHeight(180)
         self.series: list[Series] = []
         self.mean_lines: list[pg.PlotDataItem] = []
+        self.y_log = False  # the metric on a log axis (it spans two decades or more)
 
     def show_trials(self, rows: list[TrialRow], x_field: tuple[str, str], group_field: tuple[str, str] | None,
                     metric: str, log_fields: set[str] = frozenset(), orders: Mapping[str, list] | None = None) -> None:
@@ -181,6 +183,9 @@ class MetricByField(pg.PlotWidget):
         axis = _Axis([row.fields.get(dotted) for row in rows], dotted in log_fields, orders.get(dotted, ()))
         group = group_field[0] if group_field else None
         self.series = series_by_group(rows, dotted, group, metric, axis, orders.get(group, ()))
+        # One diverged trial (a loss of 35 beside 0.15) would flatten every other line on a linear axis.
+        self.y_log = uses_log([float(m) for s in self.series for m in s.mean], False)
+        self._item.setLogMode(x=False, y=self.y_log)
         for number, series in enumerate(self.series):
             color = PALETTE[number % len(PALETTE)]
             name = (f"{group_field[1]} = {format_value(series.group)}" if group_field
@@ -190,11 +195,11 @@ class MetricByField(pg.PlotWidget):
             self._item.addItem(line)
             self.mean_lines.append(line)
             if np.any(series.spread > 0):
-                self._item.addItem(pg.ErrorBarItem(x=series.x, y=series.mean, height=2 * series.spread,
-                                                   beam=_beam(series.x), pen=pen(color, 1.2)))
+                self._item.addItem(_error_bars(series, self.y_log, pen(color, 1.2)))
         log_note = " (log scale)" if axis.log else ""
         self._item.setLabel("bottom", title + log_note, color="#222222")
-        self._item.setLabel("left", f"{metric} (mean ± sd over seeds)", color="#222222")
+        self._item.setLabel("left", f"{metric} (mean ± sd over seeds){' (log scale)' if self.y_log else ''}",
+                            color="#222222")
         self._item.getAxis("bottom").setTicks([_thinned(axis.ticks([p for s in self.series for p in s.x]))])
         self._item.enableAutoRange()
 
@@ -230,6 +235,17 @@ def series_by_group(rows: list[TrialRow], x_field: str, group_field: str | None,
                             np.asarray([np.std(points[x]) for x in xs], dtype=float),
                             np.asarray([len(points[x]) for x in xs], dtype=int)))
     return found
+
+
+def _error_bars(series: Series, log: bool, bar_pen) -> pg.ErrorBarItem:
+    """± one standard deviation; on a log axis in its log10 coordinates (pyqtgraph does not map
+    error bars), the lower end kept above zero."""
+    if not log:
+        return pg.ErrorBarItem(x=series.x, y=series.mean, height=2 * series.spread, beam=_beam(series.x), pen=bar_pen)
+    centre = np.log10(series.mean)
+    low = np.maximum(series.mean - series.spread, series.mean / 100)
+    return pg.ErrorBarItem(x=series.x, y=centre, top=np.log10(series.mean + series.spread) - centre,
+                           bottom=centre - np.log10(low), beam=_beam(series.x), pen=bar_pen)
 
 
 def _thinned(ticks: list[tuple[float, str]], most: int = 10) -> list[tuple[float, str]]:

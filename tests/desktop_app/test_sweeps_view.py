@@ -303,3 +303,24 @@ def test_a_trial_whose_gradients_blew_up_says_so_in_its_status(qtbot):
     texts = [model.data(model.index(row, status)) for row in range(2)]
     assert texts == ["completed, diverged", "completed"]
     assert model.data(model.index(0, status), Qt.ItemDataRole.ToolTipRole) == message
+
+
+def test_a_metric_that_spans_decades_is_drawn_on_a_log_axis(qtbot, show_widget):
+    """The exploding example's sweep: a diverged trial's 34.9 beside 0.15-0.18."""
+    from desktop_app.sweeps.plots import MetricByField
+    from desktop_app.sweeps.table_model import TrialRow
+
+    cases = [(0.5, "none", 34.9), (0.5, "global_norm", 0.178), (0.1, "none", 0.162), (0.1, "global_norm", 0.150),
+             (0.01, "none", 0.158), (0.01, "global_norm", 0.157)]
+    rows = [TrialRow(f"t{i}", {"training.learning_rate": rate, "training.clip_mode": clip}, 0, status="completed",
+                     metrics={"val_loss": loss}) for i, (rate, clip, loss) in enumerate(cases)]
+    plot = show_widget(MetricByField(), 500, 300)
+    plot.show_trials(rows, ("training.learning_rate", "Learning rate"), ("training.clip_mode", "Gradient clipping"),
+                     "val_loss")
+    assert plot.y_log and "log scale" in plot.getPlotItem().getAxis("left").labelText
+    # What is drawn: log10 of the means, so 0.15 and 0.178 stay apart instead of on one flat line.
+    line = next(line for series, line in zip(plot.series, plot.mean_lines) if series.group == "global_norm")
+    assert line.curve.getData()[1] == pytest.approx(np.log10([0.157, 0.150, 0.178]))  # rates 0.01, 0.1, 0.5
+    plot.show_trials(rows[1:], ("training.learning_rate", "Learning rate"), ("training.clip_mode", "Gradient clipping"),
+                     "val_loss")
+    assert not plot.y_log  # without the diverged trial the losses sit within one decade
