@@ -112,6 +112,17 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     return Bundle(project=project, model=model, history=history, info=info, manifest=manifest)
 
 
+def load_history(path: str | os.PathLike):
+    """Only the training history of a bundle (core.history.History, or None when it has none),
+    without loading its model: what a resumed sweep needs of the trials it keeps."""
+    from core.history import History
+
+    path = Path(path)
+    archive, _manifest = _open_bundle(path)
+    history_data = _member_json(path, archive, "history.json")
+    return None if history_data is None else _parsed(path, "history.json", History.from_dict, history_data)
+
+
 def check_model_file(path: str | os.PathLike) -> None:
     """Refuse, without TensorFlow, a bundle or a plain .keras file that the loaders would refuse
     before Keras reads it: a zip bomb, a model too big to build, code in the model.

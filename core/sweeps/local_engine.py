@@ -19,7 +19,8 @@ with it, a worker sends each epoch's logs, but the last, as a question and waits
 before its next batch; the parent asks its ``Asha`` and answers "stop" for a trial that trails
 the others at a rung. That trial ends within a batch with the scheduler's "stopped" row and no
 bundle, and the worker takes the next trial. Waiting costs a round trip per epoch, and makes the
-verdict land at the epoch it was made for, never after the trial has gone on to finish.
+verdict land at the epoch it was made for, never after the trial has gone on to finish. A resumed
+sweep's rungs start with the metrics of the trials it keeps (Ray's scheduler starts empty).
 """
 
 from __future__ import annotations
@@ -74,6 +75,28 @@ def run_local(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Rec
         raise pool.error
 
 
+def _seed_rungs(asha: Asha, kept: list[TrialResult], out_dir: Path) -> None:
+    """A resumed sweep's trials are judged against the ones it keeps, as if the sweep had not
+    stopped: a kept trial the scheduler ended left its metric at its rung, a completed one its
+    metric at every rung in its bundle's history. A bundle that cannot be read adds nothing."""
+    from core.bundles import load_history
+    from core.errors import RNNLabError
+    from core.sweeps.asha import stopped_by_scheduler
+    from core.sweeps.results import bundle_path
+
+    for row in kept:
+        if stopped_by_scheduler(row):
+            asha.judge(row.trial_id, row.epochs, row.metrics.get(asha.metric))
+        elif row.status == "completed" and row.bundle:
+            try:
+                history = load_history(bundle_path(out_dir, row))
+            except (RNNLabError, OSError):
+                continue
+            for rung in asha.settings.rungs if history is not None else ():
+                if rung <= len(history.epochs):
+                    asha.judge(row.trial_id, rung, history.epochs[rung - 1].get(asha.metric), last=True)
+
+
 class _WorkerDiedError(Exception):
     pass
 
@@ -89,6 +112,8 @@ class _Pool:
         self.ctx = child_context()
         self.stop = self.ctx.Event()
         self.asha = Asha(sweep_settings(spec), spec.metric, spec.mode) if spec.scheduler == "asha" else None
+        if self.asha is not None:
+            _seed_rungs(self.asha, recorder.results(), out_dir)
         self.error: BaseException | None = None
         self._queue: collections.deque[tuple[Trial, int]] = collections.deque((t, 1) for t in trials)
         self._lock = threading.Lock()

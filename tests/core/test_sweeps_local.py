@@ -140,6 +140,13 @@ def test_asha_ends_the_trial_that_cannot_learn_at_its_rung_and_resume_counts_it_
     assert [r.to_dict() for r in resumed] == [r.to_dict() for r in results]
     assert not any(isinstance(e, TrialStarted) for e in again)
 
+    # Interrupted before the bad trial ran: resumed, it is judged against the good trial's kept
+    # bundle (its epoch-1 metric at the rung), not first at an empty rung, and stopped again.
+    write_results(out, spec, [good])
+    rerun = run_sweep(spec, out, resume=True)
+    assert rerun[0].to_dict() == good.to_dict()
+    assert (rerun[1].status, rerun[1].epochs, rerun[1].error) == ("stopped", 1, bad.error)
+
 
 def test_a_bad_sweep_exits_with_2_before_any_trial(tmp_path, capsys):
     path = tmp_path / "bad.json"
