@@ -93,7 +93,6 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     archive, manifest = _open_bundle(path)
     # Imported after the cheap checks: a missing or junk file is reported without loading TensorFlow.
     from core.datasets import DataInfo
-    from core.training import History
 
     project_data = _member_json(path, archive, "project.json")
     try:
@@ -104,8 +103,7 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
         raise ModelFileError(f"{path}: project.json inside the bundle is not a valid project: {exc}") from None
 
     info = _parsed(path, "data_info.json", DataInfo.from_dict, _member_json(path, archive, "data_info.json"))
-    history_data = _member_json(path, archive, "history.json")
-    history = None if history_data is None else _parsed(path, "history.json", History.from_dict, history_data)
+    history = _history(path, archive)
     # Compiled, so the optimizer's state (Adam's moments, the step count) comes back with the
     # weights and Continue training carries on from it (core.course.carry_state).
     model = load_keras_blob(path, archive.read("model.keras"), _MODEL_WHERE, compile=True)
@@ -115,12 +113,16 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
 def load_history(path: str | os.PathLike):
     """Only the training history of a bundle (core.history.History, or None when it has none),
     without loading its model: what a resumed sweep needs of the trials it keeps."""
-    from core.history import History
-
     path = Path(path)
     archive, _manifest = _open_bundle(path)
-    history_data = _member_json(path, archive, "history.json")
-    return None if history_data is None else _parsed(path, "history.json", History.from_dict, history_data)
+    return _history(path, archive)
+
+
+def _history(path: Path, archive: Archive):
+    from core.history import History
+
+    data = _member_json(path, archive, "history.json")
+    return None if data is None else _parsed(path, "history.json", History.from_dict, data)
 
 
 def check_model_file(path: str | os.PathLike) -> None:

@@ -92,9 +92,9 @@ def _seed_rungs(asha: Asha, kept: list[TrialResult], out_dir: Path) -> None:
                 history = load_history(bundle_path(out_dir, row))
             except (RNNLabError, OSError):
                 continue
-            for rung in asha.settings.rungs if history is not None else ():
-                if rung <= len(history.epochs):
-                    asha.judge(row.trial_id, rung, history.epochs[rung - 1].get(asha.metric), last=True)
+            epochs = history.epochs if history is not None else []
+            for rung in (r for r in asha.settings.rungs if r <= len(epochs)):
+                asha.judge(row.trial_id, rung, epochs[rung - 1].get(asha.metric), last=True)
 
 
 class _WorkerDiedError(Exception):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -474,17 +474,13 @@ class SweepDialog(QDialog):
             self._estimate_timer.start()
 
     def hideEvent(self, event: QHideEvent) -> None:
-        # Closed (Start, Cancel) or hidden with its window: no estimate thread outlives the view.
+        # Closed (Start, Cancel, the window's close button) or hidden with its window: no estimate
+        # thread outlives the view.
         # Minimized (spontaneous) it is still there, and waiting for a big CSV would freeze the window.
         if not event.spontaneous():
             self._estimate_timer.stop()
             self._estimator.shutdown()
         super().hideEvent(event)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self._estimate_timer.stop()
-        self._estimator.shutdown()
-        super().closeEvent(event)
 
     def _update(self) -> None:
         if self._showing_file:

@@ -56,7 +56,7 @@ class TrialRow:
         return cls(trial_id=str(result.trial_id), fields=dict(result.fields), seed=int(result.seed),
                    status=str(result.status), metrics=dict(result.metrics or {}), flow_ratio=result.flow_ratio,
                    seconds=result.seconds, bundle=str(result.bundle or ""), error=str(result.error or ""),
-                   attempts=int(result.attempts or 1), stop_reason=str(getattr(result, "stop_reason", "") or ""))
+                   attempts=int(result.attempts or 1), stop_reason=str(result.stop_reason or ""))
 
 
 def short_title(dotted: str, task: str | None = None) -> str:
