@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from core.datasets import build_dataset
 from core.errors import TrainingError
@@ -56,6 +56,34 @@ class OnGui(QObject):
         self.fn(*args)
 
 
+class GuiRelay(QObject):
+    """Re-emits a worker-thread signal from the GUI thread, for ``qtbot.waitSignal``.
+
+    pytest-qt's blocker receives a cross-thread signal in the emitting thread: one that came
+    between the blocker's "already emitted?" check and the start of its event loop was lost, and
+    that wait hung past its own timeout (a run that failed at once, pytest-qt issue 199). A
+    queued slot on a GUI-thread object runs inside that loop, so nothing can slip between."""
+
+    fired = Signal(object)
+
+    def __init__(self, signal):
+        super().__init__()
+        signal.connect(self._relay, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object)
+    def _relay(self, value):
+        self.fired.emit(value)
+
+
+def on_gui(signal) -> Signal:
+    relay = GuiRelay(signal)
+    _relays.append(relay)  # alive as long as the signal it relays may fire
+    return relay.fired
+
+
+_relays: list[GuiRelay] = []
+
+
 @pytest.fixture
 def worker():
     w = TrainingWorker()
@@ -77,7 +105,7 @@ def test_run_reports_every_batch_and_epoch_from_the_worker_thread(qtbot, worker)
     worker.epoch_ended.connect(recorder.epoch)
     received = recorder.items
 
-    with qtbot.waitSignal(worker.run_finished, timeout=60000) as finished:
+    with qtbot.waitSignal(on_gui(worker.run_finished), timeout=60000) as finished:
         worker.start(project, data)
     result = finished.args[0]
 
@@ -120,7 +148,7 @@ def test_stop_answers_within_one_batch_and_a_second_run_is_refused(qtbot, worker
     worker.batch_ended.connect(count_in_worker_thread, Qt.ConnectionType.DirectConnection)
     gui = OnGui(stop_at_third_batch)
     worker.batch_ended.connect(gui.slot)
-    with qtbot.waitSignal(worker.run_finished, timeout=60000) as finished:
+    with qtbot.waitSignal(on_gui(worker.run_finished), timeout=60000) as finished:
         worker.start(project, data)
     result = finished.args[0]
 
@@ -161,7 +189,7 @@ def test_pause_holds_training_until_resume(qtbot, worker):
     assert held <= paused_at[0] + 2  # the batch in flight may end
     assert not finished
 
-    with qtbot.waitSignal(worker.run_finished, timeout=60000) as done:
+    with qtbot.waitSignal(on_gui(worker.run_finished), timeout=60000) as done:
         worker.resume()
     assert done.args[0].stop_reason == "completed"
     assert len(batches) > held
@@ -182,7 +210,7 @@ def test_an_unexpected_exception_reports_its_traceback_and_the_worker_trains_aga
 
     worker = TrainingWorker(train_function=broken_then_real_train)
     try:
-        with qtbot.waitSignal(worker.run_failed, timeout=30000) as failed:
+        with qtbot.waitSignal(on_gui(worker.run_failed), timeout=30000) as failed:
             worker.start(project, data)
         failure = failed.args[0]
         assert failure.message == "Training failed unexpectedly: RuntimeError: simulated failure inside the run"
@@ -190,7 +218,7 @@ def test_an_unexpected_exception_reports_its_traceback_and_the_worker_trains_aga
         assert "Traceback" in failure.details  # behind the dialog's "Show details"
         assert not worker.is_running()
 
-        with qtbot.waitSignal(worker.run_finished, timeout=60000) as finished:
+        with qtbot.waitSignal(on_gui(worker.run_finished), timeout=60000) as finished:
             worker.start(project, data)
         assert finished.args[0].stop_reason == "completed"
     finally:
@@ -213,13 +241,13 @@ def test_a_training_process_that_dies_ends_the_run_and_the_next_run_works(qtbot,
             os.kill(killed[0], signal.SIGKILL)  # what a crash inside TensorFlow looks like
 
     worker.batch_ended.connect(kill_child)
-    with qtbot.waitSignal(worker.run_failed, timeout=60000) as failed:
+    with qtbot.waitSignal(on_gui(worker.run_failed), timeout=60000) as failed:
         worker.start(project, data)
     worker.batch_ended.disconnect(kill_child)
     assert "unexpectedly" in failed.args[0].message
     assert not worker.is_running()
 
-    with qtbot.waitSignal(worker.run_finished, timeout=90000) as finished:
+    with qtbot.waitSignal(on_gui(worker.run_finished), timeout=90000) as finished:
         worker.start(project, data)
     assert finished.args[0].stop_reason == "completed"
     assert shared_trainer().last_pid != killed[0]
@@ -231,7 +259,7 @@ def test_an_expected_error_is_reported_as_its_message(qtbot, worker):
     # A GRU spec on data built for another mode: core refuses it before training starts.
     wrong = Project(name="wrong", dataset=project.dataset,
                     model=ModelSpec(cell="GRU", io_mode="one_to_one", units=4), training=project.training)
-    with qtbot.waitSignal(worker.run_failed, timeout=30000) as failed:
+    with qtbot.waitSignal(on_gui(worker.run_failed), timeout=30000) as failed:
         worker.start(wrong, data)
     assert "model.io_mode" in failed.args[0].message
     assert failed.args[0].expected and failed.args[0].details == ""
