@@ -45,6 +45,7 @@ from desktop_app.run_views import install_run_views
 from desktop_app.runs_panel import RunsPanel
 from desktop_app.session import TrainingSession
 from desktop_app.settings import WINDOW_STATE_VERSION, Settings
+from desktop_app.sweeps import estimator as sweep_estimator
 from desktop_app.sweeps import install_sweeps
 from desktop_app.tf_loader import TensorFlowLoader, short_tf_version
 
@@ -437,6 +438,9 @@ class MainWindow(QMainWindow):
         ended = self.session.shutdown(wait_ms)
         self.memory_tab.shutdown(wait_ms)  # a sample's states being computed: seconds at most
         self.sweeps.shutdown(wait_ms)  # running trials end within one batch
+        # A closed Sweep dialog's estimate still reading a big CSV: it cannot be interrupted, and
+        # a thread left running while Python shuts down crashes.
+        sweep_estimator.wait_for_abandoned()
         exporting.shutdown(self)  # an ONNX conversion in progress is cancelled
         if not ended:
             _ORPHANS.append(self.session.worker)

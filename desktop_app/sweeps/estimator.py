@@ -6,13 +6,15 @@ samples: instant for a generated task, as long as reading the file for a big CSV
 at a time in a QThread of its own and delivers the answer by signal, but only the answer to the
 latest question: one asked for a sweep the user has since changed is dropped, and the newest
 question waits for the running estimate to end instead of starting a second build beside it.
-``shutdown`` (the dialog closing) drops every answer and waits for the running estimate, so no
-thread outlives the dialog; core cannot interrupt a build, so that wait lasts until it ends.
+``shutdown`` (the dialog closing) drops every answer and returns at once: core cannot interrupt a
+build, and waiting for a big CSV would freeze the window. The abandoned estimate is kept until it
+ends (a QThread destroyed while it runs aborts the process) and then deleted; the window waits for
+any still running only when it quits (``wait_for_abandoned``).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QThread, Signal, Slot
 
 import core.sweeps.estimate as core_estimate
 from desktop_app.sweeps.worker import SweepRequest
@@ -52,12 +54,11 @@ class SweepEstimator(QObject):
         return self._thread is not None or self._waiting is not None
 
     def shutdown(self) -> None:
-        """Drop every answer and wait for the running estimate (the dialog is closing)."""
+        """Drop every answer and let the running estimate end on its own (the dialog is closing)."""
         self.discard()
         thread, self._thread = self._thread, None
         if thread is not None:
-            thread.wait()
-            thread.deleteLater()
+            _abandon(thread)
 
     def _start(self, request: SweepRequest) -> None:
         thread = _EstimateThread(self._generation, request, self)
@@ -77,7 +78,7 @@ class SweepEstimator(QObject):
 
     def _on_thread_finished(self) -> None:
         thread = self.sender()
-        if thread is not self._thread:  # shutdown has already waited for it and let it go
+        if thread is None or thread is not self._thread:  # shutdown has let it go
             return
         self._thread = None
         thread.deleteLater()
@@ -105,3 +106,52 @@ class _EstimateThread(QThread):
             self.answered.emit(self._generation, None, exc)
             return
         self.answered.emit(self._generation, seconds, None)
+
+
+class _Reaper(QObject):
+    """Deletes abandoned estimate threads once they end; lives in the GUI thread, so the
+    threads' ``finished`` reaches it queued, after their ``run`` has returned."""
+
+    @Slot()
+    def reap(self) -> None:
+        thread = self.sender()
+        if thread in _abandoned:
+            thread.wait()
+            _abandoned.discard(thread)
+            thread.deleteLater()
+
+
+# Estimates no dialog wants any more, still building their datasets.
+_abandoned: set[_EstimateThread] = set()
+_reaper: _Reaper | None = None
+
+
+def _abandon(thread: _EstimateThread) -> None:
+    global _reaper
+    if thread.isFinished():
+        thread.deleteLater()
+        return
+    if _reaper is None:
+        _reaper = _Reaper()
+    thread.setParent(None)  # outlives the dialog and its estimator
+    _abandoned.add(thread)
+    thread.finished.connect(_reaper.reap, Qt.ConnectionType.QueuedConnection)
+    if thread.isFinished():  # it ended between the check above and the connection
+        thread.wait()
+        _abandoned.discard(thread)
+        thread.deleteLater()
+
+
+def abandoned_count() -> int:
+    """Abandoned estimates not yet ended and deleted."""
+    return len(_abandoned)
+
+
+def wait_for_abandoned(wait_ms: int | None = None) -> bool:
+    """Wait for every abandoned estimate to end (the application is quitting); True if all did."""
+    deadline = QDeadlineTimer(QDeadlineTimer.ForeverConstant.Forever if wait_ms is None else wait_ms)
+    for thread in list(_abandoned):
+        if thread.wait(deadline):
+            _abandoned.discard(thread)
+            thread.deleteLater()
+    return not _abandoned

@@ -476,20 +476,45 @@ def test_the_time_is_estimated_off_the_window_s_thread_and_an_older_sweep_s_answ
     assert shown == ["3 trials, 2 at once · about 1 h 00 min (a rough estimate)"]
 
 
-def test_closing_the_dialog_while_it_estimates_leaves_nothing_running(qtbot, tmp_path, slow_estimate):
-    _gate, calls, hold = slow_estimate
-    hold[0] = 0.3  # core cannot interrupt a dataset build: closing waits for it to end
+def test_closing_the_dialog_while_it_estimates_returns_at_once_and_the_estimate_ends_unseen(
+        qtbot, tmp_path, slow_estimate):
+    import time
+
+    from desktop_app.sweeps import estimator
+
+    gate, calls, hold = slow_estimate
+    hold[0] = 30.0  # a big CSV being read: core cannot interrupt it
     dialog = SweepDialog(adding_project(), data_kind="regression", folder=tmp_path / "sweep")
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: len(calls) == 1, timeout=2000)
     shown: list[bool] = []
     dialog.estimated.connect(lambda: shown.append(True))
+    started = time.monotonic()
     qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert time.monotonic() - started < 5, "closing waited for the estimate"
     assert not dialog.isVisible() and dialog.result() == SweepDialog.DialogCode.Rejected
-    qtbot.wait(50)  # the ended estimate's answer, had it been kept, would arrive now
+    assert estimator.abandoned_count() == 1
+    dialog.deleteLater()  # the dialog goes; its estimate's thread must not go with it while it runs
+    qtbot.wait(50)
+    gate.set()  # the file is read
+    qtbot.waitUntil(lambda: estimator.abandoned_count() == 0, timeout=5000)
+    qtbot.wait(50)  # its answer, had it been kept, would arrive now
     assert shown == [] and len(calls) == 1
-    # The fixtures fail the test if the estimate's thread still ran.
+
+
+def test_quitting_waits_for_an_abandoned_estimate(qtbot, tmp_path, slow_estimate):
+    from desktop_app.sweeps import estimator
+
+    gate, calls, hold = slow_estimate
+    hold[0] = 0.3
+    dialog = SweepDialog(adding_project(), data_kind="regression", folder=tmp_path / "sweep")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=2000)
+    dialog.reject()
+    assert estimator.abandoned_count() == 1
+    assert estimator.wait_for_abandoned(5000) and estimator.abandoned_count() == 0
 
 
 def test_enter_in_a_text_box_starts_the_sweep_and_clicks_no_other_button(qtbot, dialog, tmp_path):
