@@ -166,6 +166,9 @@ class MetricByField(pg.PlotWidget):
         self._item.layout.addItem(self.legend, 2, 3)
         self._item.layout.setAlignment(self.legend, QtCore.Qt.AlignmentFlag.AlignTop)
         self.setMinimumHeight(180)
+        # A value's name (SimpleRNN) may reach past the ends of the axis into the margin beside it,
+        # rather than be left out.
+        self._item.getAxis("bottom").setStyle(hideOverlappingLabels=40)
         self.series: list[Series] = []
         self.mean_lines: list[pg.PlotDataItem] = []
         self.y_log = False  # the metric on a log axis (it spans two decades or more)
@@ -200,8 +203,14 @@ class MetricByField(pg.PlotWidget):
         self._item.setLabel("bottom", title + log_note, color="#222222")
         self._item.setLabel("left", f"{metric} (mean ± sd over seeds){' (log scale)' if self.y_log else ''}",
                             color="#222222")
-        self._item.getAxis("bottom").setTicks([_thinned(axis.ticks([p for s in self.series for p in s.x]))])
-        self._item.enableAutoRange()
+        positions = sorted({p for s in self.series for p in s.x})
+        self._item.getAxis("bottom").setTicks([_thinned(axis.ticks(positions))])
+        self._item.enableAutoRange(y=True)
+        if positions:
+            # Half a step of margin at each end: the first and last values sit at the ends of the
+            # axis, and pyqtgraph leaves out a label that would stick out past them.
+            margin = 0.5 * (min(np.diff(positions)) if len(positions) > 1 else 1.0)
+            self._item.setXRange(positions[0] - margin, positions[-1] + margin, padding=0)
 
 
 def rank_goodness(scores: np.ndarray, mode: str) -> np.ndarray:

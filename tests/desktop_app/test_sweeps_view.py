@@ -324,3 +324,33 @@ def test_a_metric_that_spans_decades_is_drawn_on_a_log_axis(qtbot, show_widget):
     plot.show_trials(rows[1:], ("training.learning_rate", "Learning rate"), ("training.clip_mode", "Gradient clipping"),
                      "val_loss")
     assert not plot.y_log  # without the diverged trial the losses sit within one decade
+
+
+def _drawn_tick_labels(axis) -> list[str]:
+    """The tick labels the axis paints now (pyqtgraph leaves out those that would not fit)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in specs[2]] if specs else []
+
+
+@pytest.mark.parametrize("width", [340, 420, 700])
+def test_every_value_of_the_field_keeps_its_tick_label_in_a_narrow_plot(qtbot, show_widget, width):
+    from desktop_app.sweeps.plots import MetricByField
+    from desktop_app.sweeps.table_model import TrialRow
+
+    rows = [TrialRow(f"t{i}", {"model.cell": cell, "training.learning_rate": rate}, 0, status="completed",
+                     metrics={"val_loss": 0.1 + 0.01 * i})
+            for i, (cell, rate) in enumerate([(c, r) for c in ("SimpleRNN", "LSTM", "GRU") for r in (0.001, 0.01)])]
+    plot = show_widget(MetricByField(), width, 260)
+    for x_field in (("model.cell", "Cell"), ("training.learning_rate", "Learning rate")):
+        plot.show_trials(rows, x_field, None, "val_loss", log_fields={"training.learning_rate"})
+        qtbot.wait(20)
+        drawn = _drawn_tick_labels(plot.getPlotItem().getAxis("bottom"))
+        expected = ["SimpleRNN", "LSTM", "GRU"] if x_field[0] == "model.cell" else ["0.001", "0.01"]
+        assert sorted(drawn) == sorted(expected), (x_field, drawn)
