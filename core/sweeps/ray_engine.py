@@ -211,11 +211,21 @@ def _events_callback(tune, events, flag):
     class SweepEvents(tune.Callback):
         """Sends Tune's trial events (where the experiment runs) to the sweep's process, bundles included."""
 
+        def __init__(self):
+            self._announced: set[tuple[str, int]] = set()
+
         def on_trial_start(self, iteration, trials, trial, **info):
-            events.put(("started", _tid(trial), trial.num_failures + 1))
+            self._announce(trial)
 
         def on_trial_recover(self, iteration, trials, trial, **info):
-            events.put(("started", _tid(trial), trial.num_failures + 1))
+            self._announce(trial)
+
+        def _announce(self, trial) -> None:
+            # A retry is announced twice by Tune (recovering, then starting): tell it once.
+            attempt = (_tid(trial), trial.num_failures + 1)
+            if attempt not in self._announced:
+                self._announced.add(attempt)
+                events.put(("started", *attempt))
 
         def on_trial_result(self, iteration, trials, trial, result, **info):
             if ROW_KEY not in result:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 import pytest
 from _sweeps import assert_rows_match_bundles, tiny_sweep
 
@@ -32,3 +36,35 @@ def test_a_grid_sweep_on_ray_brings_every_bundle_home(ray_instance, tmp_path):
     assert {(e.trial_id, e.epoch) for e in events if isinstance(e, TrialEpoch)} == {(r.trial_id, 1) for r in results}
     assert not (tmp_path / "out" / "ray_results").exists()  # Ray's copy goes once the bundles are home
     assert ray.is_initialized()  # the caller's instance is left running
+
+
+def _trial_workers() -> list[int]:
+    """The Ray worker processes running a trial: Ray titles them after the Tune trainable's class."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "cmdline").read_bytes().startswith(b"ray::ImplicitFunc"):
+                    pids.append(int(proc.name))
+            except OSError:
+                continue  # ended meanwhile
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's worker processes through /proc")
+def test_a_trial_whose_ray_worker_is_killed_runs_again_and_completes(ray_instance, tmp_path):
+    spec = tiny_sweep({"model.cell": ["GRU"], "model.units": [3], "training.epochs": [40]})
+    events, killed = [], []
+
+    def kill_the_worker_at_its_first_epoch(event):
+        events.append(event)
+        if isinstance(event, TrialEpoch) and not killed:
+            killed.extend(_trial_workers())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)  # as the out-of-memory killer would
+
+    results = run_sweep(spec, tmp_path / "out", engine="ray", on_event=kill_the_worker_at_its_first_epoch)
+    assert killed, "no Ray worker was found running the trial"
+    assert [e.attempt for e in events if isinstance(e, TrialStarted)] == [1, 2]
+    assert len(results) == 1 and results[0].attempts == 2 and results[0].epochs == 40
+    assert_rows_match_bundles(tmp_path / "out", spec, results)
