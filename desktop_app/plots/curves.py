@@ -7,11 +7,12 @@ view can show.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6 import QtGui
+from PySide6 import QtCore, QtGui
 
 from desktop_app.plots.buffers import DRAW_POINTS, RunSeries, SeriesKey
 from desktop_app.plots.hover import Candidate
@@ -62,6 +63,9 @@ class SeriesCurves:
         self._looks: dict[tuple[str, SeriesKey], tuple] = {}  # the pen and symbol each curve has
         self._spare: list[pg.PlotDataItem] = []  # curves no run shows now
         self._legend_rows: list[tuple] = []  # what the legend lists, as _legend_row says
+        # While the view follows the data, the x range reaches the end of the epoch under way.
+        self._epoch_span = _EpochSpan()
+        self._item.addItem(self._epoch_span)
         self._item.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
         self._item.getViewBox().sigResized.connect(self._on_resized)
 
@@ -126,6 +130,17 @@ class SeriesCurves:
                 continue
             self._curves[spec.curve_id].setData(*series.drawn(x_range, max_points))
             series.dirty = False
+        if x_range is None:
+            self._hold_epoch_span()
+
+    def _hold_epoch_span(self) -> None:
+        """Keep the followed x range at whole epochs: it then changes once an epoch instead of at
+        every batch, and a range that stays put spares the axes and every curve their layout (a
+        third of a redraw of eleven curves). The run also grows across a steady axis, as in
+        MATLAB's training progress, instead of the axis jittering under it."""
+        ends = [series.x[-1] for spec in self.attached
+                if (series := spec.run.series(spec.key)) is not None and len(series)]
+        self._epoch_span.reach(float(math.ceil(max(ends))) if ends else None)
 
     def _max_points(self) -> int:
         """What a long curve is decimated to for the plot's width (POINTS_PER_PIXEL)."""
@@ -189,3 +204,28 @@ class SeriesCurves:
             if series is not None and len(series) > max_points:
                 series.dirty = True
                 self._on_stale()
+
+
+class _EpochSpan(pg.GraphicsObject):
+    """Draws nothing; reaching x = ``end``, it stretches an auto-ranged x axis that far (and
+    leaves the y range to the curves). Not a data item: legends, hover and exports never see it."""
+
+    def __init__(self):
+        super().__init__()
+        self._end: float | None = None
+
+    def reach(self, end: float | None) -> None:
+        if end != self._end:
+            self._end = end
+            self.informViewBoundsChanged()
+
+    def dataBounds(self, axis: int, frac: float = 1.0, orthoRange=None) -> tuple[float | None, float | None]:
+        if axis != 0 or self._end is None:
+            return None, None
+        return self._end, self._end
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF()
+
+    def paint(self, *_args) -> None:
+        pass
