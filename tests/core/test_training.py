@@ -27,8 +27,20 @@ from core.training import (
 # --- every cell x mode ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", IO_MODES)
-@pytest.mark.parametrize("cell", CELLS)
+# Cell and mode interact in many-to-many and encoder-decoder (state passing, weight names): all three
+# cells there; the other modes build the cell the same way, so one cell each (tokens, bidirectional, regression).
+CELL_MODE_PAIRS = [
+    *[(cell, mode) for mode in ("many_to_many", "encoder_decoder") for cell in CELLS],
+    ("SimpleRNN", "many_to_one"), ("GRU", "one_to_one"), ("LSTM", "one_to_many"),
+]
+
+
+def test_the_cell_mode_pairs_cover_every_cell_and_mode():
+    assert {cell for cell, _ in CELL_MODE_PAIRS} == set(CELLS)
+    assert {mode for _, mode in CELL_MODE_PAIRS} == set(IO_MODES)
+
+
+@pytest.mark.parametrize(("cell", "mode"), [pytest.param(c, m, id=f"{c}-{m}") for c, m in CELL_MODE_PAIRS])
 def test_every_cell_and_mode_trains_a_few_steps_with_events(tiny_data, project, Recorder, cell, mode):
     tokens = cell == "GRU" and mode not in ("one_to_many",)
     kind = REGRESSION if cell == "LSTM" else CLASSIFICATION
@@ -484,8 +496,9 @@ def test_adding_problem_gradient_reaches_the_first_steps_in_an_lstm_not_in_a_sim
     learning to remember the marked numbers means opening them, and then the gradient of the
     loss reaches step 1 about as strongly as step 100. Small, fast settings that learn it: 8 units,
     Adam at 0.05 with clipping, batches of 16; the LSTM gets there in ~9 epochs (stopped once its
-    validation MSE is a quarter of the baseline). The SimpleRNN (same settings, 2 epochs) learns
-    to ignore all but the last steps; its first-step flow is ~1e-14 or exactly 0.
+    validation MSE is a quarter of the baseline), after ~500 batches whatever the sample count,
+    so fewer samples do not make it cheaper. The SimpleRNN (same settings, 1 epoch) learns to
+    ignore all but the last steps; its first-step flow is ~1e-14 or exactly 0.
     """
     from core.datasets import build_dataset
 
@@ -493,7 +506,7 @@ def test_adding_problem_gradient_reaches_the_first_steps_in_an_lstm_not_in_a_sim
     data = build_dataset(dataset, "many_to_one")
     baseline = data.info.extra.get("baseline_mse", 1 / 6)
     first_steps: dict[str, float] = {}
-    for cell, epochs in (("SimpleRNN", 2), ("LSTM", 14)):
+    for cell, epochs in (("SimpleRNN", 1), ("LSTM", 14)):
         control = TrainingControl()
         recorder = StopWhen(control, lambda logs: logs["val_loss"] < baseline / 4)
         spec = Project(dataset=dataset, model=ModelSpec(cell=cell, io_mode="many_to_one", units=8),
