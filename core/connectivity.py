@@ -35,7 +35,7 @@ import numpy as np
 from core import keras_compat
 from core.datasets.base import DataInfo
 from core.models import EMBEDDING_NAME, HEAD_NAME
-from core.monitoring import watched_call
+from core.monitoring import quiet_per_model_retracing_warning, watched_call
 
 CHUNK = 512  # Jacobian rows per backward pass
 # From this many input steps on, the first call is compiled: eagerly it would cost as much as tracing.
@@ -116,6 +116,7 @@ class Connectivity:
         of any length: one trace per model, whatever samples and chunks follow."""
         import tensorflow as tf
 
+        quiet_per_model_retracing_warning()  # one trace per model, each run a new one
         per_sample = tuple(self.model.inputs[0].shape[1:])
         signature = [tf.TensorSpec((None, *per_sample), tf.as_dtype(dtype)),
                      tf.TensorSpec((None, None, None), tf.float32)]

@@ -245,7 +245,7 @@ class _EagerThenCompiled:
         eager_s = time.perf_counter() - start
         pays = calls_left is None or eager_s * calls_left > self.TRACE_S
         if eager_s > self.SLOW_S and pays:
-            _quiet_retracing_warning()
+            quiet_per_model_retracing_warning()
             # autograph=False: the function has no tensor-dependent Python control flow, and
             # AutoGraph cannot convert a closure built per model anyway (it warns that it gives up).
             self.compiled = tf.function(self.fn, reduce_retracing=True, autograph=False)
@@ -253,23 +253,26 @@ class _EagerThenCompiled:
 
 
 class _RetracingFilter:
-    """Drops TensorFlow's "triggered tf.function retracing" warning about the gradient-flow function.
+    """Drops TensorFlow's "triggered tf.function retracing" warning about the functions compiled
+    once per model: the gradient flow and the connectivity (core.connectivity).
 
-    The function closes over one run's model, so each run necessarily traces a new one (same
-    Python code, a new closure); TensorFlow counts those as retracing of one function and warns
-    once a process has trained ~5 models. Each trace is the expected one per run, so the warning
-    is noise; other retracing warnings still get through.
+    Each closes over (or is bound to) one run's model, so each run necessarily traces a new one
+    (same Python code, a new closure); TensorFlow counts those as retracing of one function and
+    warns once a process has trained ~5 models. Each trace is the expected one per run, so the
+    warning is noise; other retracing warnings still get through.
     """
+
+    PER_MODEL = ("gradient_flow_function", "Connectivity._squares")
 
     def filter(self, record) -> bool:
         message = record.getMessage()
-        return not ("triggered tf.function retracing" in message and "gradient_flow_function" in message)
+        return not ("triggered tf.function retracing" in message and any(name in message for name in self.PER_MODEL))
 
 
 _RETRACING_FILTER = _RetracingFilter()
 
 
-def _quiet_retracing_warning() -> None:
+def quiet_per_model_retracing_warning() -> None:
     logger = logging.getLogger("tensorflow")
     if _RETRACING_FILTER not in logger.filters:
         logger.addFilter(_RETRACING_FILTER)

@@ -422,6 +422,7 @@ def test_many_runs_do_not_print_tensorflow_retracing_warnings(tiny_data, monkeyp
     import logging
 
     from core import monitoring
+    from core.connectivity import Connectivity
 
     # Compile the gradient-flow function at once, as a long sequence would.
     monkeypatch.setattr(monitoring._EagerThenCompiled, "SLOW_S", -1.0)
@@ -442,6 +443,8 @@ def test_many_runs_do_not_print_tensorflow_retracing_warnings(tiny_data, monkeyp
             flow = gradient_flow_function(model, data.info)
             for _ in range(2):
                 assert np.all(np.isfinite(flow(data.x_val, data.y_val)))
+            # The connectivity probe is compiled once per model too (the Memory view's, every epoch).
+            assert np.all(np.isfinite(Connectivity(model, data.info).warm_up(data.x_val[0], compile_now=True)))
     finally:
         logger.removeHandler(handler)
     assert not [r for r in records if "retracing" in r or "AutoGraph" in r], records
