@@ -415,6 +415,13 @@ class _Run:
                 epoch=self.epoch, epochs=self.epochs, logs=dict(epoch_logs), gradient_flow=flow,
                 elapsed_s=time.perf_counter() - self.started - self.paused_s, probe=probe, health=health,
             ))
+        if (self.control is not None and self.control.stop_requested and self.stop_reason == "completed"
+                and self.epoch < self.epochs):
+            # Asked while the epoch ended (its validation, or a listener judging its logs): stop
+            # here, not one batch into the next epoch with that batch's weights.
+            self.stop_reason = "stopped"
+            self.message = f"Stopped after epoch {self.epoch}."
+            self.wrapper.stop_training = True
 
     def gradient_flow(self) -> tuple[np.ndarray, list | None]:
         """The flow profile and, from the same pass, the probe batch's gradient of every weight."""

@@ -200,6 +200,18 @@ def test_stop_lands_within_one_batch_and_keeps_the_trained_weights(tiny_data, pr
     assert "stopped" in result.message.lower()
 
 
+def test_a_stop_asked_as_an_epoch_ends_stops_there_without_another_batch(tiny_data, project, StopWhen):
+    data = tiny_data("many_to_one", n=40, n_val=8)  # 4 batches per epoch
+    control = TrainingControl()
+    recorder = StopWhen(control, lambda logs: True)  # as a listener that judges the first epoch enough
+    result = train(project("many_to_one", training={"epochs": 3}), data, listener=recorder, control=control)
+    assert result.stop_reason == "stopped" and result.epochs_run == 1
+    assert [event.global_batch for event in recorder.batches] == [1, 2, 3, 4]
+    assert recorder.events[-2:] == ["epoch", "finished"] and recorder.events.count("epoch") == 1
+    assert result.final_metrics == pytest.approx(recorder.epochs[0].logs)
+    assert result.message == "Stopped after epoch 1."
+
+
 def test_pause_blocks_until_resumed_and_a_stop_ends_a_paused_run(tiny_data, project, Recorder):
     data = tiny_data("many_to_one", n=56, n_val=8)  # 6 batches per epoch
     control = TrainingControl()
