@@ -8,13 +8,13 @@ latest question: one asked for a sweep the user has since changed is dropped, an
 question waits for the running estimate to end instead of starting a second build beside it.
 ``shutdown`` (the dialog closing) drops every answer and returns at once: core cannot interrupt a
 build, and waiting for a big CSV would freeze the window. The abandoned estimate is kept until it
-ends (a QThread destroyed while it runs aborts the process) and then deleted; the window waits for
-any still running only when it quits (``wait_for_abandoned``).
+has ended (a QThread destroyed while it runs aborts the process); the window waits for any still
+running only when it quits (``wait_for_abandoned``).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QDeadlineTimer, QObject, QThread, Signal
 
 import core.sweeps.estimate as core_estimate
 from desktop_app.sweeps.worker import SweepRequest
@@ -58,6 +58,13 @@ class SweepEstimator(QObject):
         self.discard()
         thread, self._thread = self._thread, None
         if thread is not None:
+            # Nothing of it may reach this estimator again: the dialog, and this with it, may be
+            # deleted before it ends.
+            for signal, slot in ((thread.answered, self._on_answered), (thread.finished, self._on_thread_finished)):
+                try:
+                    signal.disconnect(slot)
+                except (RuntimeError, TypeError):
+                    pass
             _abandon(thread)
 
     def _start(self, request: SweepRequest) -> None:
@@ -108,42 +115,28 @@ class _EstimateThread(QThread):
         self.answered.emit(self._generation, seconds, None)
 
 
-class _Reaper(QObject):
-    """Deletes abandoned estimate threads once they end; lives in the GUI thread, so the
-    threads' ``finished`` reaches it queued, after their ``run`` has returned."""
-
-    @Slot()
-    def reap(self) -> None:
-        thread = self.sender()
-        if thread in _abandoned:
-            thread.wait()
-            _abandoned.discard(thread)
-            thread.deleteLater()
+# Estimates no dialog wants any more, kept until they have ended. They are let go when the next
+# one is abandoned or the application quits; no signal of theirs is used, as what it would reach
+# may be gone by then.
+_abandoned: list[_EstimateThread] = []
 
 
-# Estimates no dialog wants any more, still building their datasets.
-_abandoned: set[_EstimateThread] = set()
-_reaper: _Reaper | None = None
+def _let_go_of_ended() -> None:
+    for thread in [t for t in _abandoned if t.isFinished()]:
+        thread.wait()
+        _abandoned.remove(thread)
+        thread.deleteLater()
 
 
 def _abandon(thread: _EstimateThread) -> None:
-    global _reaper
-    if thread.isFinished():
-        thread.deleteLater()
-        return
-    if _reaper is None:
-        _reaper = _Reaper()
+    _let_go_of_ended()
     thread.setParent(None)  # outlives the dialog and its estimator
-    _abandoned.add(thread)
-    thread.finished.connect(_reaper.reap, Qt.ConnectionType.QueuedConnection)
-    if thread.isFinished():  # it ended between the check above and the connection
-        thread.wait()
-        _abandoned.discard(thread)
-        thread.deleteLater()
+    _abandoned.append(thread)
 
 
 def abandoned_count() -> int:
-    """Abandoned estimates not yet ended and deleted."""
+    """Abandoned estimates still running."""
+    _let_go_of_ended()
     return len(_abandoned)
 
 
@@ -151,7 +144,6 @@ def wait_for_abandoned(wait_ms: int | None = None) -> bool:
     """Wait for every abandoned estimate to end (the application is quitting); True if all did."""
     deadline = QDeadlineTimer(QDeadlineTimer.ForeverConstant.Forever if wait_ms is None else wait_ms)
     for thread in list(_abandoned):
-        if thread.wait(deadline):
-            _abandoned.discard(thread)
-            thread.deleteLater()
+        thread.wait(deadline)
+    _let_go_of_ended()
     return not _abandoned
