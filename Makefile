@@ -4,9 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # pytest workers; each test file runs whole in one worker, so its module fixtures are built once.
 # (worksteal was a minute faster but paired tests that raced with their training child.)
-# Three on two cores: a worker often waits on its training child or a subprocess, and a third
-# keeps both cores busy (measured: 6:17-6:52 instead of 7:14-7:26 for the whole suite).
-TEST_WORKERS ?= 3
+# Three were ~8 % faster (a worker often waits on its training child) but two of three clean-clone
+# runs then segfaulted in a window test's teardown (QApplication.topLevelWidgets), never seen with two.
+TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed
 
 .PHONY: run test venv system-deps test-system-deps bench screenshots install-desktop uninstall-desktop clean \
