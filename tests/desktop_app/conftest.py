@@ -32,7 +32,7 @@ from weakref import WeakKeyDictionary  # noqa: E402
 import PySide6  # noqa: E402,F401  (before pyqtgraph)
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QThread, QThreadPool  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 # How long a thread may take to wind down after its test body has returned.
 THREAD_GRACE_S = 3.0
@@ -212,15 +212,23 @@ def make_window(qtbot, isolated_settings, prompt_answers):
 
     yield make
     for window in windows:
+        close_message_boxes(window)
         window.close()
         assert not window.session.worker.thread_handle.isRunning(), "the training thread outlived its window"
-    close_message_boxes()
 
 
-def close_message_boxes() -> None:
-    for widget in QApplication.topLevelWidgets():
-        if isinstance(widget, QMessageBox) and widget.isVisible():
-            widget.close()
+def close_message_boxes(window) -> None:
+    """Close the message boxes a window has shown (the app parents every box to its window).
+
+    Only the window's own QMessageBox children are looked at, picked in C++: walking
+    ``QApplication.topLevelWidgets()`` wrapped every popup, tooltip and menu Qt had created on
+    its own, and with three pytest workers that walk segfaulted twice in CI."""
+    for box in shown_message_boxes(window):
+        box.close()
+
+
+def shown_message_boxes(window) -> list[QMessageBox]:
+    return [box for box in window.findChildren(QMessageBox) if box.isVisible()]
 
 
 def shown_title(widget) -> str:

@@ -61,7 +61,7 @@ def _refused(window, action, title: str, *words: str, seconds: float = 3) -> str
     for word in words:
         assert word in text, text
     assert window.current_project() == project and window.runs_panel.records() == runs
-    close_message_boxes()
+    close_message_boxes(window)
     return text
 
 

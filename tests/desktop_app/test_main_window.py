@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QTabWidget
 
 from core.examples import EXAMPLES_DIR
 from desktop_app import dialogs
@@ -20,6 +20,7 @@ from tests.desktop_app.conftest import (
     close_message_boxes,
     configure_tiny_cooking,
     has_data,
+    shown_message_boxes,
     shown_title,
     status_text,
     train_and_wait,
@@ -222,8 +223,7 @@ def test_bad_files_are_explained_and_nothing_is_lost(qtbot, make_window, tmp_pat
     assert not window.session.is_training() and window.runs_panel.records() == []
     title, text = window.last_message
     assert title == "Cannot train yet" and "abc" in text
-    box = QApplication.activeModalWidget() or next(
-        w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+    box = shown_message_boxes(window)[-1]
     assert "abc" in box.text()
     box.close()
 
@@ -235,7 +235,7 @@ def test_bad_files_are_explained_and_nothing_is_lost(qtbot, make_window, tmp_pat
     title, text = window.last_message
     assert title == "Cannot open the model" and "damaged.rnnlab" in text
     assert window.current_project() == project_before
-    close_message_boxes()
+    close_message_boxes(window)
 
     bad_project = tmp_path / "bad.json"
     bad_project.write_text('{"model": {"cell": "Transformer"}}', encoding="utf-8")
@@ -256,7 +256,7 @@ def test_exploding_gradients_example_is_diagnosed_in_a_dialog(qtbot, make_window
     title, text = window.last_message
     assert title == "Training stopped: exploding gradients"
     assert "Gradients exploded at epoch" in text and "clipping" in text
-    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+    box = shown_message_boxes(window)[-1]
     assert "Gradients exploded" in box.text()
     assert "Gradients exploded" in status_text(window)
     assert cell_text(window, 0, "Status") == "NaN (exploded)"

@@ -66,7 +66,7 @@ def test_the_estimate_follows_the_settings_and_train_refuses_what_memory_cannot_
     assert f"only {memory_estimate.format_bytes(big.total)} of memory is available" in text
     lower = text.split(" Lower ", 1)[1].lower()  # what to lower, named as the panels name it
     assert "units" in lower and "layers" in lower
-    close_message_boxes()
+    close_message_boxes(window)
 
     # Back to a size that fits: Train is allowed again.
     panel.units_spin.setValue(16)

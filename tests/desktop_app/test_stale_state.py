@@ -70,7 +70,7 @@ def test_a_cannot_train_message_goes_once_the_settings_change(qtbot, make_window
         qtbot.mouseClick(window.dataset_panel.import_csv_button, Qt.MouseButton.LeftButton)
     assert not window.train()
     assert status_text(window).startswith("Cannot train: ") and "co2.csv" in status_text(window)
-    close_message_boxes()
+    close_message_boxes(window)
 
     choose_task(qtbot, window, "adding")
     assert not status_text(window).startswith("Cannot train")

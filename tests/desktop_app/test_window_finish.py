@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFormLayout, QMessageBox
+from PySide6.QtWidgets import QFormLayout
 
 from core.exports import ONNX_METADATA_KEY
 from core.field_titles import field_title
@@ -24,6 +24,7 @@ from tests.desktop_app.conftest import (
     cell_text,
     close_message_boxes,
     configure_tiny_cooking,
+    shown_message_boxes,
     shown_title,
     status_text,
     train_and_wait,
@@ -125,9 +126,9 @@ def test_the_title_names_the_project_once_and_dialogs_do_not_repeat_the_app(qtbo
 
     window.action_about.trigger()
     window.show_error("Cannot train yet", "something")
-    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    boxes = shown_message_boxes(window)
     assert {shown_title(box) for box in boxes} == {"About — RNN Lab", "Cannot train yet — RNN Lab"}
-    close_message_boxes()
+    close_message_boxes(window)
 
 
 def test_fields_are_named_as_the_panels_name_them(qtbot, make_window):
@@ -151,7 +152,7 @@ def test_fields_are_named_as_the_panels_name_them(qtbot, make_window):
     # About a project file, the key to look for in it stays, with the panel's name.
     window.show_error("Cannot open the project", "/tmp/p.json: model.cell: expected one of SimpleRNN, LSTM, GRU")
     assert window.last_message[1] == "/tmp/p.json: model.cell (Architecture › Cell): expected one of SimpleRNN, LSTM, GRU"
-    close_message_boxes()
+    close_message_boxes(window)
 
 
 # --- the Runs table ----------------------------------------------------------------------------
@@ -280,4 +281,4 @@ def test_exports_without_a_model_say_what_to_do(qtbot, make_window):
     assert window.last_message == ("Nothing to export", "Train a model (or open one) first.")
     window.action_export_tensorboard.trigger()
     assert window.last_message[0] == "Nothing to export" and "training history" in window.last_message[1]
-    close_message_boxes()
+    close_message_boxes(window)
