@@ -1,8 +1,9 @@
 """ASHA, asynchronous successive halving: which trials of a sweep end early, on either engine.
 
-The local engine judges its trials with ``Asha``; the Ray engine gives Ray Tune's
-``ASHAScheduler`` the numbers of ``sweep_settings``, so both put the rungs at the same epochs and
-cut at the same place. A trial is judged at its rungs, ``grace_period * reduction_factor**k``
+Both engines judge their trials with ``Asha``: the local engine in its parent process, the Ray
+engine through a Tune scheduler that asks it (``ray_engine._scheduler``), so both put the rungs at
+the same epochs, cut at the same place, and judge a resumed sweep's trials against the ones it kept
+(``seed_rungs``), which Ray's own ASHAScheduler cannot be told about. A trial is judged at its rungs, ``grace_period * reduction_factor**k``
 epochs below ``max_t``: it goes on only if its metric is not below the cutoff of the values that
 other trials recorded at that rung before it, the (1 - 1/rf) quantile of the rewards (the metric,
 negated for "min"), interpolated as numpy's percentile. The first trial at a rung always goes on,
@@ -21,6 +22,7 @@ import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from core.sweeps.results import TrialResult
 from core.sweeps.spec import METRICS, SweepSpec
@@ -76,6 +78,14 @@ class Asha:
         self._rungs: list[tuple[int, dict[str, float]]] = [(rung, {}) for rung in reversed(settings.rungs)]
         self._lock = threading.Lock()
 
+    # Ray Tune pickles its scheduler (to the head node, with Ray Client): the records go, the lock is made anew.
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def judge(self, trial_id: str, epoch: int, value: float | None, *, last: bool = False) -> bool:
         """Record ``value`` (the trial's metric after ``epoch``, from 1) at the rung it reached; True
         when the trial must end now. ``last``: its final epoch, recorded for the others but never
@@ -95,6 +105,27 @@ class Asha:
     def _reward(self, value: float) -> float:
         value = float(value)
         return self._sign * value if math.isfinite(value) else -math.inf
+
+
+def seed_rungs(asha: Asha, kept: list[TrialResult], out_dir: Path) -> None:
+    """A resumed sweep's trials are judged against the ones it keeps, as if the sweep had not
+    stopped: a kept trial the scheduler ended left its metric at its rung, a completed one its
+    metric at every rung in its bundle's history. A bundle that cannot be read adds nothing."""
+    from core.bundles import load_history
+    from core.errors import RNNLabError
+    from core.sweeps.results import bundle_path
+
+    for row in kept:
+        if stopped_by_scheduler(row):
+            asha.judge(row.trial_id, row.epochs, row.metrics.get(asha.metric))
+        elif row.status == "completed" and row.bundle:
+            try:
+                history = load_history(bundle_path(out_dir, row))
+            except (RNNLabError, OSError):
+                continue
+            epochs = history.epochs if history is not None else []
+            for rung in (r for r in asha.settings.rungs if r <= len(epochs)):
+                asha.judge(row.trial_id, rung, epochs[rung - 1].get(asha.metric), last=True)
 
 
 def below_cutoff(reward: float, recorded: list[float], reduction_factor: float) -> bool:

@@ -41,7 +41,7 @@ from core.processes import (
     exit_with_parent,
     lower_priority,
 )
-from core.sweeps.asha import Asha, sweep_settings
+from core.sweeps.asha import Asha, seed_rungs, sweep_settings
 from core.sweeps.engine import MAX_RETRIES, Recorder
 from core.sweeps.results import TrialResult
 from core.sweeps.spec import SweepSpec
@@ -75,28 +75,6 @@ def run_local(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Rec
         raise pool.error
 
 
-def _seed_rungs(asha: Asha, kept: list[TrialResult], out_dir: Path) -> None:
-    """A resumed sweep's trials are judged against the ones it keeps, as if the sweep had not
-    stopped: a kept trial the scheduler ended left its metric at its rung, a completed one its
-    metric at every rung in its bundle's history. A bundle that cannot be read adds nothing."""
-    from core.bundles import load_history
-    from core.errors import RNNLabError
-    from core.sweeps.asha import stopped_by_scheduler
-    from core.sweeps.results import bundle_path
-
-    for row in kept:
-        if stopped_by_scheduler(row):
-            asha.judge(row.trial_id, row.epochs, row.metrics.get(asha.metric))
-        elif row.status == "completed" and row.bundle:
-            try:
-                history = load_history(bundle_path(out_dir, row))
-            except (RNNLabError, OSError):
-                continue
-            epochs = history.epochs if history is not None else []
-            for rung in (r for r in asha.settings.rungs if r <= len(epochs)):
-                asha.judge(row.trial_id, rung, epochs[rung - 1].get(asha.metric), last=True)
-
-
 class _WorkerDiedError(Exception):
     pass
 
@@ -113,7 +91,7 @@ class _Pool:
         self.stop = self.ctx.Event()
         self.asha = Asha(sweep_settings(spec), spec.metric, spec.mode) if spec.scheduler == "asha" else None
         if self.asha is not None:
-            _seed_rungs(self.asha, recorder.results(), out_dir)
+            seed_rungs(self.asha, recorder.results(), out_dir)
         self.error: BaseException | None = None
         self._queue: collections.deque[tuple[Trial, int]] = collections.deque((t, 1) for t in trials)
         self._lock = threading.Lock()

@@ -86,7 +86,7 @@ def run_ray(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recor
             tune_config=tune.TuneConfig(
                 num_samples=1, max_concurrent_trials=concurrent, reuse_actors=True,
                 trial_name_creator=_tid, trial_dirname_creator=_tid,
-                scheduler=_scheduler(spec), metric=spec.metric if spec.scheduler else None,
+                scheduler=_scheduler(spec, recorder.results(), out_dir), metric=spec.metric if spec.scheduler else None,
                 mode=spec.mode if spec.scheduler else None,
             ),
             run_config=tune.RunConfig(
@@ -125,17 +125,34 @@ def _connect(ray, address: str | None) -> bool:
     return False
 
 
-def _scheduler(spec: SweepSpec):
+def _scheduler(spec: SweepSpec, kept: list[TrialResult] = (), out_dir: Path | None = None):
+    """None, or a Tune scheduler that asks core's ``Asha`` after every reported epoch, its rungs
+    seeded with the trials a resumed sweep keeps (``asha.seed_rungs``), as the local engine does."""
     if spec.scheduler != "asha":
         return None
-    from ray.tune.schedulers import ASHAScheduler
+    from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
-    from core.sweeps.asha import sweep_settings
+    from core.sweeps.asha import Asha, seed_rungs, sweep_settings
 
-    # The local engine's numbers (core.sweeps.asha); a trial's epochs are Tune's training iterations.
-    settings = sweep_settings(spec)
-    return ASHAScheduler(time_attr="training_iteration", max_t=settings.max_t, grace_period=settings.grace_period,
-                         reduction_factor=settings.reduction_factor)
+    asha = Asha(sweep_settings(spec), spec.metric, spec.mode)
+    if kept and out_dir is not None:
+        seed_rungs(asha, list(kept), out_dir)
+
+    class SweepAsha(FIFOScheduler):
+        _supports_buffered_results = False  # judged epoch by epoch, as Ray's ASHAScheduler asks
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.asha = asha
+
+        def on_trial_result(self, tune_controller, trial, result: dict) -> str:
+            # The final report (with the row) is the trial's last epoch: recorded, never ended.
+            value = result.get(spec.metric)
+            stop = self.asha.judge(_tid(trial), int(result.get("epoch", 0)), None if value is None else float(value),
+                                   last=ROW_KEY in result)
+            return TrialScheduler.STOP if stop else TrialScheduler.CONTINUE
+
+    return SweepAsha()
 
 
 class _StopFlag:

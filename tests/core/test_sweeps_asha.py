@@ -19,7 +19,7 @@ from core.sweeps.asha import (
     sweep_settings,
 )
 from core.sweeps.results import TrialResult
-from core.sweeps.trials import Trial
+from core.sweeps.trials import Trial, expand_trials
 
 
 def test_rungs_are_the_grace_period_times_powers_of_the_factor_below_the_last_epoch():
@@ -109,15 +109,34 @@ def test_the_same_decisions_as_ray_s_bracket_on_finite_metrics():
                     del running[trial_id]
 
 
-def test_ray_s_scheduler_gets_the_same_numbers():
+def test_ray_s_scheduler_asks_asha_and_a_resumed_sweep_s_rungs_hold_the_kept_trials(tmp_path):
     pytest.importorskip("ray.tune.schedulers")
-    from core.sweeps.ray_engine import _scheduler
+    from ray import cloudpickle
+    from ray.tune.schedulers import TrialScheduler
 
-    spec = tiny_sweep({"training.epochs": [9, 3]}, scheduler="asha")
-    scheduler = _scheduler(spec)
-    settings = sweep_settings(spec)
-    assert (scheduler._max_t, scheduler._reduction_factor) == (9, settings.reduction_factor)
-    assert [rung for rung, _ in scheduler._brackets[0]._rungs if rung < 9] == list(reversed(settings.rungs))
+    from core.sweeps.ray_engine import ROW_KEY, _scheduler
+
+    spec = tiny_sweep({"training.learning_rate": [0.05, 1e-7]}, scheduler="asha")
+    assert sweep_settings(spec).rungs == (1,)  # two epochs: judged once, after the first
+    good, bad = expand_trials(spec)
+
+    def ray_trial(trial):
+        return SimpleNamespace(config={"trial": {"trial_id": trial.trial_id}})
+
+    def verdict(scheduler, trial, val_loss, **extra):
+        return scheduler.on_trial_result(None, ray_trial(trial), {"epoch": 1, "val_loss": val_loss, **extra})
+
+    # A fresh sweep: the first trial at a rung goes on; one below the cutoff after it ends.
+    fresh = _scheduler(spec)
+    assert verdict(fresh, good, 0.5) == TrialScheduler.CONTINUE
+    assert verdict(fresh, bad, 2.0) == TrialScheduler.STOP
+    # Resumed after the good trial: the bad one is judged against the kept row, not at an empty rung.
+    kept = [stopped_row(good, 1, {"val_loss": 0.5})]
+    resumed = cloudpickle.loads(cloudpickle.dumps(_scheduler(spec, kept, tmp_path)))  # as Ray Client ships it
+    assert verdict(resumed, bad, 2.0) == TrialScheduler.STOP
+    assert verdict(_scheduler(spec, [], tmp_path), bad, 2.0) == TrialScheduler.CONTINUE
+    # A trial's final report is its last epoch: recorded for the others, never ended.
+    assert verdict(_scheduler(spec, kept, tmp_path), bad, 2.0, **{ROW_KEY: "{}"}) == TrialScheduler.CONTINUE
     assert _scheduler(tiny_sweep()) is None
 
 

@@ -53,7 +53,8 @@ def _trial_workers() -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's worker processes through /proc")
 def test_a_trial_whose_ray_worker_is_killed_runs_again_and_completes(ray_instance, tmp_path):
-    spec = tiny_sweep({"model.cell": ["GRU"], "model.units": [3], "training.epochs": [40]})
+    # With ASHA on: the retried trial runs under the sweep's scheduler, which never ends a lone trial.
+    spec = tiny_sweep({"model.cell": ["GRU"], "model.units": [3], "training.epochs": [40]}, scheduler="asha")
     events, killed = [], []
 
     def kill_the_worker_at_its_first_epoch(event):
