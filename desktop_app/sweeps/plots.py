@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
+from PySide6.QtGui import QFontMetrics
 
 from core.formatting import format_number
 from desktop_app.plots.style import PALETTE, SideLegend, pen, style_axes
@@ -169,6 +170,10 @@ class MetricByField(pg.PlotWidget):
         # A value's name (SimpleRNN) may reach past the ends of the axis into the margin beside it,
         # rather than be left out.
         self._item.getAxis("bottom").setStyle(hideOverlappingLabels=40)
+        self._ticks: list[tuple[float, str]] = []
+        view = self._item.getViewBox()
+        view.sigResized.connect(self._fit_tick_labels)
+        view.sigXRangeChanged.connect(self._fit_tick_labels)
         self.series: list[Series] = []
         self.mean_lines: list[pg.PlotDataItem] = []
         self.y_log = False  # the metric on a log axis (it spans two decades or more)
@@ -204,13 +209,27 @@ class MetricByField(pg.PlotWidget):
         self._item.setLabel("left", f"{metric} (mean ± sd over seeds){' (log scale)' if self.y_log else ''}",
                             color="#222222")
         positions = sorted({p for s in self.series for p in s.x})
-        self._item.getAxis("bottom").setTicks([_thinned(axis.ticks(positions))])
+        self._ticks = _thinned(axis.ticks(positions))
         self._item.enableAutoRange(y=True)
         if positions:
             # Half a step of margin at each end: the first and last values sit at the ends of the
             # axis, and pyqtgraph leaves out a label that would stick out past them.
             margin = 0.5 * (min(np.diff(positions)) if len(positions) > 1 else 1.0)
             self._item.setXRange(positions[0] - margin, positions[-1] + margin, padding=0)
+        self._fit_tick_labels()
+
+    def _fit_tick_labels(self, *_args) -> None:
+        """Label the ticks whose names fit side by side at this width; the others keep a tick mark.
+        pyqtgraph draws every label of the first tick level, overlapping ones too."""
+        axis = self._item.getAxis("bottom")
+        view = self._item.getViewBox()
+        low, high = view.viewRange()[0]
+        if not self._ticks or high <= low or view.width() <= 0:
+            axis.setTicks([self._ticks, []])
+            return
+        metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+        labelled = fitting_labels(self._ticks, view.width() / (high - low), metrics.horizontalAdvance)
+        axis.setTicks([labelled, [(position, "") for position, text in self._ticks if (position, text) not in labelled]])
 
 
 def rank_goodness(scores: np.ndarray, mode: str) -> np.ndarray:
@@ -255,6 +274,23 @@ def _error_bars(series: Series, log: bool, bar_pen) -> pg.ErrorBarItem:
     low = np.maximum(series.mean - series.spread, series.mean / 100)
     return pg.ErrorBarItem(x=series.x, y=centre, top=np.log10(series.mean + series.spread) - centre,
                            bottom=centre - np.log10(low), beam=_beam(series.x), pen=bar_pen)
+
+
+LABEL_GAP_PX = 8
+
+
+def fitting_labels(ticks: list[tuple[float, str]], pixels_per_unit: float, width_of) -> list[tuple[float, str]]:
+    """From left to right, the ticks whose centred labels (``width_of(text)`` pixels wide) keep
+    LABEL_GAP_PX clear of the last label kept; the first is always kept."""
+    kept: list[tuple[float, str]] = []
+    right_edge = -math.inf
+    for position, text in sorted(ticks):
+        half = width_of(text) / 2
+        centre = position * pixels_per_unit
+        if centre - half >= right_edge + LABEL_GAP_PX:
+            kept.append((position, text))
+            right_edge = centre + half
+    return kept
 
 
 def _thinned(ticks: list[tuple[float, str]], most: int = 10) -> list[tuple[float, str]]:
