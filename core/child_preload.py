@@ -7,8 +7,11 @@ import os
 # Read by TensorFlow's C++ logging when it loads, which is now, in the server.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402,F401
-import tensorflow  # noqa: E402,F401
+from core.native_chatter import native_stderr_held  # noqa: E402
+
+with native_stderr_held():
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
 
 import core.runner_child  # noqa: E402,F401
 import core.sweeps.run_trial  # noqa: E402,F401

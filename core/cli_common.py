@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -205,34 +204,15 @@ def load_tensorflow_for(model_path: str) -> None:
 
 
 def load_tensorflow() -> None:
-    """Import TensorFlow with its start-up chatter kept off stderr (replayed if the import fails).
-
-    TF 2.21 logs through absl before TF_CPP_MIN_LOG_LEVEL is read ("oneDNN custom operations
-    are on", "Could not find cuda drivers"), so only redirecting the stream keeps a script's
-    stderr down to the lines that matter.
-    """
+    """Import TensorFlow and start its runtime with the start-up chatter kept off stderr
+    (core.native_chatter: replayed if the import fails), so a script's stderr holds only the
+    lines that matter."""
     if "tensorflow" in sys.modules:
         return
-    import tempfile
+    from core.native_chatter import native_stderr_held
 
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        import keras  # noqa: F401  stderr is not a real file (embedded use): import as is
-        return
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            import keras  # noqa: F401
-            import tensorflow as tf
+    with native_stderr_held():
+        import keras  # noqa: F401
+        import tensorflow as tf
 
-            tf.config.list_physical_devices("GPU")
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            os.write(2, sink.read())
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+        tf.config.list_physical_devices("GPU")

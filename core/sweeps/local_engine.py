@@ -209,12 +209,15 @@ def _worker_main(conn, stop, threads: int, niceness: int) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     exit_with_parent()
     lower_priority(niceness)
-    import tensorflow as tf
+    from core.native_chatter import native_stderr_held
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
-    for gpu in tf.config.list_physical_devices("GPU"):
-        tf.config.experimental.set_memory_growth(gpu, True)
+    with native_stderr_held():  # the runtime starts here: "failed call to cuInit" on a machine without a GPU
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        for gpu in tf.config.list_physical_devices("GPU"):
+            tf.config.experimental.set_memory_growth(gpu, True)
     from core.specs import Project
     from core.sweeps.run_trial import run_trial
 
