@@ -3,8 +3,8 @@
 trial count x (a trial's fixed cost + epochs x seconds per epoch), divided by the trials that run
 at once, plus the workers' TensorFlow import. Seconds per epoch come from the caller's measured
 hint when there is one (a run of the same project), else from the weights and the samples and
-steps they see (``core.param_count``) at a throughput measured for small RNNs on one CPU core of a
-laptop: it can be off by a factor of two either way, and the dialog should say it is an estimate.
+steps they see (``core.param_count``) at a throughput measured for RNNs on one core of a 2-core
+machine: it can be off by a factor of two either way, and the dialog should say it is an estimate.
 """
 
 from __future__ import annotations
@@ -17,14 +17,17 @@ from core.specs import Project
 from core.sweeps.spec import SweepSpec
 from core.sweeps.trials import expand_trials, trial_project
 
-WORKER_START_S = 5.0  # a worker imports TensorFlow once
-TRIAL_OVERHEAD_S = 4.0  # building the data and the model, the first trace, saving the bundle
-# Forward and backward pass of a small Keras RNN per weight per step per sample, and the fixed
-# costs per batch and per epoch (the epoch's gradient-flow probe and weight health), measured on
-# a busy 2-core machine: 64-unit LSTM, T=50, batch 32, 7 s per epoch; 8-unit SimpleRNN, T=10, 3 s.
-WEIGHT_STEPS_PER_S = 8e8
-BATCH_OVERHEAD_S = 0.01
-EPOCH_OVERHEAD_S = 1.0
+WORKER_START_S = 5.0  # the fork server imports TensorFlow once
+TRIAL_OVERHEAD_S = 0.6  # building the data and the model, the first trace, saving the bundle
+# Forward and backward pass of a Keras RNN per weight per step per sample, and the fixed costs per
+# batch and per epoch (the epoch's gradient-flow probe and weight health): fitted on 40 trials
+# run two at a time on this project's 2-core machine (2026-12-01: the how-far-back example's 24,
+# 15 epochs of 8,000 samples, T = 10 to 100, 64 units, 25 to 150 s each; and 16 tiny ones of
+# 2 to 6 s): the big ones within 25 % of what they took, the tiny ones within 50 % (the constants
+# before were 3 to 6 times too slow).
+WEIGHT_STEPS_PER_S = 4.8e9
+BATCH_OVERHEAD_S = 0.0036
+EPOCH_OVERHEAD_S = 0.6
 
 
 def estimate_seconds(spec: SweepSpec, seconds_per_epoch_hint: float | None = None,

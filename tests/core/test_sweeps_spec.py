@@ -164,3 +164,17 @@ def test_the_estimate_grows_with_the_trials_and_shrinks_with_concurrency():
     assert 0 < estimate_seconds(small) < estimate_seconds(large, max_concurrent=1)
     assert estimate_seconds(large, max_concurrent=4) < estimate_seconds(large, max_concurrent=1)
     assert estimate_seconds(large, seconds_per_epoch_hint=100.0, max_concurrent=1) > 400
+
+
+def test_the_estimate_is_within_a_factor_of_two_of_sweeps_that_were_run():
+    """Wall times measured with ``main.py sweep`` on the project's 2-core machine (2026-12-01), two
+    trials at a time: the how-far-back example's 24 trials took 14 minutes, and bench_sweeps.py's 12
+    tiny ones 22 to 26 s. The dialog shows the estimate before a sweep starts."""
+    how_far_back = estimate_seconds(SweepSpec.load(EXAMPLES / "how_far_back.json"), max_concurrent=2)
+    assert 14 * 60 / 2 <= how_far_back <= 14 * 60 * 2
+    tiny = SweepSpec.from_dict({
+        "name": "bench", "seeds": [0, 1], "grid": {"model.cell": ["SimpleRNN", "LSTM", "GRU"], "model.units": [8, 16]},
+        "project": {"dataset": {"task": "adding", "params": {"length": 20, "samples": 400}},
+                    "model": {"cell": "SimpleRNN", "io_mode": "many_to_one", "units": 8},
+                    "training": {"epochs": 5, "batch_size": 32}}})
+    assert 24 / 2 <= estimate_seconds(tiny, max_concurrent=2) <= 24 * 2
