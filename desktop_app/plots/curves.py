@@ -44,13 +44,6 @@ class CurveSpec:
 LegendEntry = tuple[CurveSpec | pg.PlotDataItem, str]
 
 
-def _legend_row(what: CurveSpec | pg.PlotDataItem, name: str) -> tuple:
-    """What a legend row shows: its name and the line and marker of its sample."""
-    if isinstance(what, CurveSpec):
-        return name, what.curve_id, what.pen, what.symbol
-    return name, None, what.opts["pen"], what.opts["symbol"], what.opts["symbolBrush"]
-
-
 class SeriesCurves:
     """The curves of one plot; ``on_stale`` is called when a zoom or pan needs a redraw."""
 
@@ -76,6 +69,7 @@ class SeriesCurves:
         epoch adds its epoch curves and leaves the other runs' curves and the legend alone.
         """
         wanted = {spec.curve_id for spec in specs}
+        self._hand_over(specs, wanted)
         for spec in self.attached:
             if spec.curve_id not in wanted and spec.curve_id in self._curves:
                 # Kept for the next curve that needs one (any curve: attaching sets its look and
@@ -106,7 +100,7 @@ class SeriesCurves:
                 if series is not None:
                     series.dirty = True
             self.attached.append(spec)
-        rows = [_legend_row(what, name) for what, name in legend_entries]
+        rows = [self._legend_row(what, name) for what, name in legend_entries]
         if rows == self._legend_rows:
             return
         self._legend_rows = rows
@@ -116,6 +110,40 @@ class SeriesCurves:
             self._legend.addItem(self._curves[what.curve_id] if isinstance(what, CurveSpec) else what, name)
         # An empty legend is still drawn as a small box: hide it until it lists something.
         self._legend.setVisible(bool(legend_entries))
+
+    def _hand_over(self, specs: Sequence[CurveSpec], wanted: set) -> None:
+        """A curve that leaves goes, still in the plot, to an arriving curve of the same series
+        (the next run shown in its place): a new run's start then moves no item in or out of the
+        scene and, with names and pens unchanged, leaves the legend as it was (removing eleven
+        per-weight curves, adding eleven and relisting the legend held the window up for ~50 ms)."""
+        leaving: dict[SeriesKey, list[tuple[str, SeriesKey]]] = {}
+        for spec in self.attached:
+            if spec.curve_id not in wanted and spec.curve_id in self._curves:
+                leaving.setdefault(spec.key, []).append(spec.curve_id)
+        handed = []
+        for spec in specs:
+            if spec.curve_id in self._curves or not leaving.get(spec.key):
+                continue
+            handed.append(spec)
+            old_id = leaving[spec.key].pop(0)
+            curve = self._curves.pop(old_id)
+            curve.clear()  # the other run's points, until this series hands its own
+            self._curves[spec.curve_id] = curve
+            look = self._looks.pop(old_id, None)
+            if look is not None:
+                self._looks[spec.curve_id] = look
+            series = spec.run.series(spec.key)
+            if series is not None:
+                series.dirty = True
+        # Attached already, under their new ids: show() must not add them to the plot again.
+        self.attached = [spec for spec in self.attached if spec.curve_id in self._curves] + handed
+
+    def _legend_row(self, what: CurveSpec | pg.PlotDataItem, name: str) -> tuple:
+        """What a legend row shows: its name and the line and marker of its sample (the curve item
+        itself, which a curve handed over to another run keeps)."""
+        if isinstance(what, CurveSpec):
+            return name, id(self._curves.get(what.curve_id)), what.pen, what.symbol
+        return name, None, what.opts["pen"], what.opts["symbol"], what.opts["symbolBrush"]
 
     def redraw(self) -> None:
         """Hand the series that changed since the last redraw to their curves."""

@@ -214,7 +214,7 @@ def test_overlay_draws_each_run_in_its_own_colour(plots, qtbot):
     assert plots.run_ids() == [] and loss_item.listDataItems() == []
 
 
-def test_a_new_run_reuses_the_curves_of_runs_no_longer_shown_with_only_its_own_points(plots, qtbot):
+def test_a_new_run_reuses_the_curves_of_runs_no_longer_shown_with_only_its_own_points(plots, qtbot, monkeypatch):
     """Curves of runs that are not shown serve the next run (building them held the window up at
     every run's start); what a reused curve draws is the new run's, or nothing before its first batch."""
     old = feed_run(plots, "old", "#1 LSTM")
@@ -223,11 +223,19 @@ def test_a_new_run_reuses_the_curves_of_runs_no_longer_shown_with_only_its_own_p
     wait_curves(plots, qtbot, "gradients", *old["weight"], points=EPOCHS * BATCHES)
     item = plots.plot_items()["gradients"].getPlotItem()
     before = {id(c) for c in item.listDataItems()}
+    legend_before = [id(label) for _sample, label in item.legend.items]
+    moved = []
+    monkeypatch.setattr(item, "removeItem", lambda curve: moved.append(("out", curve)))
+    monkeypatch.setattr(item, "addItem", lambda curve, *a, **k: moved.append(("in", curve)))
 
     plots.begin_run("new", "#2 GRU", RunStarted(EPOCHS, BATCHES, "CPU", list(LAYERS), dict(WEIGHTS)), "classification")
     plots.redraw_now()
     reused = item.listDataItems()
     assert plots.shown_runs() == ["new"] and {id(c) for c in reused} == before
+    # Handed over in place: no curve left or entered the plot, and the legend (same names and
+    # pens) was not listed again; doing both held the window up at every run's start.
+    assert moved == [] and [id(label) for _sample, label in item.legend.items] == legend_before
+    monkeypatch.undo()
     assert all(len(data(c)[0]) == 0 for c in reused)  # no point of the old run is left on them
 
     norms = {name: 0.5 for name in LAYERS}
