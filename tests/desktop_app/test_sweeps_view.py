@@ -328,15 +328,7 @@ def test_a_metric_that_spans_decades_is_drawn_on_a_log_axis(qtbot, show_widget):
 
 def _drawn_tick_labels(axis) -> list[str]:
     """The tick labels the axis paints now (pyqtgraph leaves out those that would not fit)."""
-    from PySide6.QtGui import QImage, QPainter
-
-    image = QImage(10, 10, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    return [text for _rect, _flags, text in specs[2]] if specs else []
+    return [text for _rect, text in _drawn_label_rects(axis)]
 
 
 @pytest.mark.parametrize("width", [420, 700])
@@ -357,6 +349,7 @@ def test_every_value_of_the_field_keeps_its_tick_label_in_a_narrow_plot(qtbot, s
 
 
 def _drawn_label_rects(axis) -> list:
+    """(rect, text) of each label the axis paints now, left to right; unlabelled ticks left out."""
     from PySide6.QtGui import QImage, QPainter
 
     image = QImage(10, 10, QImage.Format.Format_ARGB32)
@@ -365,7 +358,8 @@ def _drawn_label_rects(axis) -> list:
         specs = axis.generateDrawSpecs(painter)
     finally:
         painter.end()
-    return sorted(((rect, text) for rect, _flags, text in specs[2] if text), key=lambda item: item[0].left())
+    drawn = [(rect, text) for rect, _flags, text in specs[2] if text] if specs else []
+    return sorted(drawn, key=lambda item: item[0].left())
 
 
 @pytest.mark.parametrize("width", [420, 1100])
