@@ -15,14 +15,23 @@ then reports it as a Tune checkpoint with its final row. Tune persists the check
 run's storage (``storage``: default ``OUT/ray_results``; on a multi-node cluster Ray >= 2.7 needs
 a folder every node reaches, NFS, or a cloud URI such as ``s3://bucket/path``). Where the
 experiment runs (here, or on the head node with Ray Client) a Tune callback reads the bundle from
-there and sends its bytes, with every other event, through a Ray queue to this process, which
-writes it into ``OUT/trials/``. So the output folder needs no shared filesystem. The default
-storage folder is removed once the sweep ends.
+there and sends its bytes, with every other event, to this process, which writes it into
+``OUT/trials/``. So the output folder needs no shared filesystem. The default storage folder is
+removed once the sweep ends.
 
 Retries: ``FailureConfig(max_failures=MAX_RETRIES)``: a trial whose worker dies runs again. ASHA
 (``scheduler: "asha"``) stops poor trials after whole epochs; such a trial keeps a "stopped" row
-with its last epoch's metrics but no bundle. A stop request reaches the trials through a small
-Ray actor they poll twice a second, then ends them after their current batch.
+with its last epoch's metrics but no bundle. A stop request reaches the trials through a flag
+they poll twice a second, then ends them after their current batch.
+
+Two helpers carry the events and the stop flag, chosen by where things run (``_helpers``). On
+Ray Client, or on a cluster with other nodes, they are small Ray actors (a ``ray.util.queue``
+and a flag). On an instance of this machine alone (the default local instance, or a local
+``ray start --head``), they are a plain queue in this process (the experiment's callbacks run
+here) and a file that every worker sees: two actors fewer means two worker processes fewer to
+start, which on a small machine is seconds of a short sweep. A node that joins such an instance
+mid-sweep does not see the file; its trials still end at their next epoch, by the experiment's
+stopper.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import shutil
 import tempfile
 import threading
@@ -55,7 +65,6 @@ def run_ray(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recor
     try:
         import ray
         from ray import tune
-        from ray.util.queue import Queue
     except ImportError:
         raise RNNLabError('The Ray engine needs Ray Tune: pip install "rnn-lab[ray]" (or "ray[tune]").') from None
     # Ctrl-C belongs to the caller (the command line stops the sweep itself), and so does the
@@ -64,16 +73,13 @@ def run_ray(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recor
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     started_here = _connect(ray, address)
     logging.getLogger("ray.tune").setLevel(logging.WARNING)  # its INFO lines would interleave with progress
-    helpers: list[Any] = []
+    actors: list[Any] = []
+    scratch = Path(tempfile.mkdtemp(prefix="rnnlab-sweep-"))
     try:
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         concurrent = min(max_concurrent or cpus, len(trials))
         cpus_per_trial = max(1, cpus // concurrent)
-        flag = ray.remote(_StopFlag).options(num_cpus=0).remote()
-        # Tune's callbacks run where the experiment runs (on the head node with Ray Client), so
-        # they reach this process through a queue, as plain data and the bundles' bytes.
-        events = Queue(actor_options={"num_cpus": 0})
-        helpers += [flag, events.actor]
+        events, flag = _helpers(ray, scratch, actors)
         configs = [{"trial_id": t.trial_id, "fields": dict(t.fields), "seed": t.seed,
                     "project": trial_project(spec, t).to_dict(), "threads": cpus_per_trial}
                    for t in trials]
@@ -100,12 +106,15 @@ def run_ray(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recor
             tuner.fit()
         finally:
             relay.close()
+            if isinstance(events, InProcessQueue):
+                events.close()
         if default_storage:
             shutil.rmtree(Path(storage_path) / experiment, ignore_errors=True)
             _remove_if_empty(Path(storage_path))
     finally:
-        for actor in helpers:
+        for actor in actors:
             ray.kill(actor)
+        shutil.rmtree(scratch, ignore_errors=True)
         if started_here:
             ray.shutdown()
 
@@ -155,7 +164,95 @@ def _scheduler(spec: SweepSpec, kept: list[TrialResult] = (), out_dir: Path | No
     return SweepAsha()
 
 
-class _StopFlag:
+def _helpers(ray, scratch: Path, actors: list[Any]):
+    """(event queue, stop flag) for this sweep: in-process and a file when the experiment runs here
+    on a Ray instance of this machine alone, Ray actors otherwise (appended to ``actors``)."""
+    if _only_this_machine(ray):
+        return InProcessQueue(), FileFlag(str(scratch / "stop"))
+    from ray.util.queue import Queue
+
+    # Tune's callbacks run where the experiment runs (on the head node with Ray Client), so they
+    # reach this process through a Ray queue, as plain data and the bundles' bytes.
+    events = Queue(actor_options={"num_cpus": 0})
+    flag = ActorFlag(ray.remote(_FlagActor).options(num_cpus=0).remote())
+    actors += [events.actor, flag.actor]
+    return events, flag
+
+
+def _only_this_machine(ray) -> bool:
+    """Whether this process drives the experiment (not Ray Client) and every node is this machine."""
+    from ray.util import client
+
+    if client.ray.is_connected():
+        return False
+    here = ray.util.get_node_ip_address()
+    return all(node["NodeManagerAddress"] == here for node in ray.nodes() if node.get("Alive"))
+
+
+class InProcessQueue:
+    """A queue.Queue that survives pickling by name: Tune pickles its callbacks with the experiment's
+    state (to restore it later), but in this process they must put into the queue the relay reads."""
+
+    _LIVE: dict[str, queue.Queue] = {}
+
+    def __init__(self) -> None:
+        self.name = f"{os.getpid()}-{id(self)}"
+        self._LIVE[self.name] = queue.Queue()
+
+    def __getstate__(self) -> dict[str, str]:
+        return {"name": self.name}
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        self.name = state["name"]
+
+    @property
+    def _queue(self) -> queue.Queue:
+        return self._LIVE[self.name]
+
+    def put(self, item) -> None:
+        self._queue.put(item)
+
+    def get(self, timeout: float | None = None):
+        return self._queue.get(timeout=timeout)
+
+    def empty(self) -> bool:
+        return self._queue.empty()
+
+    def close(self) -> None:
+        self._LIVE.pop(self.name, None)
+
+
+class FileFlag:
+    """The stop flag as a file: set once, seen by every process of this machine."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def set(self) -> None:
+        Path(self.path).touch()
+
+    def is_set(self, timeout: float | None = None) -> bool:
+        return os.path.exists(self.path)
+
+
+class ActorFlag:
+    """The stop flag in a Ray actor, for trials on other nodes."""
+
+    def __init__(self, actor) -> None:
+        self.actor = actor
+
+    def set(self) -> None:
+        import ray
+
+        ray.get(self.actor.set.remote())
+
+    def is_set(self, timeout: float | None = None) -> bool:
+        import ray
+
+        return bool(ray.get(self.actor.is_set.remote(), timeout=timeout))
+
+
+class _FlagActor:
     """A Ray actor holding one flag: set by the driver when the sweep is stopped, read by the trials."""
 
     def __init__(self) -> None:
@@ -182,11 +279,11 @@ class _Relay:
         flagged = False
         while not self._done.is_set() or not self._events.empty():
             if self._recorder.stop_requested and not flagged:
-                self._ray.get(self._flag.set.remote())
+                self._flag.set()
                 flagged = True
             try:
                 item = self._events.get(timeout=0.1)
-            except Exception:  # noqa: BLE001 - ray.util.queue.Empty: nothing yet
+            except Exception:  # noqa: BLE001 - queue.Empty or ray.util.queue.Empty: nothing yet
                 continue
             self._handle(*item)
 
@@ -217,9 +314,7 @@ def _stopper(tune, flag):
             return self.stop_all()
 
         def stop_all(self) -> bool:
-            import ray
-
-            return bool(ray.get(flag.is_set.remote()))
+            return flag.is_set()
 
     return SweepStopper()
 
@@ -250,10 +345,8 @@ def _events_callback(tune, events, flag):
                             {k: float(result[k]) for k in METRICS if k in result}))
 
         def on_trial_complete(self, iteration, trials, trial, **info):
-            import ray
-
             # Ended without its final row: by the scheduler, or by the sweep's stop (the stopper).
-            finished = _finished_row(trial, stop_requested=bool(ray.get(flag.is_set.remote())))
+            finished = _finished_row(trial, stop_requested=flag.is_set())
             if finished is not None:
                 events.put(("finished", _tid(trial), *finished))
 
@@ -361,10 +454,8 @@ class _StopWatcher:
         self._thread.start()
 
     def _poll(self) -> None:
-        import ray
-
         try:
-            if ray.get(self._flag.is_set.remote(), timeout=STOP_POLL_S * 4):
+            if self._flag.is_set(timeout=STOP_POLL_S * 4):
                 self._stopped.set()
         except Exception:  # noqa: BLE001 - a slow or lost flag is not a reason to stop training
             pass

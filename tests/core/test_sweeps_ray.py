@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from pathlib import Path
 
 import pytest
 from _sweeps import assert_rows_match_bundles, tiny_sweep
 
-from core.sweeps import TrialEpoch, TrialFinished, TrialStarted, run_sweep
+from core.sweeps import TrialEpoch, TrialFinished, TrialStarted, ray_engine, read_results, run_sweep
 
 ray = pytest.importorskip("ray", reason='Ray is not installed: pip install -e ".[test]" installs rnn-lab[ray]')
 
@@ -69,3 +70,25 @@ def test_a_trial_whose_ray_worker_is_killed_runs_again_and_completes(ray_instanc
     assert [e.attempt for e in events if isinstance(e, TrialStarted)] == [1, 2]
     assert len(results) == 1 and results[0].attempts == 2 and results[0].epochs == 40
     assert_rows_match_bundles(tmp_path / "out", spec, results)
+
+
+@pytest.mark.parametrize("helpers", ["in this process", "Ray actors"])
+def test_stop_ends_the_running_trial_at_once_and_no_other_starts(ray_instance, tmp_path, monkeypatch, helpers):
+    # "Ray actors": the events and stop flag as they travel on a cluster of several nodes or Ray Client.
+    if helpers == "Ray actors":
+        monkeypatch.setattr(ray_engine, "_only_this_machine", lambda ray: False)
+    spec = tiny_sweep({"model.units": [2, 3], "training.epochs": [30]})
+    stop = threading.Event()
+    events = []
+
+    def stop_after_the_first_epoch(event):
+        events.append(event)
+        if isinstance(event, TrialEpoch):
+            stop.set()
+
+    results = run_sweep(spec, tmp_path / "out", engine="ray", on_event=stop_after_the_first_epoch, stop_event=stop)
+    assert sum(isinstance(e, TrialStarted) for e in events) == 1  # the second trial never started
+    assert sum(isinstance(e, TrialEpoch) for e in events) <= 2  # of 30
+    assert events[-1].stopped
+    # The stopped trial had not finished: it leaves no row and runs again with resume.
+    assert results == [] and read_results(tmp_path / "out")[1] == []
