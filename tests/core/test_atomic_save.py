@@ -22,6 +22,7 @@ import os
 import random
 import select
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ PROJECT = "project.json"
 # A project name this long makes a project save take milliseconds, so kills can land inside it.
 NAME_PADDING = 4_000_000
 TIMEOUT_S = 60.0
+SLOW_FSYNC_S = 0.015
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs POSIX signals")
 
@@ -70,12 +72,28 @@ def _version_of(project: Project) -> int:
     return int(project.name[1:].split(":")[0])
 
 
+def _slow_disk() -> None:
+    """Every fsync waits SLOW_FSYNC_S first, as on a slow disk. A bundle's bytes reach the page
+    cache in well under a millisecond, so on a busy machine the parent could look for the
+    temporary file 15 saves in a row and never see it; this way each save keeps it (written,
+    not yet renamed) for a while, and a kill then is a kill inside the write."""
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # a file's data, not the folder's entry after the rename
+            time.sleep(SLOW_FSYNC_S)
+        real_fsync(fd)
+
+    os.fsync = slow_fsync
+
+
 def _child(kind: str, folder: str) -> None:
     """Get ready, read the first version number from stdin, then save version after version over
     the same files until killed."""
     folder_path = Path(folder)
     if kind == "bundle":
         project, info, model = _bundle_parts()
+        _slow_disk()
     else:
         project = Project()
     print("ready", flush=True)
