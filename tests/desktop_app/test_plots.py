@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.history import BatchEnd, EpochEnd, History, RunStarted
 from desktop_app.plots import LOG_FLOOR, TrainingPlots
+from desktop_app.plots.curves import LineCurve
 
 LAYERS = ["rnn_1", "head"]
 WEIGHTS = {"rnn_1": ["w_i", "w_R", "bias"], "head": ["kernel", "bias"]}
@@ -149,6 +150,21 @@ def test_events_reach_every_curve_on_the_redraw_timer(plots, qtbot):
     assert f"{first_over_last:.2g}".replace("e-0", "e-") in ratio and "vanishing" in ratio
 
 
+def test_gradient_curves_follow_the_log_axis_when_the_user_switches_it_off_and_on(plots, qtbot):
+    # The plot's context menu (Plot Options > Transforms > Log Y) switches the axis at any time.
+    sent = feed_run(plots, "r1", "#1 LSTM")
+    show_tab(plots, "Gradient norms")
+    curve = wait_curves(plots, qtbot, "gradients", "rnn_1", points=EPOCHS * BATCHES)["rnn_1"]
+    item = plots.plot_items()["gradients"].getPlotItem()
+    assert curve.getData()[1] == pytest.approx(np.log10(sent["layer"]["rnn_1"]))
+    item.setLogMode(x=False, y=False)
+    assert curve.getData()[1] == pytest.approx(sent["layer"]["rnn_1"])
+    # The linear axis reaches the largest norm (give or take the pen's pixel of padding).
+    assert item.getViewBox().childrenBounds()[1][1] == pytest.approx(max(map(max, sent["layer"].values())), rel=0.01)
+    item.setLogMode(x=False, y=True)
+    assert curve.getData()[1] == pytest.approx(np.log10(sent["layer"]["rnn_1"]))
+
+
 def test_zero_gradients_sit_on_the_log_floor_and_export_unclamped(plots, qtbot, tmp_path):
     feed_run(plots, "r1", "#1 SimpleRNN", zero_at=(2, 3))
     show_tab(plots, "Gradient norms")
@@ -196,7 +212,7 @@ def test_overlay_draws_each_run_in_its_own_colour(plots, qtbot):
     assert legend_names == [*labels.values(), "training", "validation"]
     # Three runs x (batch loss, train loss, val loss).
     assert len(loss_item.listDataItems()) == 9
-    train_curves = [c for c in loss_item.listDataItems() if c.opts["symbol"] == "o"]
+    train_curves = [c for c in loss_item.listDataItems() if c.opts.get("symbol") == "o"]
     assert len({c.opts["pen"].color().name() for c in train_curves}) == 3
     qtbot.waitUntil(lambda: all(len(data(c)[0]) == EPOCHS for c in train_curves), timeout=2000)
     assert sorted(round(data(c)[1][0], 6) for c in train_curves) == [1.0, 2.0, 3.0]
@@ -395,20 +411,22 @@ def test_gradient_zones_point_to_the_lectures_fixes(qtbot):
 
 
 class DrawCalls:
-    """Counts the setData and setPen calls that reach curves on a plot, per curve."""
+    """Counts the calls that hand points or pens to curves on a plot, per curve: marker curves
+    (PlotDataItem) and plain lines (LineCurve, whose set_points calls setData)."""
 
     def __init__(self, monkeypatch):
         self.data: list[object] = []
         self.pens: list[object] = []
-        for name, calls in (("setData", self.data), ("setPen", self.pens)):
-            original = getattr(pg.PlotDataItem, name)
+        for cls, name, calls in ((pg.PlotDataItem, "setData", self.data), (LineCurve, "set_points", self.data),
+                                 (pg.PlotDataItem, "setPen", self.pens), (LineCurve, "setPen", self.pens)):
+            original = getattr(cls, name)
 
             def counted(item, *args, _original=original, _calls=calls, **kwargs):
                 if item.scene() is not None:  # legend swatches are never drawn on a plot
                     _calls.append(item)
                 return _original(item, *args, **kwargs)
 
-            monkeypatch.setattr(pg.PlotDataItem, name, counted)
+            monkeypatch.setattr(cls, name, counted)
 
     def reset(self) -> None:
         self.data.clear()
