@@ -71,6 +71,10 @@ def run_ray(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recor
     # progress output (Tune's newer console output ignores verbose=0).
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    # Tune's own per-trial logs (JSON, CSV, TensorBoard events) repeat what results.csv and the
+    # bundles hold, and writing them cost a short sweep ~2 s (12 bench trials: 34.8-38.5 s
+    # without, 35.7-41.4 s with). Set the variable to 0 to have them back.
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     started_here = _connect(ray, address)
     logging.getLogger("ray.tune").setLevel(logging.WARNING)  # its INFO lines would interleave with progress
     actors: list[Any] = []
