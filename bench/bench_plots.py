@@ -32,6 +32,7 @@ import time
 
 import _common  # first: headless Qt, pyqtgraph on PySide6, the repository importable
 import numpy as np
+from PySide6 import QtCore
 
 GOAL = _common.Goal("plot redraw after 100,000 batches", 16.0, higher_is_better=False, unit=" ms", decimals=1)
 LAYERS = ["rnn_1", "rnn_2", "rnn_3", "head"]
@@ -65,22 +66,17 @@ def feed(plots, batches: int):
     return time.perf_counter() - start, g
 
 
-def paint_counter_class():
-    from PySide6 import QtCore
+class PaintCounter(QtCore.QObject):
+    """Counts the paint events that reach the plots' viewports while they are visible."""
 
-    class PaintCounter(QtCore.QObject):
-        """Counts the paint events a plot's viewport receives while it is visible."""
+    def __init__(self, parent) -> None:
+        super().__init__(parent)
+        self.count = 0
 
-        def __init__(self, counter: list[int], viewport) -> None:
-            super().__init__(viewport)
-            self.counter, self.viewport = counter, viewport
-
-        def eventFilter(self, watched, event) -> bool:
-            if event.type() == QtCore.QEvent.Type.Paint and self.viewport.isVisible():
-                self.counter[0] += 1
-            return False
-
-    return PaintCounter
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QtCore.QEvent.Type.Paint and watched.isVisible():
+            self.count += 1
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,12 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     from core.training import BatchEnd
     from desktop_app.plots import TrainingPlots
 
-    PaintCounter = paint_counter_class()  # noqa: N806 - a class
-
-    plot_paints = [0]
     plots = TrainingPlots()
+    paints = PaintCounter(plots)
     for view in plots.findChildren(pg.GraphicsView):
-        view.viewport().installEventFilter(PaintCounter(plot_paints, view.viewport()))
+        view.viewport().installEventFilter(paints)
     plots.resize(1200, 800)
     plots.show()
     app.processEvents()
@@ -130,12 +124,12 @@ def main(argv: list[str] | None = None) -> int:
                                               global_batch=g, batches_per_epoch=PER_EPOCH, loss=0.3,
                                               layer_norms=layer,
                                               weight_norms={n: {w: layer[n] for w in ws} for n, ws in WEIGHTS.items()}))
-            painted = plot_paints[0]
+            painted = paints.count
             start = time.perf_counter()
             plots._redraw()
             app.processEvents()
             times.append(1000 * (time.perf_counter() - start))
-            if plot_paints[0] == painted:
+            if paints.count == painted:
                 raise SystemExit("a redraw did not paint the plot: the time measured no paint")
         return statistics.median(times)
 

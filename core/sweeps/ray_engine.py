@@ -77,13 +77,12 @@ def run_ray(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recor
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     started_here = _connect(ray, address)
     logging.getLogger("ray.tune").setLevel(logging.WARNING)  # its INFO lines would interleave with progress
-    actors: list[Any] = []
-    scratch = Path(tempfile.mkdtemp(prefix="rnnlab-sweep-"))
+    events = flag = None
     try:
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         concurrent = min(max_concurrent or cpus, len(trials))
         cpus_per_trial = max(1, cpus // concurrent)
-        events, flag = _helpers(ray, scratch, actors)
+        events, flag = _helpers(ray)
         configs = [{"trial_id": t.trial_id, "fields": dict(t.fields), "seed": t.seed,
                     "project": trial_project(spec, t).to_dict(), "threads": cpus_per_trial}
                    for t in trials]
@@ -110,15 +109,13 @@ def run_ray(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Recor
             tuner.fit()
         finally:
             relay.close()
-            if isinstance(events, InProcessQueue):
-                events.close()
         if default_storage:
             shutil.rmtree(Path(storage_path) / experiment, ignore_errors=True)
             _remove_if_empty(Path(storage_path))
     finally:
-        for actor in actors:
-            ray.kill(actor)
-        shutil.rmtree(scratch, ignore_errors=True)
+        for helper in (events, flag):
+            if helper is not None:
+                helper.close()
         if started_here:
             ray.shutdown()
 
@@ -168,19 +165,14 @@ def _scheduler(spec: SweepSpec, kept: list[TrialResult] = (), out_dir: Path | No
     return SweepAsha()
 
 
-def _helpers(ray, scratch: Path, actors: list[Any]):
-    """(event queue, stop flag) for this sweep: in-process and a file when the experiment runs here
-    on a Ray instance of this machine alone, Ray actors otherwise (appended to ``actors``)."""
+def _helpers(ray):
+    """(event queue, stop flag) for this sweep, each with a ``close()``: in-process and a file when
+    the experiment runs here on a Ray instance of this machine alone, Ray actors otherwise."""
     if _only_this_machine(ray):
-        return InProcessQueue(), FileFlag(str(scratch / "stop"))
-    from ray.util.queue import Queue
-
+        return InProcessQueue(), FileFlag()
     # Tune's callbacks run where the experiment runs (on the head node with Ray Client), so they
     # reach this process through a Ray queue, as plain data and the bundles' bytes.
-    events = Queue(actor_options={"num_cpus": 0})
-    flag = ActorFlag(ray.remote(_FlagActor).options(num_cpus=0).remote())
-    actors += [events.actor, flag.actor]
-    return events, flag
+    return ActorQueue(), ActorFlag(ray.remote(_FlagActor).options(num_cpus=0).remote())
 
 
 def _only_this_machine(ray) -> bool:
@@ -226,17 +218,43 @@ class InProcessQueue:
         self._LIVE.pop(self.name, None)
 
 
-class FileFlag:
-    """The stop flag as a file: set once, seen by every process of this machine."""
+class ActorQueue:
+    """ray.util.queue.Queue (an actor), with the ``close()`` the in-process queue has."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+    def __init__(self) -> None:
+        from ray.util.queue import Queue
+
+        self._queue = Queue(actor_options={"num_cpus": 0})
+
+    def put(self, item) -> None:
+        self._queue.put(item)
+
+    def get(self, timeout: float | None = None):
+        return self._queue.get(timeout=timeout)
+
+    def empty(self) -> bool:
+        return self._queue.empty()
+
+    def close(self) -> None:
+        import ray
+
+        ray.kill(self._queue.actor)
+
+
+class FileFlag:
+    """The stop flag as a file in a folder of its own: set once, seen by every process of this machine."""
+
+    def __init__(self) -> None:
+        self.path = os.path.join(tempfile.mkdtemp(prefix="rnnlab-sweep-"), "stop")
 
     def set(self) -> None:
         Path(self.path).touch()
 
     def is_set(self, timeout: float | None = None) -> bool:
         return os.path.exists(self.path)
+
+    def close(self) -> None:
+        shutil.rmtree(os.path.dirname(self.path), ignore_errors=True)
 
 
 class ActorFlag:
@@ -254,6 +272,11 @@ class ActorFlag:
         import ray
 
         return bool(ray.get(self.actor.is_set.remote(), timeout=timeout))
+
+    def close(self) -> None:
+        import ray
+
+        ray.kill(self.actor)
 
 
 class _FlagActor:

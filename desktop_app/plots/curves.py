@@ -136,13 +136,14 @@ class SeriesCurves:
                     set_symbol(curve, spec.symbol)
                 self._looks[spec.curve_id] = look
             if spec.curve_id not in attached_before:
-                if isinstance(curve, pg.PlotDataItem):
+                marked = isinstance(curve, pg.PlotDataItem)
+                if marked:
                     # A curve removed earlier still clips to a view it no longer has: re-adding
                     # it would make pyqtgraph ask the PlotWidget for autoRangeEnabled and fail.
                     # addItem turns clipping back on from the plot's settings.
                     curve.setClipToView(False)
                 self._item.addItem(curve)
-                if isinstance(curve, pg.PlotDataItem):
+                if marked:
                     # addItem turned on the plot's downsampling: these points are decimated already.
                     curve.setDownsampling(auto=False)
                 series = spec.run.series(spec.key)

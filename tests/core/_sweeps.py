@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from core.sweeps import SweepSpec, TrialResult, bundle_path, read_results
+from core.sweeps import SweepSpec, TrialEpoch, TrialResult, bundle_path, read_results
 
 TINY_BASE = {"dataset": {"task": "adding", "params": {"length": 4, "samples": 20}},
              "model": {"cell": "SimpleRNN", "io_mode": "many_to_one", "units": 2},
@@ -34,3 +36,16 @@ def assert_rows_match_bundles(out: Path, spec: SweepSpec, results: list[TrialRes
         assert set(row.metrics) == set(last)
         assert all(math.isclose(row.metrics[k], last[k], rel_tol=1e-6) for k in last)
     assert len(list((out / "trials").glob("*.rnnlab"))) == len(rows)
+
+
+def stop_at_the_first_epoch() -> tuple[threading.Event, list, Callable]:
+    """(stop event, events seen, on_event): the sweep is stopped when its first epoch is reported."""
+    stop = threading.Event()
+    events: list = []
+
+    def on_event(event) -> None:
+        events.append(event)
+        if isinstance(event, TrialEpoch):
+            stop.set()
+
+    return stop, events, on_event

@@ -7,10 +7,9 @@ import json
 import os
 import shutil
 import signal
-import threading
 
 import pytest
-from _sweeps import assert_rows_match_bundles, tiny_sweep
+from _sweeps import assert_rows_match_bundles, stop_at_the_first_epoch, tiny_sweep
 
 from core.cli import main
 from core.errors import RNNLabError
@@ -98,13 +97,7 @@ def test_resume_runs_only_the_missing_trials_and_a_killed_worker_s_trial_runs_ag
 
 def test_stop_ends_the_running_trial_within_a_batch_and_keeps_it(tmp_path):
     spec = tiny_sweep({"model.units": [2, 3], "training.epochs": [30]})
-    stop = threading.Event()
-    events = []
-
-    def stop_after_the_first_epoch(event):
-        events.append(event)
-        if isinstance(event, TrialEpoch):
-            stop.set()
+    stop, events, stop_after_the_first_epoch = stop_at_the_first_epoch()
 
     results = run_sweep(spec, tmp_path / "out", max_concurrent=1, on_event=stop_after_the_first_epoch,
                         stop_event=stop)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 from pathlib import Path
 
 import pytest
-from _sweeps import assert_rows_match_bundles, tiny_sweep
+from _sweeps import assert_rows_match_bundles, stop_at_the_first_epoch, tiny_sweep
 
 from core.sweeps import TrialEpoch, TrialFinished, TrialStarted, ray_engine, read_results, run_sweep
 
@@ -78,13 +77,7 @@ def test_stop_ends_the_running_trial_at_once_and_no_other_starts(ray_instance, t
     if helpers == "Ray actors":
         monkeypatch.setattr(ray_engine, "_only_this_machine", lambda ray: False)
     spec = tiny_sweep({"model.units": [2, 3], "training.epochs": [30]})
-    stop = threading.Event()
-    events = []
-
-    def stop_after_the_first_epoch(event):
-        events.append(event)
-        if isinstance(event, TrialEpoch):
-            stop.set()
+    stop, events, stop_after_the_first_epoch = stop_at_the_first_epoch()
 
     results = run_sweep(spec, tmp_path / "out", engine="ray", on_event=stop_after_the_first_epoch, stop_event=stop)
     assert sum(isinstance(e, TrialStarted) for e in events) == 1  # the second trial never started
