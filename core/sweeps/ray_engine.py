@@ -394,25 +394,26 @@ def _tid(trial) -> str:
 
 
 def _finished_row(trial, stop_requested: bool = False) -> tuple[dict[str, Any], bytes | None] | None:
-    """The ended trial's row and its bundle's bytes; None for a trial a stop request ended before
-    it trained (it runs again with resume). A trial that ended after an epoch without its final
-    row was stopped: by the scheduler (``asha.stopped_row``, done for resume), or, when the sweep
-    was stopped, by that request (it runs again with resume)."""
+    """The ended trial's row and its bundle's bytes; None for a trial the sweep's stop request ended
+    before its final row (it runs again with resume). Tune ends such a trial either through the
+    stopper's ``stop_all`` (no callback) or through its per-result call (``on_trial_complete``),
+    whichever sees the flag first, or its worker sees the flag first and reports a "stopped" row;
+    all three must leave no row. A trial that ended after an epoch without its final row and
+    without a stop request was stopped by the scheduler (``asha.stopped_row``, done for resume)."""
     from core.sweeps.asha import stopped_row
 
     config = trial.config["trial"]
     result = trial.last_result or {}
     attempts = trial.num_failures + 1
     if ROW_KEY not in result:
-        if not result.get("epoch"):
+        if stop_requested or not result.get("epoch"):
             return None
-        epoch = int(result["epoch"])
-        row = stopped_row(Trial(config["trial_id"], dict(config["fields"]), config["seed"]), epoch, result,
-                          attempts=attempts)
-        if stop_requested:
-            row.error = f"stopped by the sweep's stop request after epoch {epoch}"
+        row = stopped_row(Trial(config["trial_id"], dict(config["fields"]), config["seed"]), int(result["epoch"]),
+                          result, attempts=attempts)
         return row.to_dict(), None
     row = TrialResult.from_dict(json.loads(result[ROW_KEY]))
+    if stop_requested and row.status == "stopped":
+        return None  # its worker saw the flag before Tune ended it: the same trial, the same outcome
     row.attempts = attempts
     bundle = None
     if row.bundle and trial.checkpoint is not None:
