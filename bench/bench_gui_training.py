@@ -16,7 +16,12 @@ last rounds show whether the window slows training as runs pile up. Only the tra
 round, and epoch-end timestamps are taken where the user sees them: for the window, when
 ``epoch_ended`` reaches the GUI thread; for plain fit, in ``on_epoch_end``. Both include
 validation; the window side also includes gradient norms every batch and the gradient-flow
-probe every epoch.
+probe every epoch. Each round also prints the cores each side kept busy over its steady epochs
+(CPU time per wall second: the training child's for the window, this process's for plain fit) and
+the GUI process's own CPU ms per second of training: when a round is slow because the machine
+gave both processes less, the cores fall with it; when the window's own work grows, the GUI's
+ms/s does (bench/profile_window_cost.py follows that over 20 runs). "Idle" is the machine's idle
+CPU time meanwhile (/proc/stat), in cores: a slow round with idle cores was waiting, not starved.
 
 Two figures per side: "steady" runs from the end of epoch 2 to the end of the last epoch (the
 final line uses it); "from epoch 1" runs from the end of epoch 1. They differ because of one-time
@@ -171,15 +176,53 @@ def throughputs(epoch_ends: list[float], samples: int) -> tuple[float, float]:
     return rate(WARM_EPOCHS - 1), rate(0)
 
 
-def window_round(app, window, samples: int, epochs: int) -> tuple[float, float]:
+def child_cpu_s(pid: int) -> float:
+    """utime + stime of a process, from /proc (Linux)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_s() -> float:
+    """Idle CPU time of the whole machine, all cores (/proc/stat): a slow round whose cores sat
+    idle was waiting, not starved."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = stat.readline().split()
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+
+
+def cores(marks: list[tuple[float, float]]) -> float:
+    """CPU seconds per wall second over the steady epochs, from (wall, cpu) marks at each epoch end."""
+    (wall0, cpu0), (wall1, cpu1) = marks[WARM_EPOCHS - 1], marks[-1]
+    return (cpu1 - cpu0) / (wall1 - wall0)
+
+
+def window_round(app, window, samples: int, epochs: int) -> tuple[float, float, float, float]:
+    """(steady and from-epoch-1 samples/s, the training child's cores and the GUI process's CPU ms
+    per second over the steady epochs)."""
+    from desktop_app.worker import shared_trainer
+
     ends: list[float] = []
-    record = click_train_and_wait(app, window, on_epoch=lambda _e: ends.append(time.perf_counter()))
+    child: list[tuple[float, float]] = []
+    gui: list[tuple[float, float]] = []
+    idle: list[tuple[float, float]] = []
+
+    def on_epoch(_event) -> None:
+        now = time.perf_counter()
+        ends.append(now)
+        child.append((now, child_cpu_s(shared_trainer().pid)))
+        gui.append((now, time.process_time()))
+        idle.append((now, idle_s()))
+
+    record = click_train_and_wait(app, window, on_epoch=on_epoch)
     if record.status != "completed" or len(ends) != epochs:
         raise SystemExit(f"window run ended '{record.status}' after {len(ends)} epochs: {record.message}")
-    return throughputs(ends, samples)
+    return (*throughputs(ends, samples), cores(child), 1000 * cores(gui), cores(idle))
 
 
-def plain_round(project, data, epochs: int) -> tuple[float, float]:
+def plain_round(project, data, epochs: int) -> tuple[float, float, float, float]:
+    """(steady and from-epoch-1 samples/s, the cores this process kept busy and the machine's idle
+    cores over the steady epochs)."""
     import keras
 
     from core.models import build_model, loss_and_metrics
@@ -190,14 +233,18 @@ def plain_round(project, data, epochs: int) -> tuple[float, float]:
     loss, metrics = loss_and_metrics(data.info)
     model.compile(optimizer=make_optimizer(project.training), loss=loss, metrics=metrics)
     ends: list[float] = []
+    cpu: list[tuple[float, float]] = []
+    idle: list[tuple[float, float]] = []
 
     class EpochClock(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             ends.append(time.perf_counter())
+            cpu.append((ends[-1], time.process_time()))
+            idle.append((ends[-1], idle_s()))
 
     model.fit(data.x_train, data.y_train, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0,
               validation_data=(data.x_val, data.y_val), callbacks=[EpochClock()])
-    return throughputs(ends, data.num_train)
+    return (*throughputs(ends, data.num_train), cores(cpu), cores(idle))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,10 +263,12 @@ def main(argv: list[str] | None = None) -> int:
               f"(steady: after epoch {WARM_EPOCHS}); {os.cpu_count()} CPU cores", flush=True)
 
         def one_round(number: int) -> float:
-            (gui, gui_all), (plain, plain_all) = _common.alternate(
-                lambda: window_round(app, window, data.num_train, args.epochs),
-                lambda: plain_round(project, data, args.epochs), number)
-            print(f"  window {gui:6.0f} samples/s, plain fit {plain:6.0f} samples/s (steady); from epoch 1: "
+            (gui, gui_all, child_cores, gui_ms, gui_idle), (plain, plain_all, plain_cores, plain_idle) = \
+                _common.alternate(lambda: window_round(app, window, data.num_train, args.epochs),
+                                  lambda: plain_round(project, data, args.epochs), number)
+            print(f"  window {gui:6.0f} samples/s (child {child_cores:.2f} cores, GUI {gui_ms:3.0f} ms/s, "
+                  f"idle {gui_idle:.2f} cores), plain fit {plain:6.0f} samples/s ({plain_cores:.2f} cores, "
+                  f"idle {plain_idle:.2f}), steady; from epoch 1: "
                   f"ratio {gui_all / plain_all:.3f}; runs in the window's list: {len(window.session.records())}",
                   flush=True)
             return gui / plain
