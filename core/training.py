@@ -27,7 +27,7 @@ import numpy as np
 
 from core import course, keras_compat
 from core.datasets.base import SequenceData
-from core.datasets.windows import as_dataset, is_lazy
+from core.datasets.windows import as_dataset
 from core.epoch_probe import EpochProbe
 from core.errors import Failure, RNNLabError, TrainingError
 from core.history import (
@@ -478,18 +478,27 @@ def _make_callback(run: _Run):
     return MonitorCallback()
 
 
-def _fit_inputs(data: SequenceData, training) -> dict[str, Any]:
-    """``fit``'s data arguments: the arrays, or tf.data pipelines when the windows are cut on demand
-    (a big CSV or text), which gather each batch of windows as it is needed. Built outside a
-    distribution strategy's scope (see ``as_dataset``)."""
-    has_val = data.num_val > 0
-    if not is_lazy(data.x_train, data.y_train, data.x_val, data.y_val):
-        return {"x": data.x_train, "y": data.y_train, "batch_size": training.batch_size, "shuffle": True,
-                "validation_data": (data.x_val, data.y_val) if has_val else None}
-    return {"x": as_dataset(data.x_train, data.y_train, batch_size=training.batch_size, shuffle=True,
-                            seed=training.seed),
-            "shuffle": False,  # the pipeline draws a new order every epoch itself
-            "validation_data": as_dataset(data.x_val, data.y_val, batch_size=training.batch_size) if has_val else None}
+def _fit_inputs(data: SequenceData, training, batches: int) -> dict[str, Any]:
+    """``fit``'s data arguments: tf.data pipelines that gather each batch as it is needed (windows
+    cut on demand, from a big CSV or text, stay lazy), each repeated, with the steps of an epoch
+    (``batches``) and of a validation pass given. Built outside a distribution strategy's scope
+    (see ``as_dataset``).
+
+    Repeated so that Keras keeps one iterator per pipeline for the whole run. Arrays or a finite
+    dataset get a new iterator every epoch, and the first step of an epoch then sometimes waited
+    ~1 s on it with the cores idle (in a training process beside the window, about one epoch in
+    five of a 2-layer LSTM: a fifth of those runs' time; bench/RESULTS.md, 2026-12-01)."""
+    inputs: dict[str, Any] = {
+        "x": as_dataset(data.x_train, data.y_train, batch_size=training.batch_size, shuffle=True,
+                        seed=training.seed).repeat(),
+        "steps_per_epoch": batches,
+        "shuffle": False,  # the pipeline draws a new order every epoch itself
+    }
+    if data.num_val > 0:
+        # Unshuffled and exactly one pass long, so every validation pass starts at the first sample.
+        inputs["validation_data"] = as_dataset(data.x_val, data.y_val, batch_size=training.batch_size).repeat()
+        inputs["validation_steps"] = math.ceil(data.num_val / training.batch_size)
+    return inputs
 
 
 def _disable_cudnn(model) -> None:
@@ -564,7 +573,7 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
             layer_names=list(run.layers), weight_names=weight_names, optimizer_note=optimizer_note,
         ))
     try:
-        inputs = _fit_inputs(data, training)
+        inputs = _fit_inputs(data, training, batches)
         with device_scope():
             wrapper.fit(**inputs, epochs=training.epochs, verbose=0, callbacks=[_make_callback(run)])
             # The plain model carries the optimizer, loss and metrics, so a saved file can resume.

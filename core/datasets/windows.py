@@ -152,8 +152,3 @@ def dataset_bytes(data) -> int:
         held = values.rows if isinstance(values, Windows) else np.asarray(values)
         seen[id(held)] = held.nbytes
     return sum(seen.values())
-
-
-def is_lazy(*arrays) -> bool:
-    """Whether any of these is a ``Windows`` view (training then goes through ``as_dataset``)."""
-    return any(isinstance(a, Windows) for a in arrays)

@@ -55,7 +55,9 @@ from core.sweeps.spec import METRICS, SweepSpec
 from core.sweeps.trials import Trial, trial_project
 
 ROW_KEY = "rnnlab_row"
-STOP_POLL_S = 0.5
+# How often a trial looks at the stop flag (a file, or a small actor call): a tiny trial trains
+# an epoch in ~50 ms, so a stop should not wait much longer to be seen.
+STOP_POLL_S = 0.1
 DEFAULT_STORAGE = "ray_results"
 
 

@@ -81,7 +81,8 @@ def test_stop_ends_the_running_trial_at_once_and_no_other_starts(ray_instance, t
 
     results = run_sweep(spec, tmp_path / "out", engine="ray", on_event=stop_after_the_first_epoch, stop_event=stop)
     assert sum(isinstance(e, TrialStarted) for e in events) == 1  # the second trial never started
-    assert sum(isinstance(e, TrialEpoch) for e in events) <= 2  # of 30
+    # Of 30: the stop travels to the driver and back through the flag, ~0.1 s or a few tiny epochs.
+    assert sum(isinstance(e, TrialEpoch) for e in events) <= 5
     assert events[-1].stopped
     # The stopped trial had not finished: it leaves no row and runs again with resume.
     assert results == [] and read_results(tmp_path / "out")[1] == []

@@ -31,8 +31,10 @@ def _button(panel: DiagnosisPanel, assignment: str):
 def test_a_vanishing_simple_rnn_gets_an_lstm_fix_that_trains_an_lstm_overlaid_on_it(qtbot, make_window):
     window = make_window()
     example = load_project(EXAMPLES_DIR / "adding_simplernn.json")
+    # One epoch is enough for the gradient to vanish over 100 steps, but how far below the
+    # diagnosis's bar (1e-6 of the last step's) depends on the start: this seed's run lands at ~1e-15.
     for change in ("dataset.params.samples=200", "training.epochs=1", "model.units=8",
-                   "training.learning_rate=0.05"):
+                   "training.learning_rate=0.05", "training.seed=5"):
         example = example.with_override(change)
     window.set_project(example)
     first = train_and_wait(qtbot, window)
