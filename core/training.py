@@ -487,7 +487,7 @@ def _fit_inputs(data: SequenceData, training, batches: int) -> dict[str, Any]:
     Repeated so that Keras keeps one iterator per pipeline for the whole run. Arrays or a finite
     dataset get a new iterator every epoch, and the first step of an epoch then sometimes waited
     ~1 s on it with the cores idle (in a training process beside the window, about one epoch in
-    five of a 2-layer LSTM: a fifth of those runs' time; bench/RESULTS.md, 2026-12-01)."""
+    four of a 2-layer LSTM; bench/RESULTS.md, 2026-12-01)."""
     inputs: dict[str, Any] = {
         "x": as_dataset(data.x_train, data.y_train, batch_size=training.batch_size, shuffle=True,
                         seed=training.seed).repeat(),

@@ -139,8 +139,8 @@ def as_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 0):
         return tf.data.Dataset.range(batches).map(
             lambda b: order[b * batch_size:tf.minimum((b + 1) * batch_size, n)])
 
-    # flat_map runs again for every new iterator, i.e. every epoch; the cardinality is declared
-    # so that Keras knows the steps of an epoch.
+    # flat_map runs again for every pass (every epoch: each repetition, or each new iterator); the
+    # cardinality is declared so that Keras knows the steps of an epoch.
     dataset = tf.data.Dataset.range(1).flat_map(batch_indices)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     # One batch gathered ahead, in one thread, with tf.data's autotuning off: a gather is cheap,
