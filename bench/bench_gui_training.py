@@ -21,7 +21,7 @@ probe every epoch. Each round also prints the cores each side kept busy over its
 the GUI process's own CPU ms per second of training: when a round is slow because the machine
 gave both processes less, the cores fall with it; when the window's own work grows, the GUI's
 ms/s does (bench/profile_window_cost.py follows that over 20 runs). "Idle" is the machine's idle
-CPU time meanwhile (/proc/stat), in cores: a slow round with idle cores was waiting, not starved.
+CPU time meanwhile, in cores: a slow round with idle cores was waiting, not starved.
 
 Two figures per side: "steady" runs from the end of epoch 2 to the end of the last epoch (the
 final line uses it); "from epoch 1" runs from the end of epoch 1. They differ because of one-time
@@ -47,6 +47,7 @@ from pathlib import Path
 
 import _common  # first: headless Qt, pyqtgraph on PySide6, the repository importable
 import numpy as np
+import psutil
 
 GOAL = _common.Goal("window/plain throughput", 0.90, higher_is_better=True)
 STEPS, FEATURES, UNITS, LAYERS, BATCH = 50, 8, 64, 2, 64
@@ -177,18 +178,16 @@ def throughputs(epoch_ends: list[float], samples: int) -> tuple[float, float]:
 
 
 def child_cpu_s(pid: int) -> float:
-    """utime + stime of a process, from /proc (Linux)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a process."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def idle_s() -> float:
-    """Idle CPU time of the whole machine, all cores (/proc/stat): a slow round whose cores sat
-    idle was waiting, not starved."""
-    with open("/proc/stat", encoding="ascii") as stat:
-        fields = stat.readline().split()
-    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+    """Idle CPU seconds of the whole machine, all cores: a slow round whose cores sat idle was
+    waiting, not starved."""
+    times = psutil.cpu_times()
+    return times.idle + getattr(times, "iowait", 0.0)
 
 
 def cores(marks: list[tuple[float, float]]) -> float:

@@ -478,26 +478,30 @@ def _make_callback(run: _Run):
     return MonitorCallback()
 
 
-def _fit_inputs(data: SequenceData, training, batches: int) -> dict[str, Any]:
+def _fit_inputs(data: SequenceData, training) -> dict[str, Any]:
     """``fit``'s data arguments: tf.data pipelines that gather each batch as it is needed (windows
     cut on demand, from a big CSV or text, stay lazy), each repeated, with the steps of an epoch
-    (``batches``) and of a validation pass given. Built outside a distribution strategy's scope
+    and of a validation pass given. Built outside a distribution strategy's scope
     (see ``as_dataset``).
 
     Repeated so that Keras keeps one iterator per pipeline for the whole run. Arrays or a finite
     dataset get a new iterator every epoch, and the first step of an epoch then sometimes waited
     ~1 s on it with the cores idle (in a training process beside the window, about one epoch in
     four of a 2-layer LSTM; bench/RESULTS.md, 2026-12-01)."""
+    def repeated(x, y, shuffle: bool) -> tuple[Any, int]:
+        """(the pipeline repeated, the steps of one pass: as_dataset declares them)."""
+        pipeline = as_dataset(x, y, batch_size=training.batch_size, shuffle=shuffle, seed=training.seed)
+        return pipeline.repeat(), int(pipeline.cardinality())
+
+    train_pipeline, train_steps = repeated(data.x_train, data.y_train, shuffle=True)
     inputs: dict[str, Any] = {
-        "x": as_dataset(data.x_train, data.y_train, batch_size=training.batch_size, shuffle=True,
-                        seed=training.seed).repeat(),
-        "steps_per_epoch": batches,
+        "x": train_pipeline,
+        "steps_per_epoch": train_steps,
         "shuffle": False,  # the pipeline draws a new order every epoch itself
     }
     if data.num_val > 0:
         # Unshuffled and exactly one pass long, so every validation pass starts at the first sample.
-        inputs["validation_data"] = as_dataset(data.x_val, data.y_val, batch_size=training.batch_size).repeat()
-        inputs["validation_steps"] = math.ceil(data.num_val / training.batch_size)
+        inputs["validation_data"], inputs["validation_steps"] = repeated(data.x_val, data.y_val, shuffle=False)
     return inputs
 
 
@@ -573,7 +577,7 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
             layer_names=list(run.layers), weight_names=weight_names, optimizer_note=optimizer_note,
         ))
     try:
-        inputs = _fit_inputs(data, training, batches)
+        inputs = _fit_inputs(data, training)
         with device_scope():
             wrapper.fit(**inputs, epochs=training.epochs, verbose=0, callbacks=[_make_callback(run)])
             # The plain model carries the optimizer, loss and metrics, so a saved file can resume.
