@@ -321,7 +321,7 @@ def test_two_closes_at_once_while_a_run_waits_end_everything_once(monkeypatch):
 
         threads = [threading.Thread(target=run)]
         threads[0].start()
-        time.sleep(0.2)  # the run waits for the child, which is importing TensorFlow
+        time.sleep(0.2)  # the run waits for the child, which is building its first batch's graph
         threads += [threading.Thread(target=close) for _ in range(2)]
         for thread in threads[1:]:
             thread.start()
