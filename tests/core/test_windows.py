@@ -57,6 +57,24 @@ def test_the_pipeline_gives_every_window_once_per_epoch_in_a_new_order():
         np.testing.assert_array_equal(xb.numpy()[:, -1, 0] + 2, yb.numpy()[:, 0])
 
 
+def test_when_the_batches_divide_the_data_each_has_its_size_known_and_floats_become_float32():
+    # Keras' own array inputs do both; a train step traced for a known batch size runs faster.
+    pytest.importorskip("tensorflow")
+    x = np.arange(64 * 3, dtype=np.float64).reshape(64, 3, 1)
+    y = x[:, -1] + 1
+    shuffled = as_dataset(x, y, batch_size=16, shuffle=True, seed=3)
+    assert [tuple(spec.shape) for spec in shuffled.element_spec] == [(16, 3, 1), (16, 1)]
+    assert [spec.dtype.name for spec in shuffled.element_spec] == ["float32", "float32"]
+    epochs = [np.concatenate([b[1].numpy()[:, 0] for b in shuffled]) for _ in range(2)]
+    for order in epochs:
+        assert sorted(order.tolist()) == sorted(y[:, 0].tolist())
+    assert not np.array_equal(epochs[0], epochs[1])
+    for xb, yb in shuffled:
+        np.testing.assert_array_equal(xb.numpy()[:, -1, 0] + 1, yb.numpy()[:, 0])
+    # A last, smaller batch: any size.
+    assert tuple(as_dataset(x[:60], y[:60], batch_size=16).element_spec[0].shape) == (None, 3, 1)
+
+
 def big_series(tmp_path, rows: int, bad_row: int | None = None):
     values = [f"{i},{(i * 7) % 101 * 0.5}" for i in range(rows)]
     if bad_row is not None:
