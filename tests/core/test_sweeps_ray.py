@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 import signal
 from pathlib import Path
@@ -29,14 +30,14 @@ def test_a_grid_sweep_on_ray_brings_every_bundle_home(ray_instance, tmp_path):
     spec = tiny_sweep()  # the 2 x 2 grid the local engine's test runs
     events = []
     # Tune's result grid warned about every trial's missing metrics files, which read as a failure.
-    tune_warnings = _Records()
+    tune_warnings = logging.handlers.BufferingHandler(capacity=10_000)
     analysis = logging.getLogger("ray.tune.analysis.experiment_analysis")
     analysis.addHandler(tune_warnings)
     try:
         results = run_sweep(spec, tmp_path / "out", engine="ray", on_event=events.append)
     finally:
         analysis.removeHandler(tune_warnings)
-    assert [r.getMessage()[:60] for r in tune_warnings.records if r.levelno >= logging.WARNING] == []
+    assert [r.getMessage()[:60] for r in tune_warnings.buffer if r.levelno >= logging.WARNING] == []
     assert len(results) == 4
     assert_rows_match_bundles(tmp_path / "out", spec, results)
     assert sum(isinstance(e, TrialStarted) for e in events) == 4
@@ -45,15 +46,6 @@ def test_a_grid_sweep_on_ray_brings_every_bundle_home(ray_instance, tmp_path):
     assert {(e.trial_id, e.epoch) for e in events if isinstance(e, TrialEpoch)} == {(r.trial_id, 1) for r in results}
     assert not (tmp_path / "out" / "ray_results").exists()  # Ray's copy goes once the bundles are home
     assert ray.is_initialized()  # the caller's instance is left running
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def _trial_workers() -> list[int]:
