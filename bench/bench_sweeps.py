@@ -1,18 +1,24 @@
 """Sweeps (issue 10): is the local engine's parallelism real, and what does Ray cost on top?
 
-12 tiny trials (3 cells x 2 sizes x 2 seeds, adding problem) three ways:
+12 tiny trials (3 cells x 2 sizes x 2 seeds, adding problem), four ways:
 
 * one after another in this process with ``run_trial`` (TensorFlow imported before timing): the
   sum of the single-run times;
-* ``run_sweep(engine="local")``: worker start-up included (each worker is forked from the fork
-  server, core.processes; the server's one TensorFlow import happens in the warm-up round, as it
-  does once per ``main.py sweep`` command and before any sweep in the window);
-* ``run_sweep(engine="ray")`` on a local Ray instance it starts and stops itself.
+* ``run_sweep(engine="local")`` in this process: the trials in parallel, each worker forked from
+  the fork server (core.processes), whose one TensorFlow import happens in the warm-up round, as
+  in the window, where the training process started the server long before any sweep;
+* ``main.py sweep SWEEP.json --engine local``, the whole command a user runs: interpreter,
+  imports, the fork server's TensorFlow import and every worker's start included;
+* ``main.py sweep SWEEP.json --engine ray``, the same command on a local Ray instance that it
+  starts and stops: Ray's start-up, its workers' TensorFlow imports and its shut-down included.
 
-sweep_parallel_efficiency = local wall / (sum of single-run times / cores): 1.0 is perfect use of
-every core. ray_vs_local = Ray wall (start-up included) / local wall. Each round measures all
-three (the sequential and local sides alternating which goes first); the first round is warm-up;
+sweep_parallel_efficiency = local wall in this process / (sum of single-run times / cores): 1.0
+is perfect use of every core (the parallelism itself, start-up aside). ray_vs_local = the Ray
+command's wall / the local command's wall: the same 12 trials, each engine's start-up included.
+Each round measures all four, in an order that turns every round; the first round is warm-up;
 rounds go on until both figures have enough (bench/_common.py), and the final lines give medians.
+The window's case (local fork server warm, Ray started afresh) is Ray / local-in-this-process,
+printed per round for scale: there Ray's start-up weighs more.
 
 Usage: python bench/bench_sweeps.py [--epochs 5] [--samples 400] [--rounds 7]
 """
@@ -20,7 +26,10 @@ Usage: python bench/bench_sweeps.py [--epochs 5] [--samples 400] [--rounds 7]
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -66,6 +75,21 @@ def sweep_seconds(spec, folder: Path, engine: str) -> float:
     return wall
 
 
+def command_seconds(spec_path: Path, folder: Path, engine: str) -> float:
+    """Wall seconds of ``main.py sweep`` as a user runs it, start-up to exit."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    command = [sys.executable, str(_common.ROOT / "main.py"), "sweep", str(spec_path), "--out", str(folder),
+               "--engine", engine, "--json"]
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=_common.ROOT, env=env, capture_output=True, text=True, timeout=900)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"main.py sweep --engine {engine} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["completed"] == summary["trials"] == 12, summary
+    return wall
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
@@ -78,21 +102,29 @@ def main() -> None:
     ray_ratio: list[float] = []
     number = 0
     with tempfile.TemporaryDirectory() as scratch:
+        spec_path = Path(scratch) / "bench-sweep.json"
+        spec.save(spec_path)
         while not (_common.enough_rounds(efficiency, PARALLEL_GOAL, args.rounds)
                    and _common.enough_rounds(ray_ratio, RAY_GOAL, args.rounds)):
             number += 1
             folder = Path(scratch) / f"round{number}"
-            single, local = _common.alternate(lambda at=folder: sequential_seconds(spec, at / "sequential"),
-                                              lambda at=folder: sweep_seconds(spec, at / "local", "local"), number)
-            ray = sweep_seconds(spec, folder / "ray", "ray")
+            sides = {"sequential": lambda at=folder: sequential_seconds(spec, at / "sequential"),
+                     "local": lambda at=folder: sweep_seconds(spec, at / "local", "local"),
+                     "local command": lambda at=folder: command_seconds(spec_path, at / "local-command", "local"),
+                     "ray command": lambda at=folder: command_seconds(spec_path, at / "ray-command", "ray")}
+            order = list(sides)[number % 4:] + list(sides)[:number % 4]  # each side first in turn
+            seconds = {name: sides[name]() for name in order}
+            single, local = seconds["sequential"], seconds["local"]
+            local_command, ray = seconds["local command"], seconds["ray command"]
             counted = number > 1
             if counted:
                 efficiency.append(local / (single / cores))
-                ray_ratio.append(ray / local)
+                ray_ratio.append(ray / local_command)
             note = "" if counted else " (warm-up, not counted)"
             print(f"round {number}: 12 trials on {cores} cores: one after another {single:.1f} s, local engine "
-                  f"{local:.1f} s, Ray engine {ray:.1f} s (Ray start-up included); efficiency "
-                  f"{local / (single / cores):.2f}, Ray/local {ray / local:.2f}{note}", flush=True)
+                  f"{local:.1f} s; main.py sweep --engine local {local_command:.1f} s, --engine ray {ray:.1f} s "
+                  f"(order: {', '.join(order)}); efficiency {local / (single / cores):.2f}, Ray/local commands "
+                  f"{ray / local_command:.2f} (Ray command / warm local engine {ray / local:.2f}){note}", flush=True)
     efficiency_median = _common.summarize(efficiency, PARALLEL_GOAL, PARALLEL_GOAL.name)
     ray_median = _common.summarize(ray_ratio, RAY_GOAL, RAY_GOAL.name)
     _common.final_line(PARALLEL_GOAL, efficiency_median)
