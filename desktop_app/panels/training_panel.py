@@ -187,6 +187,9 @@ class TrainingPanel(QWidget):
         self.progress_label = QLabel("Ready.")
         self.progress_label.setStyleSheet(f"color:{NOTE_COLOR};")
         self.progress_label.setWordWrap(True)
+        # Room for two lines from the start: the progress line wraps to a second one as a run goes
+        # on, and a label that grew then squeezed every field of the dock, which jumped at each start.
+        self.progress_label.setMinimumHeight(2 * self.progress_label.fontMetrics().lineSpacing())
         layout.addWidget(self.progress_label)
         layout.addStretch(1)
 

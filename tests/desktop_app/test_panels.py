@@ -366,6 +366,27 @@ def test_progress_shows_epoch_batch_and_times(training_panel):
     assert training_panel.progress_bar.value() == 1000
 
 
+
+def test_starting_a_run_does_not_shift_the_training_panel(qtbot, show_widget):
+    # As narrow and short as the docked panel gets: the progress line takes two lines there.
+    panel = show_widget(TrainingPanel(), 300, 520)
+    spins = panel.findChildren(QAbstractSpinBox)
+
+    def layout_now():
+        qtbot.wait(10)
+        return panel.progress_label.height(), [spin.geometry() for spin in spins]
+
+    ready = layout_now()
+    panel.set_run_state("preparing")
+    preparing = layout_now()
+    panel.set_run_state("running")
+    panel.set_progress(1, 3, 5, 16, 1.0, 7.0)
+    label = panel.progress_label
+    assert label.fontMetrics().horizontalAdvance(label.text()) > label.width(), "the progress line should wrap here"
+    running = layout_now()
+    assert ready == preparing == running
+
+
 def test_settings_edits_emit_training_spec(qtbot, training_panel):
     panel = training_panel
     assert panel.spec() == TrainingSpec()
