@@ -225,6 +225,7 @@ def test_overlay_draws_each_run_in_its_own_colour(plots, qtbot):
     assert plots.flow_ratio_label.text().count("\n") == 2
 
     plots.show_runs(["r1"])
+    show_tab(plots, "Loss")  # a tab not on screen is laid out for the runs when it is shown
     assert len(loss_item.listDataItems()) == 3
     plots.clear()
     assert plots.run_ids() == [] and loss_item.listDataItems() == []
@@ -472,3 +473,21 @@ def test_a_run_that_is_not_shown_is_not_redrawn(plots, monkeypatch):
     assert first_epoch_draw_calls(plots, calls, "hidden", ["r1"]) == (0, 0)
     plots.show_runs(["hidden"])
     assert len(data(curves(plots, "loss")["batch loss"])[0]) == BATCHES, "shown again, it is up to date"
+
+
+def test_a_tab_not_on_screen_catches_up_with_the_runs_when_shown(plots, qtbot):
+    feed_run(plots, "r1", "#1 SimpleRNN")
+    show_tab(plots, "Gradient flow")
+    feed_run(plots, "r2", "#2 LSTM", offset=1)
+    plots.show_runs(["r1", "r2"])
+    loss_item = plots.plot_items()["loss"].getPlotItem()
+    show_tab(plots, "Loss")
+    legend_names = [label.text for _sample, label in loss_item.legend.items]
+    assert legend_names == ["#1 SimpleRNN", "#2 LSTM", "training", "validation"]
+    train_curves = [c for c in loss_item.listDataItems() if c.opts.get("symbol") == "o"]
+    qtbot.waitUntil(lambda: sorted(round(data(c)[1][0], 6) for c in train_curves) == [1.0, 2.0], timeout=2000)
+    # Exports read a tab whether or not it is on screen.
+    show_tab(plots, "Gradient flow")
+    plots.show_runs(["r2"])
+    header, rows = plots.csv_rows("loss")
+    assert {row[header.index("run")] for row in rows} == {"#2 LSTM"}
