@@ -258,13 +258,13 @@ class TrainingPlots(QtWidgets.QWidget):
         for tab in self._tabs.values():
             tab.drop_run(run_id)
 
-    def _relayout(self) -> None:
-        """Give the runs to the tabs on screen; the others wait until they are shown. A tab's
+    def _relayout(self, force: bool) -> None:
+        """Give the runs to the tabs drawn now; the others wait until they are shown. A tab's
         layout (its legend, a curve per new series) cost a hidden loss tab 13-34 ms each time a
         run started or its first epoch ended, added to the longest pauses of the window."""
         self._layout_dirty = False
         self._stale_tabs = set(self._tabs)
-        self._catch_up([name for name, tab in self._tabs.items() if self._on_screen(tab)])
+        self._catch_up(self._drawn_tabs(force))
         self._markers.show([self._runs[run_id] for run_id in self._shown])
         self._show_state()
 
@@ -275,9 +275,8 @@ class TrainingPlots(QtWidgets.QWidget):
                 self._stale_tabs.discard(name)
                 self._tabs[name].set_runs(runs)
 
-    def _on_screen(self, tab: PlotTab) -> bool:
-        # While the whole widget is hidden nothing would ever show a tab again: lay them all out.
-        return tab.isVisible() or not self.isVisible()
+    def _drawn_tabs(self, force: bool) -> list[str]:
+        return [name for name, tab in self._tabs.items() if force or tab.isVisible()]
 
     def _show_state(self) -> None:
         """The empty state, or the title naming the runs shown."""
@@ -292,12 +291,12 @@ class TrainingPlots(QtWidgets.QWidget):
             tab.set_title(title)
 
     def _redraw(self, everything: bool = False) -> None:
-        if self._layout_dirty:
-            self._relayout()
-        # Curves on a hidden tab wait until it is shown, unless the whole widget is hidden
-        # (then nothing would ever draw them).
+        # A hidden tab waits until it is shown, unless the whole widget is hidden (then nothing
+        # would ever draw it).
         force = everything or not self.isVisible()
-        self._catch_up([name for name, tab in self._tabs.items() if force or self._on_screen(tab)])
+        if self._layout_dirty:
+            self._relayout(force)
+        self._catch_up(self._drawn_tabs(force))
         for tab in self._tabs.values():
             tab.redraw(force)
         if self._timer.isActive() and not self._layout_dirty:

@@ -366,7 +366,6 @@ def test_progress_shows_epoch_batch_and_times(training_panel):
     assert training_panel.progress_bar.value() == 1000
 
 
-
 def test_starting_a_run_does_not_shift_the_training_panel(qtbot, show_widget):
     # As narrow and short as the docked panel gets: the progress line takes two lines there.
     panel = show_widget(TrainingPanel(), 300, 520)

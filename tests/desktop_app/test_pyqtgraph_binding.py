@@ -1,6 +1,6 @@
 """pyqtgraph bound to PySide6 through lazy mirrors: the same objects, fewer Qt classes made at start-up.
 
-Each check runs in a fresh interpreter: in this one pyqtgraph was imported long ago.
+The check runs in a fresh interpreter: in this one pyqtgraph was imported long ago.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ print(json.dumps({
 """
 
 
-def _run(code: str, **env_changes: str) -> dict:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **env_changes}
+def _run(code: str) -> dict:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYQTGRAPH_QT_LIB", None)  # desktop_app sets it, as in the app
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
@@ -62,4 +62,3 @@ def test_pyqtgraph_gets_pyside6_s_own_classes_and_draws_but_makes_few_of_them_at
     # The point: importing pyqtgraph made a fraction of QtWidgets' ~200 classes, not all of them.
     assert found["made_at_import"] < found["dir_restored"] / 2, found
     assert found["curve_points"] == 3 and found["painted"]
-
