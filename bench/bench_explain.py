@@ -11,6 +11,12 @@ round builds fresh models from a new seed and times, per model:
   after another with the same model;
 - plain Keras ``model(x)`` of the same sample, for scale.
 
+Both models are chains, so their connectivity is carried forward in numpy
+(``core.connectivity_forward``), as the window and ``main.py explain`` do it. Each model is also
+explained a second time with that way off: TensorFlow's backward pass, which encoder-decoder and
+one-to-many models (and samples too wide for numpy) take. Its figures are printed for scale; the
+final lines are the way a user gets.
+
 The cold call also shows its CPU time (all threads): on a shared machine, wall time above it
 means the process waited for a core.
 
@@ -73,7 +79,7 @@ def explain_once(model, info, connectivity: Connectivity, x) -> tuple[float, flo
     return end - start, end - middle
 
 
-def measure(cell: str, mode: str, info: DataInfo, seed: int, warm_calls: int) -> dict[str, float]:
+def measure(cell: str, mode: str, info: DataInfo, seed: int, warm_calls: int, *, forward: bool = True) -> dict[str, float]:
     keras.utils.set_random_seed(seed)
     model = build_model(ModelSpec(cell=cell, io_mode=mode, units=UNITS), info)
     xs = samples(warm_calls + 1, seed)
@@ -82,6 +88,10 @@ def measure(cell: str, mode: str, info: DataInfo, seed: int, warm_calls: int) ->
     model(xs[:1])
     plain = time.perf_counter() - plain_start
     connectivity = Connectivity(model, info)
+    if not forward:
+        connectivity.forward = None
+    elif not connectivity.carried_forward(xs[0]):
+        raise SystemExit(f"{cell} {mode}: the numpy way does not take this model; the bench would time the other way")
     cpu_start = time.process_time()
     cold, _ = explain_once(model, info, connectivity, xs[0])
     cold_cpu = time.process_time() - cpu_start
@@ -101,14 +111,16 @@ def main(argv: list[str] | None = None) -> int:
           f"({STEPS * CLASSES} Jacobian rows) and many-to-one (1 row); {args.rounds} rounds, "
           f"{args.warm} warm calls each")
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
+    backward: dict[tuple[str, str], list[dict[str, float]]] = {}
     for r in range(args.rounds):
         for cell in cells:
             for mode, info in infos().items():
-                m = measure(cell, mode, info, seed=r, warm_calls=args.warm)
-                results.setdefault((cell, mode), []).append(m)
-                print(f"round {r + 1} {cell:9s} {mode:12s} plain Keras call {m['plain'] * 1000:7.1f} ms   "
-                      f"explain cold {m['cold']:6.3f} s (CPU {m['cold_cpu']:6.3f} s)   warm {m['warm']:6.3f} s "
-                      f"(connectivity {m['warm_connectivity']:6.3f} s)", flush=True)
+                for forward, store, way in ((True, results, "numpy"), (False, backward, "TF")):
+                    m = measure(cell, mode, info, seed=r, warm_calls=args.warm, forward=forward)
+                    store.setdefault((cell, mode), []).append(m)
+                    print(f"round {r + 1} {cell:9s} {mode:12s} {way:5s} plain Keras call {m['plain'] * 1000:7.1f} ms"
+                          f"   explain cold {m['cold']:6.3f} s (CPU {m['cold_cpu']:6.3f} s)   warm {m['warm']:6.3f} s "
+                          f"(connectivity {m['warm_connectivity']:6.3f} s)", flush=True)
     worst_explain, worst_connectivity = 0.0, 0.0
     for (cell, mode), rounds in results.items():
         cold = statistics.median(m["cold"] for m in rounds)
@@ -118,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
               f"connectivity {conn:.3f} s")
         worst_explain = max(worst_explain, cold, warm)
         worst_connectivity = max(worst_connectivity, conn)
+    worst_backward = max(max(statistics.median(m["cold"] for m in rounds), statistics.median(m["warm"] for m in rounds))
+                         for rounds in backward.values())
+    print(f"for scale, the same models through TensorFlow's backward pass: worst explain {worst_backward:.2f} s")
     print("(below: the worst per-model median over rounds)")
     print(f"connectivity T={STEPS}, {UNITS} units: {worst_connectivity:.2f} s (goal <= {GOAL_S:.2f})")
     print(f"explain one sample T={STEPS}, {UNITS} units: {worst_explain:.2f} s (goal <= {GOAL_S:.2f})")

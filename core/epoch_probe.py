@@ -19,9 +19,10 @@ to pay after every epoch of a run whose epochs take half a second. So looking ha
   that costs under CHEAP_S always happens.
 
 So a small teaching model shows its memory after every epoch (and its connectivity every few),
-while a heavy model's run gets a look every few epochs and trains about 1 % slower. A model with
-more than MAX_ROWS output numbers never gets the connectivity here (``main.py explain`` and the
-Memory view compute it on demand).
+while a heavy model's run gets a look every few epochs and trains about 1 % slower. A model whose
+connectivity needs TensorFlow's backward pass (one-to-many, encoder-decoder) with more than MAX_ROWS
+output numbers never gets it here (``main.py explain`` and the Memory view compute it on demand);
+a chain model's is carried forward in numpy at any number of outputs.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ BUDGET = 0.01  # share of the training time looking may take
 CHEAP_S = 0.005  # a look this quick happens after every epoch anyway (a small teaching model)
 COMPILE_FROM_EPOCHS = 10  # compile the connectivity for runs this long: tracing pays off
 # Above this many output numbers (steps x classes: a character model over 100 steps) one
-# connectivity takes seconds.
+# connectivity by TensorFlow's backward pass takes seconds.
 MAX_ROWS = 1024
 DIGITS = 4  # significant digits of the probe's numbers (the view shows colours and 3 digits)
 
@@ -52,7 +53,7 @@ class EpochProbe:
         self.connectivity = None
         if sample is not None:
             connectivity = Connectivity(model, info)
-            if connectivity.rows(sample) <= MAX_ROWS:
+            if connectivity.carried_forward(sample) or connectivity.rows(sample) <= MAX_ROWS:
                 self.connectivity = connectivity
         self.looked = False
         self.training_s = 0.0  # training time of the epochs after the first

@@ -1,5 +1,6 @@
 """Connectivity C[t_out, t_in] = ||d y(t_out) / d x(t_in)||: equal to a plain Jacobian, causal, and
-it finds the memory a trained echo model uses."""
+it finds the memory a trained echo model uses. Both ways of computing it are held to the same
+Jacobian: carried forward in numpy (chain models) and TensorFlow's backward pass (every model)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import core.connectivity_forward as forward_module
 from core.connectivity import Connectivity, connectivity
 from core.datasets import build_dataset
 from core.models import build_model
@@ -37,10 +39,30 @@ def jacobian_norms(model, info, x) -> np.ndarray:
     return np.sqrt((jac ** 2).sum(axis=(1, 3)))
 
 
+CHAIN_MODES = ("one_to_one", "many_to_one", "many_to_many")
+
+
+def both_ways(model, info, x) -> dict[str, np.ndarray]:
+    """C by each way that takes the model: carried forward in numpy (chain models only) and by
+    TensorFlow's backward pass (every model), from fresh Connectivity objects."""
+    results = {}
+    numpy_way = Connectivity(model, info)
+    if numpy_way.carried_forward(x):
+        results["numpy forward"] = numpy_way(x)
+    tensorflow_way = Connectivity(model, info)
+    tensorflow_way.forward = None
+    results["tensorflow"] = tensorflow_way(x)
+    return results
+
+
 @pytest.mark.parametrize("mode, options, data_options", [
     ("many_to_many", {"cell": "LSTM"}, {}),
     ("many_to_many", {"cell": "GRU", "embedding_dim": 3}, {"tokens": True}),
+    ("many_to_many", {"cell": "SimpleRNN", "embedding_dim": 0, "activation": "relu"}, {"tokens": True}),
+    ("many_to_many", {"cell": "LSTM", "bidirectional": True, "layers": 2}, {}),
     ("many_to_one", {"cell": "SimpleRNN", "layers": 2}, {"kind": "regression"}),
+    ("many_to_one", {"cell": "GRU", "bidirectional": True}, {}),
+    ("one_to_one", {"cell": "LSTM"}, {"kind": "regression"}),
     ("one_to_many", {"cell": "GRU"}, {}),
     ("encoder_decoder", {"cell": "LSTM", "bidirectional": True}, {}),
 ])
@@ -49,10 +71,14 @@ def test_connectivity_equals_the_jacobian(tiny_data, mode, options, data_options
     keras.utils.set_random_seed(0)
     model = build_model(ModelSpec(io_mode=mode, units=4, **options), data.info)
     x = data.x_val[0]
-    c = connectivity(model, data.info, x)
     expected = jacobian_norms(model, data.info, x)
-    assert c.shape == expected.shape == (data.info.seq_len_out, 1 if mode == "one_to_many" else len(x))
-    np.testing.assert_allclose(c, expected, rtol=1e-4, atol=1e-6)
+    assert expected.shape == (data.info.seq_len_out, 1 if mode == "one_to_many" else len(x))
+    results = both_ways(model, data.info, x)
+    # The numpy way takes every chain model; the others go through TensorFlow only.
+    assert ("numpy forward" in results) == (mode in CHAIN_MODES)
+    for way, c in results.items():
+        np.testing.assert_allclose(c, expected, rtol=1e-4, atol=1e-6, err_msg=way)
+    np.testing.assert_allclose(connectivity(model, data.info, x), expected, rtol=1e-4, atol=1e-6)
 
 
 def test_aligned_outputs_depend_on_no_later_input_unless_bidirectional(tiny_data):
@@ -62,9 +88,37 @@ def test_aligned_outputs_depend_on_no_later_input_unless_bidirectional(tiny_data
     both = build_model(ModelSpec(cell="GRU", io_mode="many_to_many", units=4, bidirectional=True), data.info)
     x = data.x_val[0]
     later = np.triu_indices(len(x), 1)  # t_in > t_out
-    c = connectivity(one_way, data.info, x)
-    assert np.all(c[later] == 0) and np.all(np.diag(c) > 0)
-    assert np.all(connectivity(both, data.info, x)[later] > 0)
+    for way, c in both_ways(one_way, data.info, x).items():
+        assert np.all(c[later] == 0) and np.all(np.diag(c) > 0), way
+    for way, c in both_ways(both, data.info, x).items():
+        assert np.all(c[later] > 0), way
+
+
+def test_the_numpy_way_reads_the_weights_of_each_call(tiny_data):
+    """The training probe keeps one Connectivity for the run and calls it after every epoch."""
+    data = tiny_data("many_to_one", n=4, n_val=2)
+    keras.utils.set_random_seed(3)
+    model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_one", units=4), data.info)
+    probe = Connectivity(model, data.info)
+    x = data.x_val[0]
+    before = probe(x)
+    rng = np.random.default_rng(0)
+    model.set_weights([w + rng.normal(scale=0.5, size=w.shape).astype(w.dtype) for w in model.get_weights()])
+    after = probe(x)
+    assert probe.carried_forward(x) and not np.allclose(before, after, rtol=0.05)
+    np.testing.assert_allclose(after, jacobian_norms(model, data.info, x), rtol=1e-4, atol=1e-6)
+
+
+def test_a_sample_too_wide_for_the_numpy_way_goes_through_tensorflow(tiny_data, monkeypatch):
+    data = tiny_data("many_to_many", n=4, n_val=2)
+    keras.utils.set_random_seed(4)
+    model = build_model(ModelSpec(cell="GRU", io_mode="many_to_many", units=4), data.info)
+    x = data.x_val[0]
+    probe = Connectivity(model, data.info)
+    carried = probe(x)
+    monkeypatch.setattr(forward_module, "MAX_MULTIPLY_ADDS", 0)
+    assert not probe.carried_forward(x)
+    np.testing.assert_allclose(probe(x), carried, rtol=1e-4, atol=1e-6)
 
 
 def test_chunks_give_the_same_matrix(tiny_data, monkeypatch):
@@ -72,20 +126,27 @@ def test_chunks_give_the_same_matrix(tiny_data, monkeypatch):
 
     data = tiny_data("many_to_many", n=4, n_val=2)
     keras.utils.set_random_seed(1)
-    model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_many", units=4), data.info)
-    whole = Connectivity(model, data.info)(data.x_val[0])
+    model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_many", units=4, bidirectional=True), data.info)
+    x = data.x_val[0]
+    whole = both_ways(model, data.info, x)
     monkeypatch.setattr(module, "CHUNK", 4)  # 15 rows in chunks of 4, the last one padded
-    np.testing.assert_allclose(Connectivity(model, data.info)(data.x_val[0]), whole, rtol=1e-5, atol=1e-7)
+    monkeypatch.setattr(forward_module, "COLUMNS_PER_PASS", 4)  # 5 steps x 2 features in chunks of 4
+    chunked = both_ways(model, data.info, x)
+    assert chunked.keys() == whole.keys() == {"numpy forward", "tensorflow"}
+    for way in whole:
+        np.testing.assert_allclose(chunked[way], whole[way], rtol=1e-5, atol=1e-7, err_msg=way)
 
 
 @pytest.mark.parametrize("tokens", [False, True])
 def test_a_long_sequence_is_compiled_once_for_every_length(tiny_data, monkeypatch, tokens):
+    """TensorFlow's way (the numpy one off), as an encoder-decoder or a too-wide sample takes it."""
     import gc
     import weakref
 
     import core.connectivity as module
 
     monkeypatch.setattr(module, "COMPILE_FROM_STEPS", 4)  # the tiny samples count as long
+    monkeypatch.setattr(forward_module, "MAX_MULTIPLY_ADDS", 0)
     data = tiny_data("many_to_many", n=4, n_val=2, tokens=tokens)
     keras.utils.set_random_seed(2)
     model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_many", units=4, embedding_dim=3), data.info)
