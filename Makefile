@@ -21,6 +21,11 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -e ".[test]"
 	touch $(STAMP)
 
+# The project's own bytecode, as pip writes it for every installed package but not for an editable
+# one: without it each start compiles ~200 modules (0.4-0.5 s of a 1.4 s start), and where
+# PYTHONDONTWRITEBYTECODE is set, every start again. Up to date, this takes under 0.1 s.
+BYTECODE = $(PY) -m compileall -q core desktop_app main.py
+
 venv: $(STAMP)
 
 # System packages are installed only where that needs no question (root with apt-get, as on CI
@@ -47,6 +52,7 @@ test-system-deps:
 	$(call apt_install,$(QT_X_LIBS) $(X_TEST_TOOLS))
 
 run: $(STAMP) system-deps
+	$(BYTECODE)
 	$(PY) main.py
 
 test: $(STAMP) test-system-deps
@@ -69,6 +75,7 @@ bundle-smoke:
 	$(PYTHON) scripts/bundle_smoke.py
 
 install-desktop: $(STAMP)
+	$(BYTECODE)
 	$(PY) scripts/install_desktop.py
 
 uninstall-desktop:
