@@ -4,7 +4,9 @@ the file's bytes instead of tokenising its source, and must give PySide6's own a
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
+from pathlib import Path
 
 import desktop_app  # noqa: F401 - installs the check
 
@@ -34,3 +36,11 @@ def test_every_module_imported_so_far_got_pysides_answer():
     assert len(checked) > 100
     wrong = [name for name in checked if (recorded[name] == 0) != original(sys.modules[name])]
     assert wrong == []
+
+
+def test_importing_the_package_loads_no_pyside_and_a_later_pyside_gets_the_check():
+    code = ("import sys, desktop_app; loaded = 'PySide6' in sys.modules; import PySide6.QtCore; "
+            "print(loaded, sys.modules['shibokensupport.feature']._mod_uses_pyside.reads_bytes)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
