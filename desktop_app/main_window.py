@@ -171,11 +171,16 @@ class MainWindow(QMainWindow):
     def _install_features(self) -> None:
         """Each feature installs itself: its tab, if it has one, and its connections to the session,
         the runs, the panels and the commands, all built by now. A new feature is one line here."""
-        self.evaluation_view = install_evaluation(self)  # follows the session's current model
+        self.evaluation_page = install_evaluation(self)  # follows the session's current model once shown
         self.memory_tab = install_memory(self)  # beside the plots; follows the session and the runs
         self.import_settings = ImportSettings(self)  # an imported file starts from settings that suit it
         self.run_views = install_run_views(self)  # plots, Runs, Predict and diagnosis follow the runs
         self.sweeps = install_sweeps(self)  # Run › Sweep…, the Sweeps tab, File › Open Sweep Folder…
+
+    @property
+    def evaluation_view(self):
+        """The Evaluation tab's view (built now if the tab has not been shown yet)."""
+        return self.evaluation_page.content()
 
     # --- TensorFlow in the background ------------------------------------------------------
 

@@ -26,7 +26,7 @@ def describe(window: Any) -> str:
         else:
             text = f"{run} is training; it is paused while you decide."
     sweeps = getattr(window, "sweeps", None)
-    if sweeps is not None and sweeps.view.is_running():
+    if sweeps is not None and sweeps.is_running():
         text += (f" A sweep is running ({sweeps.view.progress_text()}): quitting stops its trials; "
                  "finished trials are kept and Resume sweep runs the rest.")
     unsaved = window.document.unsaved_work()
@@ -38,7 +38,7 @@ def describe(window: Any) -> str:
 def is_busy(window: Any) -> bool:
     """A run training or a sweep running: closing must ask first."""
     sweeps = getattr(window, "sweeps", None)
-    return window.session.is_training() or (sweeps is not None and sweeps.view.is_running())
+    return window.session.is_training() or (sweeps is not None and sweeps.is_running())
 
 
 def confirm_quit_while_training(window: Any) -> bool:

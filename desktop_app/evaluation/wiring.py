@@ -1,5 +1,8 @@
 """The Evaluation tab in the window: it follows the session's current model and its state.
 
+Built when first shown (``desktop_app.lazy_tab``): until then nothing is evaluated, and its build
+starts from the session's current model.
+
 The current model is the one Save, Export and Predict use (``TrainingSession.current_changed``):
 a run that has just ended, a run selected in the Runs table, a reopened bundle or an imported
 ``.keras`` model. The tab evaluates it on the data of the model's own project, reusing the
@@ -10,26 +13,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop_app.evaluation.view import EvaluationView
+from desktop_app.lazy_tab import LazyTab
 
 
-def install_evaluation(window: Any, title: str = "Evaluation") -> EvaluationView:
-    """Create the tab after the window's others and keep it in step with ``window.session``."""
-    view = EvaluationView()
-    view.setObjectName("evaluationView")
-    window.tabs.addTab(view, title)
+def install_evaluation(window: Any, title: str = "Evaluation") -> LazyTab:
+    """Add the tab after the window's others, built when first shown, and keep it in step with
+    ``window.session`` from then on (the page's ``content()`` is the EvaluationView)."""
     session = window.session
 
-    def on_current_changed(record) -> None:
+    def follow(view, record) -> None:
         if record is None or record.model is None or record.info is None:
             view.clear()
             return
         view.set_run(record.model, record.info, record.project, _panel_data(window, record))
 
-    session.current_changed.connect(on_current_changed)
-    session.state_changed.connect(lambda state: view.set_busy(state != "idle"))
-    view.set_busy(session.is_training())
-    return view
+    def build():
+        from desktop_app.evaluation.view import EvaluationView
+
+        view = EvaluationView()
+        view.setObjectName("evaluationView")
+        view.set_busy(session.is_training())
+        follow(view, session.current)
+        return view
+
+    page = LazyTab(build)
+    page.setObjectName("evaluationPage")
+    window.tabs.addTab(page, title)
+    session.current_changed.connect(lambda record: follow(page.content(), record) if page.built else None)
+    session.state_changed.connect(lambda state: page.content().set_busy(state != "idle") if page.built else None)
+    return page
 
 
 def _panel_data(window: Any, record) -> Any:

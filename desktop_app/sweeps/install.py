@@ -9,14 +9,17 @@ own.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu
 
 from core.errors import RNNLabError
 from desktop_app.actions import MENUS
-from desktop_app.sweeps.dialog import SweepDialog
-from desktop_app.sweeps.results_view import SweepsView
+from desktop_app.lazy_tab import LazyTab
+
+if TYPE_CHECKING:  # the dialog and the view load when first used
+    from desktop_app.sweeps.dialog import SweepDialog
 
 TAB_TITLE = "Sweeps"
 
@@ -24,18 +27,28 @@ TAB_TITLE = "Sweeps"
 class SweepCommands:
     """The window's sweep commands; the dialogs they open can be replaced in tests."""
 
-    def __init__(self, window: QMainWindow, view: SweepsView):
+    def __init__(self, window: QMainWindow, page: LazyTab):
         self._window = window
-        self.view = view
+        self.page = page
         self.ask_folder = QFileDialog.getExistingDirectory
         self.dialog: SweepDialog | None = None
         # Where the last sweep file was opened or saved this session: the next Open starts there.
         self.sweep_files_dir: Path | None = None
 
+    @property
+    def view(self):
+        """The Sweeps tab's SweepsView (built now if the tab has not been shown yet)."""
+        return self.page.content()
+
+    def is_running(self) -> bool:
+        return self.page.built and self.view.is_running()
+
     def new_sweep(self) -> SweepDialog | None:
         """Run › Sweep…: the dialog, built from the panels' project; Start runs it in the Sweeps tab."""
+        from desktop_app.sweeps.dialog import SweepDialog
+
         window = self._window
-        if self.view.is_running():
+        if self.is_running():
             window.show_status("A sweep is running: stop it (Sweeps tab) before starting another.")
             return None
         try:
@@ -58,7 +71,7 @@ class SweepCommands:
 
     def open_folder_dialog(self) -> None:
         """File › Open Sweep Folder…"""
-        start = str(self.view.out_dir() or self._window.settings.last_directory())
+        start = str((self.view.out_dir() if self.page.built else None) or self._window.settings.last_directory())
         folder = self.ask_folder(self._window, "Open a sweep's output folder", start)
         if folder:
             self.open_folder(folder)
@@ -68,13 +81,13 @@ class SweepCommands:
             # New sweeps go beside this one, not inside it.
             self._window.settings.set_last_directory(Path(folder).parent)
             self._window.settings.set_sweep_output_parent(Path(folder).parent)
-            self._window.tabs.setCurrentWidget(self.view)
+            self._window.tabs.setCurrentWidget(self.page)
             return True
         return False
 
-    def shutdown(self, wait_ms: int) -> bool:
+    def shutdown(self, wait_ms: int = 20000) -> bool:
         """Stop a running sweep and wait for it (the window is closing); True if it ended in time."""
-        return self.view.shutdown(wait_ms)
+        return self.view.shutdown(wait_ms) if self.page.built else True
 
     def _start(self, dialog: SweepDialog) -> None:
         request = dialog.request()
@@ -86,14 +99,28 @@ class SweepCommands:
             self._window.show_status(str(exc))
             return
         self._window.settings.set_last_directory(request.out_dir.parent)
-        self._window.tabs.setCurrentWidget(self.view)
+        self._window.tabs.setCurrentWidget(self.page)
 
 
 def install_sweeps(window: QMainWindow) -> SweepCommands:
-    """Add the Sweeps tab and its two commands to ``window``; the commands are ``window.sweeps``."""
-    view = SweepsView(parent=window)
-    window.tabs.addTab(view, TAB_TITLE)
-    commands = SweepCommands(window, view)
+    """Add the Sweeps tab (built when first shown or used) and its two commands to ``window``;
+    the commands are ``window.sweeps``."""
+
+    def build():
+        from desktop_app.sweeps.results_view import SweepsView
+
+        view = SweepsView()
+        view.bundle_requested.connect(window.document.open_path)
+        view.open_folder_requested.connect(commands.open_folder_dialog)
+        view.message.connect(window.show_status)
+        # Through the document's failure path: the same dialog, in the panels' words, as any file's.
+        view.failed.connect(window.document.failed)
+        return view
+
+    page = LazyTab(build)
+    page.setObjectName("sweepsPage")
+    window.tabs.addTab(page, TAB_TITLE)
+    commands = SweepCommands(window, page)
     window.sweeps = commands
 
     sweep = QAction("S&weep…", window)
@@ -107,14 +134,9 @@ def install_sweeps(window: QMainWindow) -> SweepCommands:
     file_menu.insertAction(_action_after(file_menu, window.action_open_project), open_folder)
     window.action_sweep, window.action_open_sweep = sweep, open_folder
 
-    view.bundle_requested.connect(window.document.open_path)
-    view.open_folder_requested.connect(commands.open_folder_dialog)
-    view.message.connect(window.show_status)
-    # Through the document's failure path: the same dialog, in the panels' words, as any file's.
-    view.failed.connect(window.document.failed)
     app = QApplication.instance()
     if app is not None:  # a sweep still running at quit ends its trials first (also if the window never asks)
-        app.aboutToQuit.connect(view.shutdown)
+        app.aboutToQuit.connect(lambda: commands.shutdown())
     return commands
 
 

@@ -71,7 +71,7 @@ def test_evaluation_after_a_run_shows_baselines_and_a_forecast_on_the_files_date
     view = window.evaluation_view
     record = train_and_wait(qtbot, window)
     assert record.status in ("completed", "early_stopping"), record.message
-    window.tabs.setCurrentWidget(view)  # the run showed its plots; the user looks at the evaluation
+    window.tabs.setCurrentWidget(window.evaluation_page)  # the run showed its plots; the user looks at the evaluation
     qtbot.waitUntil(lambda: bool(view.evaluations), timeout=RUN_TIMEOUT_MS)
 
     # The table: the model and the baselines, exactly one marked best, with its skill in words.

@@ -285,7 +285,7 @@ def test_a_sweep_started_from_the_window_fills_the_tab_and_its_trials_open_as_ru
     view = commands.view
     with qtbot.waitSignal(view.sweep_ended, timeout=120000):
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    assert window.tabs.currentWidget() is view
+    assert window.tabs.currentWidget() is commands.page and commands.page.content() is view
     assert [view.model.trial_row(r).status for r in range(2)] == ["completed", "completed"], \
         [view.model.trial_row(r).error for r in range(2)]
     assert len(view.parallel.trial_lines) == 2 and "2 of 2 completed" in view.progress_label.text()
@@ -308,13 +308,13 @@ def test_a_sweep_started_from_the_window_fills_the_tab_and_its_trials_open_as_ru
     # The last one opened is the current model: the Memory tab runs samples through it, Evaluation scores it.
     assert window.session.current is opened[-1]
     assert window.memory_tab.picker.show_button.isEnabled()
-    window.tabs.setCurrentWidget(window.evaluation_view)
+    window.tabs.setCurrentWidget(window.evaluation_page)
     qtbot.waitUntil(lambda: window.evaluation_view.current() is not None, timeout=30000)
 
     # File › Open Sweep Folder… shows it again from its folder.
     commands.ask_folder = lambda *_args: str(tmp_path / "cells")
     window.action_open_sweep.trigger()
-    assert window.tabs.currentWidget() is view and view.model.rowCount() == 2
+    assert window.tabs.currentWidget() is commands.page and view.model.rowCount() == 2
     assert "2 of 2 completed" in window.statusBar().currentMessage()
 
 

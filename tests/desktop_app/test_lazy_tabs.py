@@ -1,0 +1,34 @@
+"""The Evaluation and Sweeps tabs are built when first shown or used, and then show what they
+would have shown had they been built with the window."""
+
+from __future__ import annotations
+
+from desktop_app import quit_guard
+from tests.desktop_app.conftest import configure_tiny_cooking, train_and_wait
+
+
+def test_a_new_window_builds_neither_tab_until_it_is_shown(qtbot, make_window):
+    window = make_window(load_tensorflow=False)
+    evaluation, sweeps = window.evaluation_page, window.sweeps.page
+    assert not evaluation.built and not sweeps.built
+    # Asking whether a sweep runs (closing the window does) builds nothing.
+    assert not quit_guard.is_busy(window) and window.sweeps.shutdown() and not sweeps.built
+
+    window.tabs.setCurrentWidget(sweeps)
+    assert sweeps.built and sweeps.content().objectName() == "sweepsView" and sweeps.content().isVisible()
+    assert not evaluation.built
+    window.tabs.setCurrentWidget(evaluation)
+    view = evaluation.content()
+    assert evaluation.built and view.objectName() == "evaluationView" and view.isVisible()
+    assert view.current() is None and not view.body.isVisible()  # no model yet: the empty state
+
+
+def test_the_evaluation_built_after_a_model_exists_takes_it_up(qtbot, make_window):
+    window = make_window()
+    configure_tiny_cooking(qtbot, window, epochs=1, samples=64, units=4)
+    record = train_and_wait(qtbot, window)
+    assert not window.evaluation_page.built and window.session.current is record
+    window.tabs.setCurrentWidget(window.evaluation_page)
+    view = window.evaluation_view
+    qtbot.waitUntil(lambda: view.current() is not None, timeout=60000)
+    assert "val" in view.evaluations and view.table.item(0, 0).text() == "Model"
