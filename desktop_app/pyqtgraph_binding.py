@@ -59,11 +59,15 @@ def _prepare_lazy_mirrors() -> None:
 
 
 def lazy_mirror(name: str, source: types.ModuleType) -> types.ModuleType:
-    """A module whose missing names are looked up in ``source`` when asked for (PEP 562)."""
+    """A module whose missing names are looked up in ``source`` when first asked for (PEP 562),
+    then kept: pyqtgraph reads names such as ``QtCore.QPointF`` in its drawing loops, and a call
+    to this hook on every read made the 11-curve gradients view redraw in 18 ms instead of 12.5-15."""
     mirror = types.ModuleType(name)
 
     def __getattr__(attribute: str):  # noqa: N807 - the module-level hook's name
-        return getattr(source, attribute)
+        value = getattr(source, attribute)
+        setattr(mirror, attribute, value)
+        return value
 
     def __dir__():  # noqa: N807
         return sorted(set(mirror.__dict__) | set(dir(source)))
