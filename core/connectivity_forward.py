@@ -25,7 +25,7 @@ import numpy as np
 
 from core.datasets.base import DataInfo
 from core.models import EMBEDDING_NAME, HEAD_NAME
-from core.states import _Cell
+from core.states import CellWeights
 
 # Above this many multiply-adds (as ``multiply_adds`` counts them: a forward layer really does
 # about half, its h(t) depending on the inputs up to t only), TensorFlow's backward pass is the
@@ -54,7 +54,7 @@ _DERIVATIVES: dict[str, tuple[Callable, Callable]] = {
 
 @dataclass
 class _Direction:
-    cell: _Cell
+    cell: CellWeights
     act: tuple[Callable, Callable]
     rec_act: tuple[Callable, Callable] | None
     backwards: bool
@@ -75,7 +75,7 @@ def _direction(layer, backwards: bool) -> _Direction | None:
     if getattr(layer, "stateful", False) or not hasattr(layer, "cell"):
         return None
     try:
-        cell = _Cell.of(layer)
+        cell = CellWeights.of(layer)
     except Exception:  # noqa: BLE001 - not a cell we know: TensorFlow's way follows it
         return None
     act = _activation(layer.cell.activation)

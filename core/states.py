@@ -202,7 +202,10 @@ def _np_activation(fn) -> Callable[[np.ndarray], np.ndarray]:
 
 
 @dataclass
-class _Cell:
+class CellWeights:
+    """One recurrent layer's (or direction's) weights and activations, read from Keras, in numpy:
+    what the states here and the forward connectivity (core.connectivity_forward) both run on."""
+
     kind: str
     units: int
     kernel: np.ndarray  # w_i, (F, blocks * units)
@@ -214,7 +217,7 @@ class _Cell:
     recurrent_activation: Callable[[np.ndarray], np.ndarray]
 
     @classmethod
-    def of(cls, layer, read: Callable[[Any], np.ndarray] = np.asarray) -> _Cell:
+    def of(cls, layer, read: Callable[[Any], np.ndarray] = np.asarray) -> CellWeights:
         cell = layer.cell
         kind = _CELL_KINDS.get(type(cell).__name__)
         if kind is None:
@@ -247,7 +250,7 @@ class _Run:
     terms: list[dict[str, Any]] | None
 
 
-def _recur(cell: _Cell, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, *, terms: bool) -> _Run:
+def _recur(cell: CellWeights, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, *, terms: bool) -> _Run:
     """Run one direction over x (T, F) from (h0, c0); with ``terms``, keep each step's equation terms.
 
     The training probe runs this after every epoch, so the loop makes as few numpy calls as it
@@ -313,7 +316,7 @@ def _recur(cell: _Cell, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, *,
     return _Run(hidden, cell_state, gates, rows)
 
 
-def _all_terms(cell: _Cell, wx: np.ndarray, h_prev: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+def _all_terms(cell: CellWeights, wx: np.ndarray, h_prev: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
     """Per gate (SimpleRNN: "h"), each term of its pre-activation for all steps, and its value.
 
     "w_i_x" + "w_R_h_prev" + "b" = "sum"; "value" = the gate's activation of the sum. The GRU's
@@ -374,7 +377,7 @@ class _Recorder:
 
     def _direction(self, layer, x: np.ndarray, initial: list[np.ndarray] | None, name: str):
         """States of one direction, aligned with the input's time axis, and its final states."""
-        cell = _Cell.of(layer, self.read)
+        cell = CellWeights.of(layer, self.read)
         backwards = bool(getattr(layer, "go_backwards", False))
         seq = x[::-1] if backwards else x
         h0 = initial[0] if initial else np.zeros(cell.units)
