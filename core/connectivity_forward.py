@@ -40,23 +40,23 @@ def _sigmoid(v):
     return 0.5 * (1.0 + np.tanh(0.5 * v))
 
 
-# Per activation name: (value, derivative), both of the pre-activation.
-_DERIVATIVES: dict[str, tuple[Callable, Callable]] = {
-    "tanh": (np.tanh, lambda v: 1.0 - np.tanh(v) ** 2),
-    "sigmoid": (_sigmoid, lambda v: _sigmoid(v) * (1.0 - _sigmoid(v))),
-    "relu": (lambda v: np.maximum(v, 0.0), lambda v: (v > 0).astype(v.dtype)),
-    "linear": (lambda v: v, np.ones_like),
-    "hard_sigmoid": (lambda v: np.clip(v + 3.0, 0.0, 6.0) / 6.0, lambda v: ((v > -3) & (v < 3)) / 6.0),
-    "elu": (lambda v: np.where(v > 0, v, np.expm1(np.minimum(v, 0.0))),
-            lambda v: np.where(v > 0, 1.0, np.exp(np.minimum(v, 0.0)))),
+# Per activation name, its derivative at the pre-activation. The values themselves come from the
+# cell (core.states.CellWeights), which has them in numpy for these names.
+_DERIVATIVES: dict[str, Callable] = {
+    "tanh": lambda v: 1.0 - np.tanh(v) ** 2,
+    "sigmoid": lambda v: _sigmoid(v) * (1.0 - _sigmoid(v)),
+    "relu": lambda v: (v > 0).astype(v.dtype),
+    "linear": np.ones_like,
+    "hard_sigmoid": lambda v: ((v > -3) & (v < 3)) / 6.0,
+    "elu": lambda v: np.where(v > 0, 1.0, np.exp(np.minimum(v, 0.0))),
 }
 
 
 @dataclass
 class _Direction:
     cell: CellWeights
-    act: tuple[Callable, Callable]
-    rec_act: tuple[Callable, Callable] | None
+    act_d: Callable  # the derivative of cell.activation
+    rec_d: Callable | None  # ... of cell.recurrent_activation (LSTM, GRU)
     backwards: bool
 
 
@@ -67,7 +67,7 @@ class _Recurrent:
     return_sequences: bool
 
 
-def _activation(fn) -> tuple[Callable, Callable] | None:
+def _derivative(fn) -> Callable | None:
     return _DERIVATIVES.get(getattr(fn, "__name__", ""))
 
 
@@ -78,12 +78,12 @@ def _direction(layer, backwards: bool) -> _Direction | None:
         cell = CellWeights.of(layer)
     except Exception:  # noqa: BLE001 - not a cell we know: TensorFlow's way follows it
         return None
-    act = _activation(layer.cell.activation)
+    act_d = _derivative(layer.cell.activation)
     rec_fn = getattr(layer.cell, "recurrent_activation", None)
-    rec_act = _activation(rec_fn) if rec_fn is not None else None
-    if act is None or (cell.kind != "SimpleRNN" and rec_act is None):
+    rec_d = _derivative(rec_fn) if rec_fn is not None else None
+    if act_d is None or (cell.kind != "SimpleRNN" and rec_d is None):
         return None
-    return _Direction(cell, act, rec_act, backwards)
+    return _Direction(cell, act_d, rec_d, backwards)
 
 
 class ForwardConnectivity:
@@ -125,7 +125,7 @@ class ForwardConnectivity:
         if head_name == "softmax" and head.use_bias:  # as core.connectivity: the logits
             head_act = None
         elif head_name in _DERIVATIVES:
-            head_act = _DERIVATIVES[head_name][1]
+            head_act = _DERIVATIVES[head_name]
         else:
             return None
         recurrent = [_recurrent(layer) for layer in layers[:-1]]
@@ -237,8 +237,8 @@ def _values(d: _Direction, x: np.ndarray) -> _Values:
     cell_state = np.empty((steps, u)) if lstm else None
     cell_previous = np.empty((steps, u)) if lstm else None
     inner_h = np.empty((steps, u)) if cell.kind == "GRU" else None
-    act = d.act[0]
-    rec = d.rec_act[0] if d.rec_act is not None else None
+    act = cell.activation
+    rec = cell.recurrent_activation
     h = np.zeros(u)
     c = np.zeros(u)
     for t in range(steps):
@@ -292,8 +292,8 @@ def _tangents(d: _Direction, run: _Values, x: _Tangent) -> _Tangent:
     steps, _, width = x.values.shape
     kernel_t = cell.kernel.T.astype(np.float32)  # (rows, in)
     recurrent_t = cell.recurrent.T.astype(np.float32)  # (rows, units)
-    act, act_d = d.act
-    rec, rec_d = d.rec_act if d.rec_act is not None else (None, None)
+    act, act_d = cell.activation, d.act_d
+    rec, rec_d = cell.recurrent_activation, d.rec_d
     out = np.zeros((steps, u, width), dtype=np.float32)
     out_lo = np.full(steps, width)
     out_hi = np.zeros(steps, dtype=int)
@@ -368,14 +368,10 @@ def _merged_tangent(layer: _Recurrent, runs: list[_Values], tangents: list[_Tang
     if not layer.return_sequences:  # the final states: forward's last step, backward's first
         ta, tb, va, vb = ta[-1:], tb[:1], va[-1:], vb[:1]
         lo, hi = np.minimum(a.lo[-1:], b.lo[:1]), np.maximum(a.hi[-1:], b.hi[:1])
-    if layer.merge == "concat":
-        values = np.concatenate([ta, tb], axis=1)
-    elif layer.merge == "sum":
-        values = ta + tb
-    elif layer.merge == "ave":
-        values = (ta + tb) / 2
-    else:  # mul
+    if layer.merge == "mul":  # d(a b) = b da + a db
         values = vb[:, :, None].astype(np.float32) * ta + va[:, :, None].astype(np.float32) * tb
+    else:  # linear merges: the tangents merge as the values do
+        values = _merge(layer.merge, ta, tb, axis=1)
     return _Tangent(values, lo, hi)
 
 
