@@ -38,7 +38,7 @@ from desktop_app.panels.dataset_panel import DatasetPanel
 from desktop_app.panels.import_settings import ImportSettings
 from desktop_app.panels.training_panel import TrainingPanel
 from desktop_app.plots import TrainingPlots
-from desktop_app.predict_panel import PredictPanel
+from desktop_app.predict_page import PredictPage
 from desktop_app.quit_guard import confirm_quit_while_training, is_busy
 from desktop_app.resources import app_icon
 from desktop_app.run_views import install_run_views
@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel()
         self.plots = TrainingPlots()
         self.runs_panel = RunsPanel()
-        self.predict_panel = PredictPanel()
+        self.predict_page = PredictPage()  # built when first shown
         self.diagnosis_panel = DiagnosisPanel()
         self.plots.add_footer(self.diagnosis_panel)
 
@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.plots, "Training plots")
         self.tabs.addTab(self.runs_panel, "Runs")
-        self.tabs.addTab(self.predict_panel, "Predict")
+        self.tabs.addTab(self.predict_page, "Predict")
         self.setCentralWidget(self.tabs)
 
         self.docks: dict[str, QDockWidget] = {}
@@ -181,6 +181,11 @@ class MainWindow(QMainWindow):
     def evaluation_view(self):
         """The Evaluation tab's view (built now if the tab has not been shown yet)."""
         return self.evaluation_page.content()
+
+    @property
+    def predict_panel(self):
+        """The Predict tab's panel (built now if the tab has not been shown yet)."""
+        return self.predict_page.content()
 
     # --- TensorFlow in the background ------------------------------------------------------
 

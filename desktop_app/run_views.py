@@ -25,7 +25,7 @@ class RunViews:
         self._window = window
         self.plots = window.plots
         self.runs_panel = window.runs_panel
-        self.predict_panel = window.predict_panel
+        self.predict_page = window.predict_page  # the panel is built when first shown
         self.diagnosis_panel = window.diagnosis_panel
         self.session = session = window.session
         self.runs_panel.selection_changed.connect(self._on_selection_changed)
@@ -49,7 +49,7 @@ class RunViews:
         self.plots.clear()
         if self.runs_panel.selected_runs():
             self.runs_panel.select_runs([])
-        self.predict_panel.clear()
+        self.predict_page.clear()
         self.diagnosis_panel.clear()
         self._window.training_panel.clear_progress()
 
@@ -67,7 +67,7 @@ class RunViews:
     def _on_state_changed(self, state: str) -> None:
         window = self._window
         window.training_panel.set_run_state(state)
-        self.predict_panel.set_busy(state != "idle")
+        self.predict_page.set_busy(state != "idle")
         self.diagnosis_panel.set_busy(state != "idle")
         record = self.session.active_record()
         if state == "idle":
@@ -170,7 +170,7 @@ class RunViews:
         with_model = [r for r in records if r.model is not None]
         if with_model and not self.session.is_training():
             record = with_model[-1]
-            if record is not self.session.current or not self.predict_panel.has_model():
+            if record is not self.session.current or not self.predict_page.has_model():
                 self.session.set_current(record)
                 self._show_model(record)
 
@@ -179,14 +179,14 @@ class RunViews:
         self.session.remove(record.run_id)
         self.plots.remove_run(record.run_id)
         if was_current:
-            self.predict_panel.clear()
+            self.predict_page.clear()
             self._window.document.model_discarded()
 
     def _on_model_opened(self, record: RunRecord) -> None:
         self._load_history(record)
         self._show_diagnosis(record)
         self._show_model(record)
-        self._window.tabs.setCurrentWidget(self.predict_panel if record.status == RunStatus.IMPORTED else self.plots)
+        self._window.tabs.setCurrentWidget(self.predict_page if record.status == RunStatus.IMPORTED else self.plots)
 
     # --- what a run shows ----------------------------------------------------------------------
 
@@ -204,7 +204,7 @@ class RunViews:
                                       run_baseline(record.info, self._panel_data(record)))
 
     def _show_model(self, record: RunRecord) -> None:
-        self.predict_panel.set_model(record.model, record.info, self._panel_data(record))
+        self.predict_page.set_model(record.model, record.info, self._panel_data(record))
 
     def _panel_data(self, record: RunRecord):
         """The Dataset panel's data if its samples can be shown to ``record``'s model (the sample picker)."""

@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             save(app, window, name)
         plot_tabs.setCurrentIndex(0)
 
-        window.tabs.setCurrentWidget(window.predict_panel)
+        window.tabs.setCurrentWidget(window.predict_page)
         window.predict_panel.predict_sample(0)
         save(app, window, "05-predict.png")
 

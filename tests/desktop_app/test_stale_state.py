@@ -111,7 +111,7 @@ def test_an_imported_model_and_an_opened_bundle_replace_what_the_views_showed(qt
     assert imported.status == "imported" and imported is not record
     assert window.plots.run_ids() == [] and window.runs_panel.selected_runs() == []
     assert window.training_panel.progress_text() == "Ready."
-    assert window.predict_panel.has_model() and window.tabs.currentWidget() is window.predict_panel
+    assert window.predict_panel.has_model() and window.tabs.currentWidget() is window.predict_page
 
     assert window.document.open_path(bundle)
     loaded = window.session.current
