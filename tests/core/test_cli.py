@@ -64,21 +64,11 @@ def test_train_overrides_reach_the_bundle(trained):
     assert summary["val_loss"] == pytest.approx(bundle.history.epochs[-1]["val_loss"])
 
 
-def test_train_set_path_is_relative_to_working_directory(run_cli, tmp_path, monkeypatch):
-    (tmp_path / "proj").mkdir()
-    project = tmp_path / "proj" / "text.json"
-    project.write_text(json.dumps({
-        "dataset": {"task": "text", "params": {"source": "builtin:recurrence", "window": 6, "stride": 4}},
-        "model": {"cell": "GRU", "io_mode": "many_to_one", "units": 4},
-        "training": {"epochs": 1, "batch_size": 64},
-    }))
-    (tmp_path / "story.txt").write_text("a story about a cat and a hat. " * 12, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(["train", str(project), "--out", "text.rnnlab", "--set", "dataset.params.source=story.txt"])
-    assert code == 0, err
-    bundle = load_bundle(tmp_path / "text.rnnlab")
-    assert bundle.project.dataset.params["source"] == str(tmp_path / "story.txt")
-    assert set(bundle.info.vocabulary) == set("a story bout cat and h.")
+def test_train_set_path_is_relative_to_working_directory(text_bundle):
+    assert text_bundle["code"] == 0, text_bundle["err"]
+    bundle = load_bundle(text_bundle["bundle"])
+    assert bundle.project.dataset.params["source"] == str(text_bundle["folder"] / "story.txt")
+    assert set(bundle.info.vocabulary) == set(STORY)
 
 
 def test_predict_sample_json(trained, capsys):
@@ -278,11 +268,14 @@ def test_real_process_exit_codes_and_no_qt(tmp_path):
 # --- generate -------------------------------------------------------------------------------
 
 
+# The text model: trained once for the module by ``main.py train`` run in its folder, where
+# ``--set dataset.params.source=story.txt`` must be read relative to that working directory.
 TEXT_PROJECT = {
-    "dataset": {"task": "text", "params": {"source": "builtin:recurrence", "window": 6, "stride": 8}, "seed": 1},
+    "dataset": {"task": "text", "params": {"source": "builtin:recurrence", "window": 6, "stride": 4}, "seed": 1},
     "model": {"cell": "GRU", "io_mode": "many_to_one", "units": 8},
     "training": {"epochs": 1, "batch_size": 64, "seed": 3},
 }
+STORY = "the story of a cat and the hat. "  # written 12 times; "the " seeds the generated text
 SINE_PROJECT = {
     "dataset": {"task": "sine", "params": {"samples": 80}, "seed": 1},
     "model": {"cell": "SimpleRNN", "io_mode": "many_to_one", "units": 4},
@@ -291,10 +284,24 @@ SINE_PROJECT = {
 
 
 @pytest.fixture(scope="module")
-def generators(train_with_cli, tmp_path_factory):
+def text_bundle(run_cli, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("text")
+    (folder / "proj").mkdir()
+    project = folder / "proj" / "text.json"
+    project.write_text(json.dumps(TEXT_PROJECT))
+    (folder / "story.txt").write_text(STORY * 12, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        code, out, err = run_cli(["train", str(project), "--out", "text.rnnlab",
+                                  "--set", "dataset.params.source=story.txt"])
+    return {"code": code, "err": err, "bundle": folder / "text.rnnlab", "folder": folder}
+
+
+@pytest.fixture(scope="module")
+def generators(text_bundle, train_with_cli, tmp_path_factory):
+    assert text_bundle["code"] == 0, text_bundle["err"]
     folder = tmp_path_factory.mktemp("generate")
-    return {name: train_with_cli(folder, name, project) for name, project in (("text", TEXT_PROJECT),
-                                                                             ("sine", SINE_PROJECT))}
+    return {"text": text_bundle["bundle"], "sine": train_with_cli(folder, "sine", SINE_PROJECT)}
 
 
 def test_generate_text_continues_a_seed(run_cli, generators):

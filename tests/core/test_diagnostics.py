@@ -294,13 +294,42 @@ def test_the_command_line_report_names_the_findings_and_their_fixes():
     assert report_lines(_project(), None) == []
 
 
-def test_the_exploding_example_gets_exploding_and_its_clipping_fix_trains_without_nan():
+@pytest.fixture(scope="module")
+def exploding_example_run(Recorder):
+    """The shipped exploding example, shortened to 240 sequences and 1 epoch (its loss jumps to
+    ~1e13 at batch 2 and turns NaN at batch 3), trained once and shared (read only) by the two
+    tests below: (project, data, recorder, result)."""
     from core.training import train
 
     project = load_project(EXAMPLES / "exploding_gradients.json")
     project = project.with_override("dataset.params.samples=240").with_override("training.epochs=1")
     data = build_dataset(project.dataset, project.model.io_mode)
-    result = train(project, data)
+    recorder = Recorder()
+    return project, data, recorder, train(project, data, listener=recorder)
+
+
+def test_the_exploding_example_keeps_weights_that_still_predict(exploding_example_run):
+    """The shipped example's loss jumps to ~1e12 a batch before it turns NaN; the weights just
+    before the NaN are finite but huge and predict NaN. The rescue must keep earlier ones.
+    (A test of training's rescue, here rather than in test_training.py to share this run.)"""
+    _, data, recorder, result = exploding_example_run
+    assert result.stop_reason == "nan"
+    losses = [b.loss for b in recorder.batches]
+    assert not np.isfinite(losses[-1]) and max(losses[:-1]) > 1e6  # it did blow up first
+    bad = recorder.batches[-1]
+    assert result.message.startswith(f"Gradients exploded at epoch {bad.epoch}, batch {bad.batch}: lower the "
+                                     "learning rate or enable clipping (training.clip_mode); kept the weights from ")
+    predictions = result.model.predict(data.x_val, verbose=0)
+    assert np.all(np.isfinite(predictions))
+    # Not merely finite: about as good as the starting weights, not 1e12 off.
+    val_loss = float(np.mean((predictions[:, 0] - data.y_val.reshape(-1)) ** 2))
+    assert val_loss < 10 * max(1.0, float(np.mean(data.y_val ** 2)))
+
+
+def test_the_exploding_example_gets_exploding_and_its_clipping_fix_trains_without_nan(exploding_example_run):
+    from core.training import train
+
+    project, data, _, result = exploding_example_run
     assert result.stop_reason == "nan"
     findings = diagnose(project, result.history, data.info, baseline=untrained_baseline(data.info, data.y_train))
     assert findings[0].verdict == EXPLODING

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import threading
@@ -40,15 +41,31 @@ def test_the_cell_mode_pairs_cover_every_cell_and_mode():
     assert {mode for _, mode in CELL_MODE_PAIRS} == set(IO_MODES)
 
 
+@pytest.fixture(scope="module")
+def cell_mode_run(tiny_data, project, Recorder):
+    """``run(cell, mode)``: one short training of that pair, trained once for the whole module and
+    shared (read only) by the tests that need a trained result: (data, recorder, result)."""
+    runs: dict[tuple[str, str], tuple] = {}
+
+    def run(cell: str, mode: str) -> tuple:
+        if (cell, mode) not in runs:
+            tokens = cell == "GRU" and mode not in ("one_to_many",)
+            kind = REGRESSION if cell == "LSTM" else CLASSIFICATION
+            # No validation set (it only adds tracing time); the gradient-flow probe then uses training rows.
+            data = tiny_data(mode, n=16, n_val=0, tokens=tokens, kind=kind)
+            recorder = Recorder()
+            result = train(project(mode, cell=cell, bidirectional=cell == "SimpleRNN" and mode != "one_to_many"),
+                           data, listener=recorder)
+            runs[(cell, mode)] = (data, recorder, result)
+        return runs[(cell, mode)]
+
+    return run
+
+
 @pytest.mark.parametrize(("cell", "mode"), [pytest.param(c, m, id=f"{c}-{m}") for c, m in CELL_MODE_PAIRS])
-def test_every_cell_and_mode_trains_a_few_steps_with_events(tiny_data, project, Recorder, cell, mode):
-    tokens = cell == "GRU" and mode not in ("one_to_many",)
-    kind = REGRESSION if cell == "LSTM" else CLASSIFICATION
-    # No validation set here (it only adds tracing time); the gradient-flow probe then uses training rows.
-    data = tiny_data(mode, n=16, n_val=0, tokens=tokens, kind=kind)
-    recorder = Recorder()
-    result = train(project(mode, cell=cell, bidirectional=cell == "SimpleRNN" and mode != "one_to_many"),
-                   data, listener=recorder)
+def test_every_cell_and_mode_trains_a_few_steps_with_events(cell_mode_run, cell, mode):
+    data, recorder, result = cell_mode_run(cell, mode)
+    kind = data.info.kind
     assert recorder.events == ["started", "batch", "batch", "epoch", "finished"]
     assert recorder.started.batches_per_epoch == 2 and recorder.started.device_name == "CPU"
     assert result.stop_reason == "completed" and result.epochs_run == 1
@@ -183,18 +200,27 @@ def test_one_to_many_gradient_flow_runs_over_the_output_steps(tiny_data, feed):
 # --- control --------------------------------------------------------------------------------
 
 
-def test_stop_lands_within_one_batch_and_keeps_the_trained_weights(tiny_data, project, StopAtBatch):
-    data = tiny_data("many_to_one", n=88, n_val=8)  # 10 batches per epoch
+@pytest.fixture(scope="module")
+def stopped_at_batch_5(tiny_data, project, StopAtBatch):
+    """A run of 3 epochs of 4 batches asked from its listener to stop after batch 5 (a quarter into
+    epoch 2), shared by the tests of where a stop lands and of how its history plots:
+    (weights before the run, recorder, result)."""
+    data = tiny_data("many_to_one", n=40, n_val=8)  # 32 training samples: 4 batches of 8
     control = TrainingControl()
-
     keras.utils.set_random_seed(0)
     spec = project("many_to_one", cell="GRU", training={"epochs": 3})
     model = build_model(spec.model, data.info)
     initial = model.get_weights()
-    recorder = StopAtBatch(control, 3)
+    recorder = StopAtBatch(control, 5)
     result = train(spec, data, listener=recorder, control=control, model=model)
-    assert recorder.batches[-1].global_batch in (3, 4)
-    assert result.stop_reason == "stopped" and result.epochs_run == 1
+    return initial, recorder, result
+
+
+def test_stop_lands_within_one_batch_and_keeps_the_trained_weights(stopped_at_batch_5):
+    initial, recorder, result = stopped_at_batch_5
+    assert recorder.batches[-1].global_batch in (5, 6)
+    # Stopped in epoch 2, which counts as run; epoch 3 never starts.
+    assert result.stop_reason == "stopped" and result.epochs_run == 2
     assert recorder.events[-2:] == ["epoch", "finished"]
     assert any(not np.array_equal(a, b) for a, b in zip(initial, result.model.get_weights()))
     assert "stopped" in result.message.lower()
@@ -290,30 +316,7 @@ def test_nan_loss_stops_at_that_batch_and_restores_the_last_finite_weights(proje
     assert all(np.isfinite(v) for v in result.final_metrics.values())
 
 
-def test_the_exploding_example_keeps_weights_that_still_predict(Recorder):
-    """The shipped example's loss jumps to ~1e12 a batch before it turns NaN; the weights just
-    before the NaN are finite but huge and predict NaN. The rescue must keep earlier ones."""
-    from pathlib import Path
-
-    from core.datasets import build_dataset
-
-    example = Path(__file__).resolve().parents[2] / "resources" / "examples" / "exploding_gradients.json"
-    spec = Project.from_json(example.read_text()).with_override("dataset.params.samples=160")
-    spec = spec.with_override("training.epochs=2")
-    data = build_dataset(spec.dataset, spec.model.io_mode)
-    recorder = Recorder()
-    result = train(spec, data, listener=recorder)
-    assert result.stop_reason == "nan"
-    losses = [b.loss for b in recorder.batches]
-    assert not np.isfinite(losses[-1]) and max(losses[:-1]) > 1e6  # it did blow up first
-    bad = recorder.batches[-1]
-    assert result.message.startswith(f"Gradients exploded at epoch {bad.epoch}, batch {bad.batch}: lower the "
-                                     "learning rate or enable clipping (training.clip_mode); kept the weights from ")
-    predictions = result.model.predict(data.x_val, verbose=0)
-    assert np.all(np.isfinite(predictions))
-    # Not merely finite: about as good as the starting weights, not 1e12 off.
-    val_loss = float(np.mean((predictions[:, 0] - data.y_val.reshape(-1)) ** 2))
-    assert val_loss < 10 * max(1.0, float(np.mean(data.y_val ** 2)))
+# The shipped exploding example's rescue: test_diagnostics.py, which shares that run with its diagnosis.
 
 
 def test_the_same_exploding_run_with_clipping_trains_to_a_finite_loss(project):
@@ -392,10 +395,11 @@ def test_an_error_during_the_run_is_reported_then_raised(tiny_data, project, Rec
     assert recorder.events == ["started", "failed"]
 
 
-def test_history_round_trips_through_json_and_the_result_model_saves(tiny_data, project, tmp_path):
-    data = tiny_data("many_to_many", kind=REGRESSION)
-    result = train(project("many_to_many", cell="GRU"), data)
-    history = result.history
+def test_history_round_trips_through_json_and_the_result_model_saves(cell_mode_run, project, tmp_path):
+    # Any trained result will do: the GRU many-to-many run of the cell x mode tests (token inputs,
+    # two batches, no validation set). Shared, so its history is copied before the NaN is added.
+    data, _, result = cell_mode_run("GRU", "many_to_many")
+    history = copy.deepcopy(result.history)
     history.batch_loss.append(float("nan"))
     text = json.dumps(history.to_dict(), allow_nan=False)
     back = History.from_dict(json.loads(text))
@@ -406,18 +410,15 @@ def test_history_round_trips_through_json_and_the_result_model_saves(tiny_data, 
     path = tmp_path / "trained.keras"
     result.model.save(path)
     reloaded = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_allclose(reloaded.predict(data.x_val, verbose=0), result.model.predict(data.x_val, verbose=0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(reloaded.predict(data.x_train, verbose=0),
+                               result.model.predict(data.x_train, verbose=0), rtol=1e-6)
     # A saved result can be trained further by RNN Lab.
     more = train(project("many_to_many", cell="GRU"), data, model=reloaded)
     assert more.stop_reason == "completed"
 
 
-def test_history_knows_its_batches_per_epoch_so_a_stopped_run_plots_at_the_right_epochs(tiny_data, project, StopAtBatch):
-    control = TrainingControl()
-
-    data = tiny_data("many_to_one", n=40, n_val=8)  # 32 training samples: 4 batches of 8
-    result = train(project("many_to_one", training={"epochs": 3}), data, listener=StopAtBatch(control, 5), control=control)
+def test_history_knows_its_batches_per_epoch_so_a_stopped_run_plots_at_the_right_epochs(stopped_at_batch_5):
+    _, _, result = stopped_at_batch_5  # 4 batches an epoch, stopped after batch 5
     assert result.stop_reason == "stopped"
     back = History.from_dict(json.loads(json.dumps(result.history.to_dict())))
     assert back.batches_per_epoch == 4

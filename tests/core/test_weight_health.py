@@ -82,18 +82,22 @@ def test_probes_kept_span_the_whole_run_in_bounded_number():
     assert sorted(big.probes) == [1, 10]
 
 
-@pytest.fixture
-def look_every_epoch(monkeypatch):
-    """Looking inside after every epoch, whatever it costs (the budget depends on timing)."""
+@pytest.fixture(scope="module")
+def looked_every_epoch(tiny_data, Recorder, project):
+    """A 2-epoch GRU run that looked inside after every epoch, whatever it cost (the budget depends
+    on timing), shared (read only) by the tests below: (data, recorder, result)."""
     import core.epoch_probe as epoch_probe
 
-    monkeypatch.setattr(epoch_probe, "BUDGET", 1e9)
-
-
-def test_history_round_trip_and_old_histories(tiny_data, Recorder, project, look_every_epoch):
-    data = tiny_data("many_to_many")
+    data = tiny_data("many_to_one", n=40, n_val=16)
     recorder = Recorder()
-    result = train(project("many_to_many", cell="LSTM", training={"epochs": 2}), data, listener=recorder)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(epoch_probe, "BUDGET", 1e9)
+        result = train(project("many_to_one", cell="GRU", units=5, training={"epochs": 2}), data, listener=recorder)
+    return data, recorder, result
+
+
+def test_history_round_trip_and_old_histories(looked_every_epoch):
+    data, recorder, result = looked_every_epoch
     history = result.history
     for event in recorder.epochs:
         assert set(event.health) == {"spectral_radius", "weight_histograms", "gradient_histograms"}
@@ -119,10 +123,9 @@ def test_history_round_trip_and_old_histories(tiny_data, Recorder, project, look
         History.from_dict(broken)
 
 
-def test_recorded_weights_and_gradients_are_the_models(tiny_data, project, look_every_epoch):
+def test_recorded_weights_and_gradients_are_the_models(looked_every_epoch):
     """The last epoch's histograms describe the final weights and the probe batch's gradients."""
-    data = tiny_data("many_to_one", n=40, n_val=16)
-    result = train(project("many_to_one", cell="GRU", units=5, training={"epochs": 2}), data)
+    data, _, result = looked_every_epoch
     model = result.model
     layer = model.get_layer("rnn_1")
     weights = np.concatenate([np.ravel(w) for w in layer.get_weights()])
