@@ -7,11 +7,15 @@ the file loads, its project name says which version it is, that version is the o
 interrupted save or the interrupted save itself, and the model predicts exactly as that
 version's weights do.
 
-Two ways to interrupt: SIGKILL (the real thing; a new child per kill, and a TensorFlow child
-costs seconds to start) and SIGSTOP/SIGCONT. A frozen process has made exactly the writes a
-process killed at that instant would have made (signals act between system calls, and the
-kernel neither undoes nor finishes anything for a killed process), so a freeze is a kill that
-the child survives: many interruptions for one start-up.
+Two ways to interrupt: SIGKILL (the real thing; a new child per kill) and SIGSTOP/SIGCONT. A
+frozen process has made exactly the writes a process killed at that instant would have made
+(signals act between system calls, and the kernel neither undoes nor finishes anything for a
+killed process), so a freeze is a kill that the child survives: many interruptions for one
+start-up.
+
+The children are forks of core.processes' fork server, which has imported TensorFlow and Keras
+already (a fresh interpreter would spend seconds of CPU importing them for each child); what is
+tested, a process stopped or killed in the middle of its save, is the same in either.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import random
 import select
 import signal
 import stat
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,10 +36,9 @@ import numpy as np
 import pytest
 
 from core.persistence import Bundle, load_bundle, load_project, save_bundle, save_project
+from core.processes import child_context
 from core.specs import DatasetSpec, ModelSpec, Project
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 BUNDLE = "model.rnnlab"
 PROJECT = "project.json"
 # A project name this long makes a project save take milliseconds, so kills can land inside it.
@@ -112,6 +114,22 @@ def _child(kind: str, folder: str) -> None:
         print(f"saved {version}", flush=True)
 
 
+def _forked_child(kind: str, folder: str, scratch: str, stdin, stdout, stderr_path: str) -> None:
+    """The child's entry point in a process of the fork server: the two pipe ends become its
+    sys.stdin and sys.stdout and ``stderr_path`` its stderr (file descriptor 2, so that native
+    code's messages land there too), as for a child started with those; then ``_child``."""
+    os.environ.update({"TMPDIR": scratch, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""})
+    tempfile.tempdir = None  # read TMPDIR again
+    err = os.open(stderr_path, os.O_WRONLY | os.O_APPEND)
+    os.dup2(err, 2)
+    os.close(err)
+    sys.stdin = os.fdopen(os.dup(stdin.fileno()), "r")
+    sys.stdout = os.fdopen(os.dup(stdout.fileno()), "w")
+    stdin.close()
+    stdout.close()
+    _child(kind, folder)
+
+
 # --- the parent's side ----------------------------------------------------------------------------
 
 
@@ -120,13 +138,17 @@ class Child:
     before it was frozen' is exactly knowable."""
 
     def __init__(self, kind: str, folder: Path, scratch: Path):
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO)]),
-               "TMPDIR": str(scratch), "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+        ctx = child_context()
         self.stderr = tempfile.NamedTemporaryFile(dir=scratch, prefix=f"child-{kind}-", suffix=".err", delete=False)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from test_atomic_save import _child; _child(*sys.argv[1:])",
-             kind, str(folder)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, cwd=REPO, env=env)
+        child_stdin, self.stdin = ctx.Pipe(duplex=False)
+        self.stdout, child_stdout = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(
+            target=_forked_child, name=f"atomic-save-{kind}",
+            args=(kind, str(folder), str(scratch), child_stdin, child_stdout, self.stderr.name))
+        self.process.start()
+        # Our copies of the child's ends must go, or its death would never read as end of output.
+        child_stdin.close()
+        child_stdout.close()
         self.folder = folder
         self.stale: set[str] = set()
         self.lines: list[str] = []
@@ -136,7 +158,7 @@ class Child:
 
     def pump(self, timeout: float = 0.0) -> bool:
         """Read what the child printed; False at end of output."""
-        fd = self.proc.stdout.fileno()
+        fd = self.stdout.fileno()
         ready, _, _ = select.select([fd], [], [], timeout)
         if not ready:
             return True
@@ -166,7 +188,7 @@ class Child:
     def drain(self) -> None:
         """Read everything already printed (call while the child is frozen or dead)."""
         while True:
-            fd = self.proc.stdout.fileno()
+            fd = self.stdout.fileno()
             if not select.select([fd], [], [], 0)[0]:
                 return
             if not self.pump():
@@ -177,27 +199,27 @@ class Child:
         self.wait_for("ready")
         # Temp files that killed children left behind: not a sign of this child's write.
         self.stale = set(os.listdir(self.folder))
-        self.proc.stdin.write(f"{first_version}\n".encode())
-        self.proc.stdin.flush()
+        os.write(self.stdin.fileno(), f"{first_version}\n".encode())
 
     def freeze(self) -> None:
-        os.kill(self.proc.pid, signal.SIGSTOP)
+        os.kill(self.process.pid, signal.SIGSTOP)
         self.drain()
 
     def thaw(self) -> None:
-        os.kill(self.proc.pid, signal.SIGCONT)
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait(TIMEOUT_S)
+        self.process.kill()
+        self.process.join(TIMEOUT_S)
         while self.pump(0.5):
             pass
-        self.proc.stdout.close()
-        self.proc.stdin.close()
+        self.stdout.close()
+        self.stdin.close()
         self.stderr.close()
 
     def errors(self) -> str:
-        self.stderr.flush()
+        if not self.stderr.closed:
+            self.stderr.flush()
         return Path(self.stderr.name).read_text(errors="replace")[-3000:]
 
     def versions(self) -> tuple[int | None, int | None]:
@@ -342,7 +364,7 @@ def _kill_rounds(kind: str, folder: Path, scratch: Path, kill_modes: list[str], 
             assert len(_temp_files(folder, target)) <= kills
     finally:
         for child in children:
-            if child.proc.poll() is None:
+            if not child.stdout.closed:
                 child.kill()
     return kill_hits
 
@@ -356,7 +378,7 @@ def test_killed_bundle_saves_leave_a_complete_version(tmp_path):
     expected = Expected()
     # Different versions predict clearly differently: a file of the wrong version cannot pass.
     assert np.abs(expected.predictions(1) - expected.predictions(2)).max() > 1e-3
-    # Two children (each imports Keras, seconds of CPU): one killed inside a write, one anywhere;
+    # Two children (each builds a Keras model): one killed inside a write, one anywhere;
     # each is first frozen at three points.
     hits = _kill_rounds("bundle", folder, scratch, ["mid_write", "random"],
                         ["mid_write", "random", "mid_write"], expected)
