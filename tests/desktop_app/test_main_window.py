@@ -75,7 +75,13 @@ def test_fresh_window_has_menus_toolbar_and_loads_tensorflow_after_showing(qtbot
     assert window.action_train.isEnabled() and window.training_panel.train_button.isEnabled()
 
 
-def test_training_cooking_lstm_shows_its_accuracy_progress_and_every_plot(qtbot, make_window, monkeypatch):
+def test_a_trained_cooking_lstm_shows_its_accuracy_and_plots_asks_before_closing_and_reopens_from_its_bundle(
+        qtbot, make_window, prompt_answers, tmp_path, monkeypatch):
+    """One run, looked at from every side a user would: what the window shows once it has
+    trained, the prompt about its unsaved model, Save As, and the bundle reopened in a new
+    session. (These were three tests that each trained the same kind of model to look at it.)"""
+    from core.inference import predict
+
     window = make_window()
     configure_tiny_cooking(qtbot, window)
     progress: list[str] = []  # the progress line as the user saw it after each update
@@ -110,13 +116,6 @@ def test_training_cooking_lstm_shows_its_accuracy_progress_and_every_plot(qtbot,
                 filled.add(name)
     assert filled == set(window.plots.plot_items())
 
-
-def test_unsaved_trained_work_is_asked_about_and_save_as_writes_a_bundle(qtbot, make_window, prompt_answers,
-                                                                         tmp_path, monkeypatch):
-    window = make_window()
-    configure_tiny_cooking(qtbot, window, epochs=1, samples=96, batch=16, units=8)
-    train_and_wait(qtbot, window)
-
     # Unsaved trained work: "Cancel" keeps the window open.
     assert window.windowTitle().endswith("*")
     answers, asked = prompt_answers
@@ -125,26 +124,14 @@ def test_unsaved_trained_work_is_asked_about_and_save_as_writes_a_bundle(qtbot, 
     assert window.isVisible() and asked == ["the trained model"]
 
     # Save As writes the bundle (the extension is added); the title loses its star.
+    x = window.dataset_panel.current_data().x_val[:16]
+    before = predict(record.model, record.info, x)
     target = tmp_path / "cooking.rnnlab"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *args: str(tmp_path / "cooking"))
     window.action_save_as.trigger()
     assert target.exists(), window.last_message
     assert shown_title(window) == "cooking — RNN Lab"
     assert window.close() and len(asked) == 1  # saved: no second prompt
-
-
-def test_a_saved_bundle_reopens_in_a_new_session_with_its_plots_and_predictions(qtbot, make_window, tmp_path,
-                                                                                monkeypatch):
-    from core.inference import predict
-
-    window = make_window()
-    configure_tiny_cooking(qtbot, window)
-    record = train_and_wait(qtbot, window)
-    x = window.dataset_panel.current_data().x_val[:16]
-    before = predict(record.model, record.info, x)
-    target = tmp_path / "cooking.rnnlab"
-    assert window.document.save_bundle_to(target), window.last_message
-    assert window.close()
 
     # A new session opens the file: same project, same plots, same prediction.
     again = make_window()

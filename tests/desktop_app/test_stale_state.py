@@ -23,6 +23,14 @@ def train_tiny_cooking(qtbot, window):
     return record
 
 
+def show_the_run_on_its_data_again(qtbot, window, record) -> None:
+    """Back to the state right after training: the tiny cooking project, its run selected."""
+    configure_tiny_cooking(qtbot, window, epochs=1, samples=64, batch=16, units=4)
+    select_run(window, record)
+    assert_the_run_is_shown(window, record)
+    assert window.session.current is record
+
+
 def select_run(window, record) -> None:
     window.runs_panel.select_runs([record.run_id])
     assert window.plots.shown_runs() == [record.run_id]
@@ -42,22 +50,6 @@ def assert_no_run_is_shown(window) -> None:
     assert window.training_panel.progress_bar.value() == 0
     assert window.plots.run_ids() == [] and window.plots.shown_runs() == []
     assert window.runs_panel.selected_runs() == []
-
-
-def test_a_new_task_drops_the_last_runs_views_and_selecting_the_run_brings_them_back(qtbot, make_window):
-    window = make_window()
-    record = train_tiny_cooking(qtbot, window)
-    select_run(window, record)
-    assert_the_run_is_shown(window, record)
-    assert "finished after 1 epoch" in window.training_panel.progress_text()
-
-    choose_task(qtbot, window, "adding")
-    assert_no_run_is_shown(window)
-    # The run itself is kept: the Runs table still lists it, and choosing it shows it again.
-    assert window.runs_panel.records() == [record]
-    select_run(window, record)
-    assert window.predict_panel.has_model()
-    assert window.session.current is record
 
 
 def test_a_cannot_train_message_goes_once_the_settings_change(qtbot, make_window, tmp_path):
@@ -80,16 +72,34 @@ def test_a_cannot_train_message_goes_once_the_settings_change(qtbot, make_window
     assert not status_text(window).startswith("Cannot train")
 
 
-def test_file_new_and_an_example_start_from_empty_views(qtbot, make_window):
+def test_a_new_task_file_new_an_example_an_imported_model_and_an_opened_bundle_replace_the_runs_views(
+        qtbot, make_window, tmp_path):
+    """Five ways to leave a trained run, one after the other on the same run (they were three
+    tests that each trained the same tiny model to leave it): each step starts from the run
+    shown on its cooking data, as right after training, and ends with no view showing it."""
     window = make_window()
     record = train_tiny_cooking(qtbot, window)
     select_run(window, record)
+    assert_the_run_is_shown(window, record)
+    assert "finished after 1 epoch" in window.training_panel.progress_text()
 
+    # A new task drops the run's views; selecting the run brings them back.
+    choose_task(qtbot, window, "adding")
+    assert_no_run_is_shown(window)
+    # The run itself is kept: the Runs table still lists it, and choosing it shows it again.
+    assert window.runs_panel.records() == [record]
+    select_run(window, record)
+    assert window.predict_panel.has_model()
+    assert window.session.current is record
+
+    # File > New starts from empty views.
+    show_the_run_on_its_data_again(qtbot, window, record)
     window.action_new.trigger()
     assert_no_run_is_shown(window)
     assert status_text(window) == "New project."
     assert window.session.current is None and not window.action_continue.isEnabled()
 
+    # So does an example.
     select_run(window, record)
     assert_the_run_is_shown(window, record)
     assert window.document.open_example(EXAMPLES_DIR / "adding_lstm.json")
@@ -97,10 +107,8 @@ def test_file_new_and_an_example_start_from_empty_views(qtbot, make_window):
     assert window.current_project().dataset.task == "adding"
     assert shown_title(window) == f"{window.document.name} — RNN Lab" and "Adding" in window.document.name
 
-
-def test_an_imported_model_and_an_opened_bundle_replace_what_the_views_showed(qtbot, make_window, tmp_path):
-    window = make_window()
-    record = train_tiny_cooking(qtbot, window)
+    # An imported model and an opened bundle replace what the views showed.
+    show_the_run_on_its_data_again(qtbot, window, record)
     keras_file, bundle = tmp_path / "cooking.keras", tmp_path / "cooking.rnnlab"
     assert window.document.export_keras(keras_file), window.last_message
     assert window.document.save_bundle_to(bundle), window.last_message

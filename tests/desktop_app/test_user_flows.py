@@ -34,8 +34,11 @@ def test_sine_generate_example_generates_with_the_default_length(qtbot, make_win
     assert panel.generated_values.shape[0] == 5
 
 
-def test_continue_training_starts_from_the_trained_weights_and_only_for_the_same_network(
-        qtbot, make_window, monkeypatch):
+def test_continue_training_starts_from_the_trained_weights_here_or_in_a_reopened_bundle_and_only_for_the_same_network(
+        qtbot, make_window, monkeypatch, tmp_path):
+    """Continue training, in the window that trained the model and in a new session that opened
+    its bundle. (Two tests that each trained a first model to continue from are one now: the
+    bundle is saved from the same first run before the window continues it.)"""
     from desktop_app import dialogs
 
     shown = []
@@ -46,6 +49,8 @@ def test_continue_training_starts_from_the_trained_weights_and_only_for_the_same
     first = train_and_wait(qtbot, window)
     assert first.status == "completed", first.message
     assert window.action_continue.isEnabled()
+    target = tmp_path / "week.rnnlab"
+    assert window.document.save_bundle_to(target), window.last_message
 
     with qtbot.waitSignal(window.session.run_ended, timeout=120000) as done:
         window.action_continue.trigger()
@@ -63,17 +68,9 @@ def test_continue_training_starts_from_the_trained_weights_and_only_for_the_same
     assert window.session.continuable_model(window.current_project(), window.dataset_panel.current_data()) is None
     assert window.continue_training() is False
     assert shown[-1] == "Cannot continue training"
-
-
-def test_a_reopened_bundle_can_be_trained_further(qtbot, make_window, tmp_path):
-    window = make_window()
-    configure_tiny_cooking(qtbot, window, epochs=1, samples=96, batch=16, units=8)
-    first = train_and_wait(qtbot, window)
-    assert first.status == "completed", first.message
-    target = tmp_path / "week.rnnlab"
-    assert window.document.save_bundle_to(target), window.last_message
     window.close()
 
+    # A reopened bundle (of the first run) can be trained further, from its saved weights.
     reopened = make_window()
     assert reopened.document.open_path(target)
     qtbot.waitUntil(lambda: reopened.action_continue.isEnabled(), timeout=120000)

@@ -92,24 +92,51 @@ def worker():
     assert not w.thread_handle.isRunning()
 
 
-def test_run_reports_every_batch_and_epoch_from_the_worker_thread(qtbot, worker):
+def test_run_reports_every_batch_and_epoch_from_the_worker_thread_and_pause_holds_it_until_resume(qtbot, worker):
+    """One run, paused after its first batch and resumed (these were two tests, each training a
+    tiny model): pausing holds the training, and the run still reports every batch and epoch,
+    from the worker thread, to receivers in the GUI thread."""
     project = tiny_project(epochs=2)
     data = tiny_data(project)
     gui_thread = threading.get_ident()
     emitting_threads: set[int] = set()
     recorder = Recorder()
+    batches: list[int] = []
     worker.batch_ended.connect(lambda e: emitting_threads.add(threading.get_ident()),
                                Qt.ConnectionType.DirectConnection)
+    worker.batch_ended.connect(lambda e: batches.append(e.global_batch), Qt.ConnectionType.DirectConnection)
     worker.run_started.connect(recorder.started)
     worker.batch_ended.connect(recorder.batch)
     worker.epoch_ended.connect(recorder.epoch)
     received = recorder.items
+    paused_at: list[int] = []
 
-    with qtbot.waitSignal(on_gui(worker.run_finished), timeout=60000) as finished:
-        worker.start(project, data)
-    result = finished.args[0]
+    def pause_once(event):
+        if not paused_at:
+            paused_at.append(event.global_batch)
+            worker.pause()
 
+    gui = OnGui(pause_once)
+    worker.batch_ended.connect(gui.slot)
+    finished = []
+    gui_finished = OnGui(finished.append)
+    worker.run_finished.connect(gui_finished.slot)
+    worker.start(project, data)
+    qtbot.waitUntil(lambda: bool(paused_at), timeout=60000)
+    assert worker.is_paused()
+    time.sleep(0.3)
+    held = len(batches)
+    time.sleep(0.3)
+    assert len(batches) == held, "training went on while paused"
+    assert held <= paused_at[0] + 2  # the batch in flight may end
+    assert not finished
+
+    with qtbot.waitSignal(on_gui(worker.run_finished), timeout=60000) as done:
+        worker.resume()
+    result = done.args[0]
     assert result.stop_reason == "completed"
+    assert len(batches) > held
+
     assert result.epochs_run == 2
     assert not worker.is_running()
     # Training ran outside the GUI thread; the receivers got the events in the GUI thread.
@@ -118,11 +145,11 @@ def test_run_reports_every_batch_and_epoch_from_the_worker_thread(qtbot, worker)
     kinds = [item[0] for item in received]
     assert kinds[0] == "started"
     started = received[0][1]
-    batches = [item[1] for item in received if item[0] == "batch"]
-    assert len(batches) == 2 * started.batches_per_epoch
-    assert [b.global_batch for b in batches] == list(range(1, len(batches) + 1))
+    batch_events = [item[1] for item in received if item[0] == "batch"]
+    assert len(batch_events) == 2 * started.batches_per_epoch
+    assert [b.global_batch for b in batch_events] == list(range(1, len(batch_events) + 1))
     assert kinds.count("epoch") == 2
-    assert len(result.history.batch_loss) == len(batches)
+    assert len(result.history.batch_loss) == len(batch_events)
 
 
 def test_stop_answers_within_one_batch_and_a_second_run_is_refused(qtbot, worker):
@@ -160,39 +187,6 @@ def test_stop_answers_within_one_batch_and_a_second_run_is_refused(qtbot, worker
     assert len(after_stop) <= 3, f"batches after the stop request: {after_stop}"
     total = 200 * -(-data.num_train // 8)
     assert len(result.history.batch_loss) < total
-
-
-def test_pause_holds_training_until_resume(qtbot, worker):
-    project = tiny_project(epochs=2, samples=64)
-    data = tiny_data(project)
-    batches: list[int] = []
-    worker.batch_ended.connect(lambda e: batches.append(e.global_batch), Qt.ConnectionType.DirectConnection)
-    paused_at: list[int] = []
-
-    def pause_once(event):
-        if not paused_at:
-            paused_at.append(event.global_batch)
-            worker.pause()
-
-    gui = OnGui(pause_once)
-    worker.batch_ended.connect(gui.slot)
-    finished = []
-    gui_finished = OnGui(finished.append)
-    worker.run_finished.connect(gui_finished.slot)
-    worker.start(project, data)
-    qtbot.waitUntil(lambda: bool(paused_at), timeout=60000)
-    assert worker.is_paused()
-    time.sleep(0.3)
-    held = len(batches)
-    time.sleep(0.3)
-    assert len(batches) == held, "training went on while paused"
-    assert held <= paused_at[0] + 2  # the batch in flight may end
-    assert not finished
-
-    with qtbot.waitSignal(on_gui(worker.run_finished), timeout=60000) as done:
-        worker.resume()
-    assert done.args[0].stop_reason == "completed"
-    assert len(batches) > held
 
 
 def test_an_unexpected_exception_reports_its_traceback_and_the_worker_trains_again(qtbot):
