@@ -18,6 +18,12 @@ to pay after every epoch of a run whose epochs take half a second. So looking ha
   fits too, else without it; else not at all, and the history has a gap at that epoch. A look
   that costs under CHEAP_S always happens.
 
+The spectral radii have a budget of their own, since their eigenvalue problems grow as units^3
+(four 1024 x 1024 blocks of an LSTM: 10-30 s on two cores, many times an epoch): they are taken
+when their estimated cost (``core.weight_health.radius_seconds``) is under RADIUS_CHEAP_S, or fits
+with what they took before in RADIUS_SHARE of the training time so far, the first epochs included.
+A wide model's history has gaps in its radii until then, which the Weight health tab explains.
+
 So a small teaching model shows its memory after every epoch (and its connectivity every few),
 while a heavy model's run gets a look every few epochs and trains about 1 % slower. A model whose
 connectivity needs TensorFlow's backward pass (one-to-many, encoder-decoder) with more than MAX_ROWS
@@ -39,6 +45,8 @@ COMPILE_FROM_EPOCHS = 10  # compile the connectivity for runs this long: tracing
 # Above this many output numbers (steps x classes: a character model over 100 steps) one
 # connectivity by TensorFlow's backward pass takes seconds.
 MAX_ROWS = 1024
+RADIUS_SHARE = 0.02  # share of the training time the spectral radii may take
+RADIUS_CHEAP_S = 0.2  # radii estimated this quick are taken at every look (up to ~300 units)
 DIGITS = 4  # significant digits of the probe's numbers (the view shows colours and 3 digits)
 
 
@@ -60,11 +68,16 @@ class EpochProbe:
         self.spent_s = 0.0
         self.light_cost_s = 0.0  # the last look's cost without the connectivity
         self.connectivity_cost_s = 0.0  # the last connectivity's cost (0 until one is measured)
+        self.radius_estimate_s = 0.0  # what the last radii took; before any, an estimate
+        self.radius_estimated = False
+        self.radius_spent_s = 0.0
+        self.all_training_s = 0.0  # every epoch's training time, the first included
 
     def look(self, epoch: int, epochs: int, epoch_s: float, gradients) -> tuple[dict | None, dict | None]:
         """(the probe sample's SequenceStates.to_dict() or None, the weight health) at this epoch's
         end, or (None, None) when the budget says skip. ``epoch_s``: what this epoch's training
         took (its batches and validation, without pauses and without the looking of epoch ends)."""
+        self.all_training_s += epoch_s
         if not self.looked:
             self.looked = True
             return self._look(gradients, connectivity="warm-up", epochs=epochs)
@@ -76,10 +89,20 @@ class EpochProbe:
             return self._look(gradients, connectivity="no")
         return None, None
 
+    def _radii_fit(self) -> bool:
+        """Whether this look takes the spectral radii (see the module docstring)."""
+        if not self.radius_estimated:
+            from core.weight_health import radius_seconds
+
+            self.radius_estimated = True
+            self.radius_estimate_s = radius_seconds(self.model)
+        cost = self.radius_estimate_s
+        return cost <= RADIUS_CHEAP_S or self.radius_spent_s + cost <= RADIUS_SHARE * self.all_training_s
+
     def _look(self, gradients, *, connectivity: str, epochs: int = 0) -> tuple[dict | None, dict]:
         """connectivity: "warm-up" (the first look: not counted), "yes" or "no"."""
         from core.states import sequence_states
-        from core.weight_health import epoch_health
+        from core.weight_health import epoch_health, spectral_radii
 
         start = time.perf_counter()
         # Each weight read once: a variable read is an eager TensorFlow op (~0.1 ms and more).
@@ -89,9 +112,16 @@ class EpochProbe:
             found = values.get(id(variable))
             return found if found is not None else np.asarray(variable)
 
-        health = epoch_health(self.model, self.names, gradients, read)
+        health = epoch_health(self.model, self.names, gradients, read, radii=False)
+        radii_s = 0.0
+        if self._radii_fit():
+            radii_start = time.perf_counter()
+            health["spectral_radius"] = spectral_radii(self.model, read)
+            radii_s = time.perf_counter() - radii_start
+            self.radius_spent_s += radii_s
+            self.radius_estimate_s = radii_s
         states = sequence_states(self.model, self.info, self.sample, read=read) if self.sample is not None else None
-        light = time.perf_counter() - start
+        light = time.perf_counter() - start - radii_s  # the radii keep their own budget
         if states is not None and self.connectivity is not None and connectivity != "no":
             middle = time.perf_counter()
             if connectivity == "warm-up":
@@ -106,5 +136,5 @@ class EpochProbe:
         # always looks, and measures what a look costs from then on.
         if connectivity != "warm-up":
             self.light_cost_s = light + time.perf_counter() - end
-            self.spent_s += time.perf_counter() - start
+            self.spent_s += time.perf_counter() - start - radii_s
         return probe, health

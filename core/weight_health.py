@@ -17,6 +17,7 @@ Layer keys are those of the gradient norms ("rnn_1", "rnn_1/forward", "head").
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -42,6 +43,34 @@ def spectral_radius(matrix: np.ndarray) -> float:
     if not np.all(np.isfinite(matrix)):
         return float("nan")
     return float(np.max(np.abs(np.linalg.eigvals(matrix))))
+
+
+# LAPACK's eigenvalue solver grows as n^3: a few ms for a 128 x 128 block, seconds for 1024 x 1024.
+_REFERENCE_UNITS = 128
+_seconds_per_cubed_unit: float | None = None
+
+
+def radius_seconds(model) -> float:
+    """About how long ``spectral_radii(model)`` takes on this machine: the reference block's
+    solve, timed once per process, scaled by n^3 for each gate block (0 for blocks up to the
+    reference size, whose cost is a few ms)."""
+    sizes = []
+    for _key, layer in keyed_layers(model):
+        cell = getattr(layer, "cell", None)
+        names = _GATE_BLOCKS.get(type(cell).__name__)
+        if names is not None:
+            sizes += [int(cell.recurrent_kernel.shape[0])] * len(names)
+    big = [n for n in sizes if n > _REFERENCE_UNITS]
+    if not big:
+        return 0.0
+    global _seconds_per_cubed_unit
+    if _seconds_per_cubed_unit is None:
+        reference = np.random.default_rng(0).standard_normal((_REFERENCE_UNITS, _REFERENCE_UNITS))
+        np.linalg.eigvals(reference)  # the first call pays for loading LAPACK's routines
+        start = time.perf_counter()
+        np.linalg.eigvals(reference)
+        _seconds_per_cubed_unit = (time.perf_counter() - start) / _REFERENCE_UNITS**3
+    return _seconds_per_cubed_unit * sum(n**3 for n in big)
 
 
 def recurrent_blocks(model, read: Callable[[Any], np.ndarray] = np.asarray) -> dict[str, dict[str, np.ndarray]]:
@@ -100,14 +129,15 @@ def layer_histograms(names: Sequence[tuple[str, str]], arrays: Sequence[Any]) ->
 
 
 def epoch_health(model, names: Sequence[tuple[str, str]], gradients: Sequence[Any] | None,
-                 read: Callable[[Any], np.ndarray] = np.asarray) -> dict[str, Any]:
-    """What EpochEnd.health carries: spectral radii and histograms of weights (and gradients, if given).
+                 read: Callable[[Any], np.ndarray] = np.asarray, *, radii: bool = True) -> dict[str, Any]:
+    """What EpochEnd.health carries: spectral radii (unless ``radii`` is False: the history then
+    has a gap at that epoch) and histograms of weights (and gradients, if given).
 
     ``names`` is (layer key, weight name) per trainable variable, in ``model.trainable_variables`` order.
     """
     weights = [read(v) for v in model.trainable_variables]
     health: dict[str, Any] = {
-        "spectral_radius": spectral_radii(model, read),
+        "spectral_radius": spectral_radii(model, read) if radii else {},
         "weight_histograms": layer_histograms(names, weights),
         "gradient_histograms": {},
     }

@@ -21,6 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from core.epoch_probe import RADIUS_SHARE
 from core.formatting import format_number
 from core.weight_health import curve_name
 from desktop_app.plots.buffers import LOG_FLOOR, RunSeries
@@ -69,6 +70,20 @@ def missing_reason(run: RunSeries) -> str:
         return (f"{run.label} was saved without weight health (by an older RNN Lab): train it again to see "
                 "its spectral radius and histograms.")
     return ""
+
+
+def radius_gap_reason(run: RunSeries) -> str:
+    """Why ``run`` has weight histograms but no spectral radius yet ("" otherwise): its w_R is so
+    large that the radius is taken only when it fits in the training time (core.epoch_probe)."""
+    health = run.health
+    looked = any(any(epoch) for epoch in health.weight_histograms)
+    radii = [value for blocks in health.spectral_radius.values() for values in blocks.values() for value in values]
+    if not looked or health.divergence is not None or any(math.isfinite(value) for value in radii):
+        return ""
+    return (f"{run.label}: w_R is too large to take its eigenvalues after every epoch without slowing "
+            f"training (seconds for a block of ~1,000 units). Its spectral radius is measured when that "
+            f"fits in {RADIUS_SHARE:.0%} of the training time so far, so it appears later in a long run; "
+            "the histograms below are there from the first epoch.")
 
 
 def divergence_x(run: RunSeries) -> float:
@@ -155,7 +170,8 @@ class WeightHealthTab(PlotTab):
                                                    brush=pg.mkBrush(DIVERGED_COLOR))
         self._drawn_epochs: tuple = ()  # (run id, epochs recorded) per shown run at the last draw
         self._stale = False
-        self._only_missing = False  # the plot shows why no shown run has weight health
+        self._explaining = False  # the plot says why no shown run has weight health, or radii yet
+        self._radii_shown = False
 
     # --- the PlotTab contract ----------------------------------------------------------------
 
@@ -279,7 +295,10 @@ class WeightHealthTab(PlotTab):
         legend.setVisible(shown)
         self.placeholders["spectral"].setVisible(not shown)
         self.one_line.setVisible(shown)
-        self.summary_label.setText(" ".join(filter(None, (self._summary(wanted), self._divergence_summary(diverged)))))
+        self._radii_shown = shown
+        gaps = [reason for reason in map(radius_gap_reason, self.runs) if reason]
+        self.summary_label.setText(" ".join(filter(None, (self._summary(wanted), self._divergence_summary(diverged),
+                                                          *(gaps if shown else ())))))
 
     def _draw_divergence(self, diverged: dict[str, list[tuple[str, str, float, float]]], overlay: bool) -> None:
         """A red line at each shown run's diverged batch, labelled, with a red ✕ at every radius
@@ -363,16 +382,18 @@ class WeightHealthTab(PlotTab):
         self.missing_label.setText("\n".join(reasons))
         self.missing_label.setVisible(bool(reasons) and not only_missing)
         self.histogram_view.setVisible(not only_missing)
+        # No radius drawn, and a run whose radii wait for their time budget: the plot says so.
+        gaps = [] if only_missing or self._radii_shown else [r for r in map(radius_gap_reason, self.runs) if r]
         placeholder = self.placeholders["spectral"]
-        if only_missing:
+        if only_missing or gaps:
             self.set_empty(True)
             placeholder.setTextWidth(max(200, self.plots["spectral"].width() - 60))
-            placeholder.setText("\n".join(reasons))
-        elif self._only_missing:
+            placeholder.setText("\n".join(reasons if only_missing else gaps))
+        elif self._explaining:
             self.set_empty(not self.runs)
             placeholder.setTextWidth(-1)
             placeholder.setText(NOT_YET)
-        self._only_missing = only_missing
+        self._explaining = only_missing or bool(gaps)
 
     def log_y(self) -> bool:
         """Whether the spectral radius is drawn on a log axis (the radii span a decade or more)."""

@@ -165,6 +165,35 @@ def test_looking_inside_keeps_to_its_time_budget(tiny_data):
     assert "connectivity" in states
 
 
+def test_the_spectral_radii_keep_a_budget_of_their_own(tiny_data):
+    """A wide model's eigenvalue problems take seconds (four 1024-unit LSTM blocks: 10-30 s here):
+    its radii wait until they fit in 2 % of the training time, while the rest of each look goes on."""
+    from core.epoch_probe import EpochProbe
+
+    data = tiny_data("many_to_many", n=4, n_val=2)
+    model = build_model(ModelSpec(cell="GRU", io_mode="many_to_many", units=3), data.info)
+    probe = EpochProbe(model, data.info, data.x_val[0], [])
+    probe.radius_estimated, probe.radius_estimate_s = True, 5.0  # as for a wide model
+    states, health = probe.look(1, 10, 10.0, None)  # 2 % of 10 s: 0.2 s
+    assert states is not None and "weight_histograms" in health and health["spectral_radius"] == {}
+    _, health = probe.look(2, 10, 100.0, None)  # 2.2 s
+    assert health["spectral_radius"] == {}
+    _, health = probe.look(3, 10, 200.0, None)  # 6.2 s: they fit now
+    assert health["spectral_radius"]["rnn_1"].keys() == {"update", "reset", "candidate"}
+    assert probe.radius_spent_s > 0 and probe.radius_estimate_s < 5.0  # what they really took counts from now
+
+
+def test_the_radius_cost_is_estimated_from_the_gate_blocks_sizes(tiny_data):
+    from core.weight_health import radius_seconds
+
+    data = tiny_data("many_to_one", n=4, n_val=2)
+    small, wide, wider = (build_model(ModelSpec(cell=cell, io_mode="many_to_one", units=units), data.info)
+                          for cell, units in (("LSTM", 128), ("GRU", 256), ("LSTM", 512)))
+    assert radius_seconds(small) == 0.0  # a few ms: not worth timing
+    # LAPACK's solver grows as n^3: four 512-unit blocks against three 256-unit ones.
+    assert radius_seconds(wide) > 0 and radius_seconds(wider) / radius_seconds(wide) == pytest.approx(4 * 8 / 3)
+
+
 def test_skipped_epochs_leave_gaps_in_the_history():
     history = History()
     health = {"spectral_radius": {"rnn_1": {"w_R": 0.9}}, "weight_histograms": {"rnn_1": histogram([np.ones(3)])},

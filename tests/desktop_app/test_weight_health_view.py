@@ -256,6 +256,29 @@ def test_a_run_saved_before_weight_health_says_so_instead_of_empty_plots(plots, 
     assert not tab.missing_label.isVisible() and tab.plots["spectral"].getPlotItem().getAxis("left").style["showValues"]
 
 
+def test_a_wide_run_without_radii_yet_says_why_and_draws_them_once_measured(plots):
+    history = History()
+    looked = {"weight_histograms": {"rnn_1": {"lo": -1.0, "hi": 1.0, "counts": [1, 2, 1]}}}
+    for _epoch in range(2):  # the radii did not fit in the training time yet (core.epoch_probe)
+        history.add_health({**looked, "spectral_radius": {}})
+    plots.load_history("1", "#1 wide", history, "regression")
+    plots.redraw_now()
+    tab = health_tab(plots)
+    message = tab.placeholders["spectral"]
+    assert message.isVisible() and "#1 wide: w_R is too large" in message.toPlainText()
+    assert "2%" in message.toPlainText() and tab.histogram_view.isVisible() and not tab.radius_curves()
+    # In the middle of the plot, where it is read (it sits at (0.5, 0.5) of an empty plot's range).
+    axis = tab.plots["spectral"].getPlotItem().getAxis("left")
+    assert not axis.style["showValues"] and tab.plots["spectral"].getPlotItem().getViewBox().viewRange()[0] == [0, 1]
+
+    history.add_health({**looked, "spectral_radius": {"rnn_1": {"w_R": 0.97}}})
+    plots.load_history("1", "#1 wide", history, "regression")
+    plots.redraw_now()
+    assert not message.isVisible() and axis.style["showValues"]
+    epochs, radii = tab.radius_curves()["rnn_1"]
+    assert list(epochs) == [3.0] and list(radii) == [0.97]
+
+
 def test_the_csv_holds_every_radius_and_every_bin(plots, simple_history, tmp_path):
     history = simple_history
     plots.load_history("1", "#1", history, "classification")
