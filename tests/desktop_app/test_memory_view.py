@@ -18,16 +18,30 @@ from desktop_app.session import RunRecord, RunStatus
 DISHES = ("ice cream", "french fries", "pizza")
 
 
+# Models built so far, by (cell, units, seed): the tests only read them (states, connectivity),
+# so one built for a test serves the next that asks for the same one.
+_MODELS: dict[tuple[str, int, int], object] = {}
+
+
 def make_record(cell: str, units: int, data, number: int = 1, seed: int = 3) -> RunRecord:
-    import keras
-
-    from core.models import build_model
-
-    keras.utils.set_random_seed(seed)
     project = Project(dataset=DatasetSpec("cooking", {"samples": 60}),
                       model=ModelSpec(cell=cell, io_mode="many_to_many", units=units))
-    model = build_model(project.model, data.info)
-    return RunRecord(f"run-{number}", f"#{number} {cell}", project, RunStatus.COMPLETED, model=model, info=data.info)
+    key = (cell, units, seed)
+    if key not in _MODELS:
+        import keras
+
+        from core.models import build_model
+
+        keras.utils.set_random_seed(seed)
+        _MODELS[key] = build_model(project.model, data.info)
+    return RunRecord(f"run-{number}", f"#{number} {cell}", project, RunStatus.COMPLETED, model=_MODELS[key],
+                     info=data.info)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_models():
+    yield
+    _MODELS.clear()
 
 
 @pytest.fixture(scope="module")

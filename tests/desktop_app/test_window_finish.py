@@ -232,9 +232,17 @@ def test_log_axes_label_at_least_two_values_at_any_span(low, high, at_least):
 # --- exports -----------------------------------------------------------------------------------
 
 
-def test_export_keras_writes_the_normalisation_next_to_the_model(qtbot, make_window, tmp_path):
+def test_exports_from_the_window_keep_the_normalisation_match_keras_in_onnx_and_hold_the_losses(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """The three exports of one run (one window, one model: each export only reads the run): the
+    .keras with its normalisation next to it, ONNX checked against Keras, TensorBoard's losses."""
+    import onnx
+    import tensorflow as tf
+
     window = make_window()
-    record, data = _weather_model_run(window)
+    record, data = _weather_model_run(window, history=_history(2, 3, [[1.0, 2.0], [1.0, 1.0]]))
+
+    # .keras: the model expects normalised inputs, so the statistics go next to it.
     target = tmp_path / "weather.keras"
     assert window.document.export_keras(target), window.last_message
     facts = json.loads((tmp_path / "weather.keras.data.json").read_text())
@@ -242,12 +250,7 @@ def test_export_keras_writes_the_normalisation_next_to_the_model(qtbot, make_win
     assert facts["output"]["normalization"]["std"] == pytest.approx(data.info.normalization["y_std"])
     assert "weather.keras.data.json" in status_text(window)
 
-
-def test_export_onnx_from_the_window_is_checked_against_keras(qtbot, make_window, tmp_path, monkeypatch):
-    import onnx
-
-    window = make_window()
-    record, data = _weather_model_run(window)
+    # ONNX, from the menu, checked against Keras.
     target = tmp_path / "weather.onnx"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *args: str(tmp_path / "weather"))
     export = exporting.exporter(window)
@@ -260,14 +263,11 @@ def test_export_onnx_from_the_window_is_checked_against_keras(qtbot, make_window
     assert facts["output"]["targets"] == data.info.target_names
     assert (tmp_path / "weather.onnx.data.json").exists()
 
-
-def test_export_tensorboard_from_the_window_writes_the_runs_losses(qtbot, make_window, tmp_path):
-    import tensorflow as tf
-
-    window = make_window()
-    _weather_model_run(window, history=_history(2, 3, [[1.0, 2.0], [1.0, 1.0]]))
-    assert exporting.export_tensorboard(window, tmp_path), window.last_message
-    (run_dir,) = tmp_path.iterdir()
+    # TensorBoard: the run's losses, epoch by epoch.
+    board = tmp_path / "board"
+    board.mkdir()
+    assert exporting.export_tensorboard(window, board), window.last_message
+    (run_dir,) = board.iterdir()
     losses = [(e.step, float(tf.make_ndarray(v.tensor)))
               for path in (run_dir / "train").glob("events.out.tfevents.*")
               for e in tf.compat.v1.train.summary_iterator(str(path)) for v in e.summary.value if v.tag == "epoch_loss"]
