@@ -81,11 +81,19 @@ def test_connectivity_equals_the_jacobian(tiny_data, mode, options, data_options
     np.testing.assert_allclose(connectivity(model, data.info, x), expected, rtol=1e-4, atol=1e-6)
 
 
-def test_aligned_outputs_depend_on_no_later_input_unless_bidirectional(tiny_data):
+@pytest.fixture(scope="module")
+def gru_many_to_many(tiny_data):
+    """The tiny many-to-many data with a one-way and a bidirectional 4-unit GRU, built once for the
+    tests that only read them (each through Connectivity objects of its own)."""
     data = tiny_data("many_to_many", n=4, n_val=2)
     keras.utils.set_random_seed(0)
     one_way = build_model(ModelSpec(cell="GRU", io_mode="many_to_many", units=4), data.info)
     both = build_model(ModelSpec(cell="GRU", io_mode="many_to_many", units=4, bidirectional=True), data.info)
+    return data, one_way, both
+
+
+def test_aligned_outputs_depend_on_no_later_input_unless_bidirectional(gru_many_to_many):
+    data, one_way, both = gru_many_to_many
     x = data.x_val[0]
     later = np.triu_indices(len(x), 1)  # t_in > t_out
     for way, c in both_ways(one_way, data.info, x).items():
@@ -109,10 +117,8 @@ def test_the_numpy_way_reads_the_weights_of_each_call(tiny_data):
     np.testing.assert_allclose(after, jacobian_norms(model, data.info, x), rtol=1e-4, atol=1e-6)
 
 
-def test_a_sample_too_wide_for_the_numpy_way_goes_through_tensorflow(tiny_data, monkeypatch):
-    data = tiny_data("many_to_many", n=4, n_val=2)
-    keras.utils.set_random_seed(4)
-    model = build_model(ModelSpec(cell="GRU", io_mode="many_to_many", units=4), data.info)
+def test_a_sample_too_wide_for_the_numpy_way_goes_through_tensorflow(gru_many_to_many, monkeypatch):
+    data, model, _ = gru_many_to_many
     x = data.x_val[0]
     probe = Connectivity(model, data.info)
     carried = probe(x)

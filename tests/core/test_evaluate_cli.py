@@ -8,18 +8,20 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+# One epoch each: every check here is about what ``evaluate`` reports (fields, splits, marks,
+# errors), none about how well the model learned.
 SINE = {
     "name": "tiny sine",
     "dataset": {"task": "sine", "params": {"points": 240, "window": 12, "components": 1},
                 "validation_split": 0.2, "test_split": 0.15},
     "model": {"cell": "GRU", "io_mode": "many_to_one", "units": 8},
-    "training": {"epochs": 2, "batch_size": 32, "learning_rate": 0.01},
+    "training": {"epochs": 1, "batch_size": 32, "learning_rate": 0.01},
 }
 COOKING = {
     "name": "tiny cooking",
     "dataset": {"task": "cooking", "params": {"days": 5, "samples": 80}, "validation_split": 0.25},
     "model": {"cell": "LSTM", "io_mode": "many_to_many", "units": 8},
-    "training": {"epochs": 2, "batch_size": 16, "learning_rate": 0.02},
+    "training": {"epochs": 1, "batch_size": 16, "learning_rate": 0.02},
 }
 
 

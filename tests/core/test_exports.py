@@ -18,6 +18,12 @@ from core.persistence import Bundle, save_bundle
 from core.specs import DatasetSpec, Project
 
 
+def _keras_outputs(model, x) -> np.ndarray:
+    """Keras' own answer for ``x``: the model called eagerly (what ``predict`` computes, without
+    tracing a predict function for a model used once)."""
+    return np.asarray(model(x, training=False))
+
+
 def _onnx_outputs(data: bytes, x) -> np.ndarray:
     import onnxruntime
 
@@ -34,7 +40,7 @@ def test_onnx_runs_like_keras_for_every_cell(tiny_data, project, cell, bidirecti
     onnx_bytes, diff, samples = convert_and_check(onnx_job(model, data.x_val))
     # Checked here on its own, not only by the exporter's check.
     ours = _onnx_outputs(onnx_bytes, data.x_val)
-    np.testing.assert_allclose(ours, model.predict(data.x_val, verbose=0), atol=1e-4, rtol=0)
+    np.testing.assert_allclose(ours, _keras_outputs(model, data.x_val), atol=1e-4, rtol=0)
     assert diff <= 1e-4 and samples == len(data.x_val)
 
 
@@ -42,7 +48,7 @@ def test_onnx_takes_token_inputs(tiny_data, project):
     data = tiny_data("many_to_one", tokens=True)
     model = build_model(project("many_to_one", cell="GRU", embedding_dim=3).model, data.info)
     onnx_bytes, diff, _ = convert_and_check(onnx_job(model, None))  # random token ids below the vocabulary
-    np.testing.assert_allclose(_onnx_outputs(onnx_bytes, data.x_val), model.predict(data.x_val, verbose=0),
+    np.testing.assert_allclose(_onnx_outputs(onnx_bytes, data.x_val), _keras_outputs(model, data.x_val),
                                atol=1e-4, rtol=0)
 
 
@@ -57,19 +63,30 @@ def test_a_disagreement_is_refused_with_the_numbers():
     assert check_agreement(keras_out, [np.full((3, 4, 2), 5e-5)]) == pytest.approx(5e-5)
 
 
-def test_missing_converter_names_the_package_and_the_install_command(tiny_data, project, monkeypatch):
+@pytest.fixture(scope="module")
+def many_to_one_model(tiny_data, project):
+    """One untrained many-to-one model of the tiny data, built once for the tests that only read it
+    (convert, save, histogram its weights), and that data."""
+    data = tiny_data("many_to_one")
+    return build_model(project("many_to_one").model, data.info), data
+
+
+def test_missing_converter_names_the_package_and_the_install_command(many_to_one_model, monkeypatch):
     import core.onnx_export
 
     monkeypatch.setitem(core.onnx_export.PACKAGES, "rnnlab-no-such-converter", "rnnlab_no_such_converter")
-    data = tiny_data("many_to_one")
-    model = build_model(project("many_to_one").model, data.info)
+    model, data = many_to_one_model
     with pytest.raises(ExportError, match=r"needs rnnlab-no-such-converter, which is not installed: pip install"):
         onnx_job(model, data.x_val)
 
 
-def _weather_bundle(tmp_path) -> tuple:
-    """An untrained weather model (normalised inputs and targets) saved as a bundle, with its data."""
+@pytest.fixture(scope="module")
+def weather_bundle(tmp_path_factory) -> tuple:
+    """An untrained weather model (normalised inputs and targets) saved as a bundle, with its data.
+    Built once: the exports only read the bundle and write their files into each test's own folder."""
     from core.datasets import build_dataset
+
+    tmp_path = tmp_path_factory.mktemp("weather_bundle")
 
     project = Project(dataset=DatasetSpec(task="weather"))
     project = project.with_field("model.io_mode", "many_to_one").with_field("model.units", 4)
@@ -81,15 +98,15 @@ def _weather_bundle(tmp_path) -> tuple:
     return path, model, data
 
 
-def test_cli_exports_onnx_checked_in_a_child_process_with_the_data_facts(tmp_path, capsys):
+def test_cli_exports_onnx_checked_in_a_child_process_with_the_data_facts(weather_bundle, tmp_path, capsys):
     import onnx
 
-    bundle, model, data = _weather_bundle(tmp_path)
+    bundle, model, data = weather_bundle
     out = tmp_path / "weather.onnx"
     assert main(["export", str(bundle), str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"onnxruntime matches Keras on {len(data.x_val)} validation samples" in printed
-    np.testing.assert_allclose(_onnx_outputs(out.read_bytes(), data.x_val), model.predict(data.x_val, verbose=0),
+    np.testing.assert_allclose(_onnx_outputs(out.read_bytes(), data.x_val), _keras_outputs(model, data.x_val),
                                atol=1e-4, rtol=0)
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     facts = json.loads(meta[ONNX_METADATA_KEY])
@@ -97,8 +114,8 @@ def test_cli_exports_onnx_checked_in_a_child_process_with_the_data_facts(tmp_pat
     assert json.loads(data_facts_path(out).read_text())["output"] == facts["output"]
 
 
-def test_exported_keras_comes_with_the_normalisation_it_expects(tmp_path, capsys):
-    bundle, model, data = _weather_bundle(tmp_path)
+def test_exported_keras_comes_with_the_normalisation_it_expects(weather_bundle, tmp_path, capsys):
+    bundle, model, data = weather_bundle
     out = tmp_path / "weather.keras"
     assert main(["export", str(bundle), str(out)]) == 0
     assert "weather.keras.data.json" in capsys.readouterr().out
@@ -134,9 +151,8 @@ def _events(folder) -> dict[str, list[tuple[int, object, str]]]:
     return found
 
 
-def test_tensorboard_event_files_hold_the_runs_history(tiny_data, project, tmp_path):
-    data = tiny_data("many_to_one")
-    model = build_model(project("many_to_one").model, data.info)
+def test_tensorboard_event_files_hold_the_runs_history(many_to_one_model, project, tmp_path):
+    model, _ = many_to_one_model
     history = History(
         epochs=[{"loss": 1.5, "accuracy": 0.25, "val_loss": 1.75, "val_accuracy": 0.5},
                 {"loss": 1.25, "accuracy": 0.5, "val_loss": 1.5, "val_accuracy": 0.75}],
@@ -184,10 +200,9 @@ def test_format_mismatches_are_named_before_anything_loads(out, fmt, expected):
         resolve_format(out, fmt)
 
 
-def test_tensorboard_from_a_plain_keras_file_is_refused(tmp_path, capsys, tiny_data, project):
+def test_tensorboard_from_a_plain_keras_file_is_refused(tmp_path, capsys, many_to_one_model):
     from core.persistence import export_keras
 
-    data = tiny_data("many_to_one")
-    export_keras(build_model(project("many_to_one").model, data.info), tmp_path / "plain.keras")
+    export_keras(many_to_one_model[0], tmp_path / "plain.keras")
     assert main(["export", str(tmp_path / "plain.keras"), str(tmp_path / "logs"), "--format", "tensorboard"]) == 1
     assert "a plain .keras model has no training history" in capsys.readouterr().err

@@ -62,6 +62,21 @@ def test_every_cell_and_mode_builds_with_the_data_shapes_and_names(tiny_info, ce
         np.testing.assert_allclose(np.sum(prediction, axis=-1), 1.0, rtol=1e-5)
 
 
+@pytest.fixture(scope="module")
+def built():
+    """build_model, once per spec and data shape in this file: for tests that only call, save or
+    inspect the model (none trains it or sets its weights)."""
+    cache: dict = {}
+
+    def build(spec: ModelSpec, info: DataInfo):
+        key = (repr(spec), repr(info.to_dict()))
+        if key not in cache:
+            cache[key] = build_model(spec, info)
+        return cache[key]
+
+    return build
+
+
 @pytest.mark.parametrize("spec, tokens", [
     (ModelSpec(cell="LSTM", io_mode="encoder_decoder", layers=2, units=4, bidirectional=True), False),
     (ModelSpec(cell="LSTM", io_mode="one_to_many", units=4, one_to_many_feed="initial_state"), False),
@@ -69,9 +84,9 @@ def test_every_cell_and_mode_builds_with_the_data_shapes_and_names(tiny_info, ce
     (ModelSpec(cell="SimpleRNN", io_mode="many_to_many", units=4, embedding_dim=0, bidirectional=True), True),
     (ModelSpec(cell="GRU", io_mode="encoder_decoder", units=4, embedding_dim=3, dropout=0.1), True),
 ])
-def test_models_save_and_reload_in_safe_mode_with_identical_outputs(tiny_info, tmp_path, spec, tokens):
+def test_models_save_and_reload_in_safe_mode_with_identical_outputs(tiny_info, tmp_path, built, spec, tokens):
     info = tiny_info(spec.io_mode, tokens=tokens)
-    model = build_model(spec, info)
+    model = built(spec, info)
     path = tmp_path / "model.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path, safe_mode=True)
@@ -83,9 +98,9 @@ def test_models_save_and_reload_in_safe_mode_with_identical_outputs(tiny_info, t
         assert type(layer).__name__ != "Lambda"
 
 
-def test_one_to_many_initial_state_feeds_the_vector_only_through_the_state(tiny_info):
+def test_one_to_many_initial_state_feeds_the_vector_only_through_the_state(tiny_info, built):
     info = tiny_info("one_to_many")
-    model = build_model(ModelSpec(cell="LSTM", io_mode="one_to_many", units=4, one_to_many_feed="initial_state"), info)
+    model = built(ModelSpec(cell="LSTM", io_mode="one_to_many", units=4, one_to_many_feed="initial_state"), info)
     rnn = model.get_layer("rnn_1")
     # The RNN reads a zero sequence of T_out steps; the vector arrives as [h, c].
     assert tuple(model.get_layer("repeat").output.shape) == (None, info.output_shape[0], 1)

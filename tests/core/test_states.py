@@ -47,7 +47,7 @@ def keras_sequences(model, layer_name: str, x: np.ndarray) -> dict[str, tuple[np
     for suffix, inner, initial in parts:
         config = {**inner.get_config(), "return_sequences": True, "return_state": True, "name": "copy"}
         copy = type(inner).from_config(config)
-        outputs = copy(sequences, initial_state=initial or None)
+        copy.build(sequences.shape)  # its weights made, to be overwritten by the layer's own
         copy.set_weights(inner.get_weights())
         outputs = copy(sequences, initial_state=initial or None)
         h = np.asarray(outputs[0])[0]
@@ -136,9 +136,24 @@ def test_relu_activation_and_one_to_one(tiny_data):
     check_against_keras(scaled_model(spec, data.info), data.info, data.x_val[0])
 
 
-def test_round_trip_through_json(tiny_data):
+@pytest.fixture(scope="module")
+def many_to_many_3_units(tiny_data):
+    """The tiny many-to-many data and, per cell, a 3-unit scaled model of it, built once for the tests
+    that only read it (states, step terms, JSON)."""
     data = tiny_data("many_to_many", n=4, n_val=2)
-    model = scaled_model(ModelSpec(cell="LSTM", io_mode="many_to_many", units=3), data.info)
+    cache: dict = {}
+
+    def model(cell: str):
+        if cell not in cache:
+            cache[cell] = scaled_model(ModelSpec(cell=cell, io_mode="many_to_many", units=3), data.info)
+        return cache[cell]
+
+    return data, model
+
+
+def test_round_trip_through_json(many_to_many_3_units):
+    data, built = many_to_many_3_units
+    model = built("LSTM")
     states = sequence_states(model, data.info, data.x_val[0])
     states.connectivity = np.arange(25, dtype=np.float32).reshape(5, 5)
     text = json.dumps(states.to_dict())
@@ -154,9 +169,9 @@ def test_round_trip_through_json(tiny_data):
 
 
 @pytest.mark.parametrize("cell", CELLS)
-def test_step_terms_add_up_to_the_states(tiny_data, cell):
-    data = tiny_data("many_to_many", n=4, n_val=2)
-    model = scaled_model(ModelSpec(cell=cell, io_mode="many_to_many", units=3), data.info)
+def test_step_terms_add_up_to_the_states(many_to_many_3_units, cell):
+    data, built = many_to_many_3_units
+    model = built(cell)
     x = data.x_val[0]
     states = sequence_states(model, data.info, x)
     rows = step_terms(model, data.info, x, "rnn_1")

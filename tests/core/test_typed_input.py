@@ -80,8 +80,10 @@ def test_a_typed_sequence_shorter_or_longer_than_training_gives_predictions(case
     assert steps[0] <= trained < steps[1]
 
 
-def _fixed_length_weather():
-    """A weather model whose input has a fixed length of 5 days, as an imported file may have."""
+@pytest.fixture(scope="module")
+def fixed_length_weather():
+    """A weather model whose input has a fixed length of 5 days, as an imported file may have.
+    Built once: the tests only predict with it and save it."""
     data = build_dataset(DatasetSpec(task="weather", params={"days": 90, "window": 5}, seed=1), "many_to_one")
     keras.utils.set_random_seed(0)
     inputs = keras.Input((5, 5))
@@ -90,8 +92,8 @@ def _fixed_length_weather():
     return keras.Model(inputs, outputs), data.info
 
 
-def test_a_fixed_length_model_names_the_length_it_reads():
-    model, info = _fixed_length_weather()
+def test_a_fixed_length_model_names_the_length_it_reads(fixed_length_weather):
+    model, info = fixed_length_weather
     x = info.encode_input("; ".join([WEATHER_DAY] * 3))
     for look in (predict_sample, sequence_states):
         with pytest.raises(DatasetError, match="reads exactly 5 steps and the input has 3: its input has a fixed"):
@@ -99,8 +101,8 @@ def test_a_fixed_length_model_names_the_length_it_reads():
     assert predict_sample(model, info, info.encode_input("; ".join([WEATHER_DAY] * 5))).decoded_output
 
 
-def test_the_command_line_refuses_the_same_way(run_cli, tmp_path):
-    model, info = _fixed_length_weather()
+def test_the_command_line_refuses_the_same_way(run_cli, tmp_path, fixed_length_weather):
+    model, info = fixed_length_weather
     project = Project(dataset=DatasetSpec(task="weather", params={"days": 90, "window": 5}, seed=1),
                       model=ModelSpec(cell="SimpleRNN", io_mode="many_to_one", units=2), training=TrainingSpec())
     path = tmp_path / "fixed.rnnlab"
