@@ -191,7 +191,22 @@ def _only_this_machine(ray) -> bool:
     return all(node["NodeManagerAddress"] == here for node in ray.nodes() if node.get("Alive"))
 
 
-class InProcessQueue:
+class _QueueHelper:
+    """What the relay and the trials' callback use of either queue helper: ``_queue`` is the queue."""
+
+    _queue: Any
+
+    def put(self, item) -> None:
+        self._queue.put(item)
+
+    def get(self, timeout: float | None = None):
+        return self._queue.get(timeout=timeout)
+
+    def empty(self) -> bool:
+        return self._queue.empty()
+
+
+class InProcessQueue(_QueueHelper):
     """A queue.Queue that survives pickling by name: Tune pickles its callbacks with the experiment's
     state (to restore it later), but in this process they must put into the queue the relay reads."""
 
@@ -211,35 +226,17 @@ class InProcessQueue:
     def _queue(self) -> queue.Queue:
         return self._LIVE[self.name]
 
-    def put(self, item) -> None:
-        self._queue.put(item)
-
-    def get(self, timeout: float | None = None):
-        return self._queue.get(timeout=timeout)
-
-    def empty(self) -> bool:
-        return self._queue.empty()
-
     def close(self) -> None:
         self._LIVE.pop(self.name, None)
 
 
-class ActorQueue:
+class ActorQueue(_QueueHelper):
     """ray.util.queue.Queue (an actor), with the ``close()`` the in-process queue has."""
 
     def __init__(self) -> None:
         from ray.util.queue import Queue
 
         self._queue = Queue(actor_options={"num_cpus": 0})
-
-    def put(self, item) -> None:
-        self._queue.put(item)
-
-    def get(self, timeout: float | None = None):
-        return self._queue.get(timeout=timeout)
-
-    def empty(self) -> bool:
-        return self._queue.empty()
 
     def close(self) -> None:
         import ray
