@@ -53,6 +53,7 @@ DIGITS = 4  # significant digits of the probe's numbers (the view shows colours 
 class EpochProbe:
     def __init__(self, model, info: DataInfo, sample: np.ndarray | None, names: list[tuple[str, str]]) -> None:
         from core.connectivity import Connectivity
+        from core.weight_health import radius_seconds
 
         self.model = model
         self.info = info
@@ -68,8 +69,7 @@ class EpochProbe:
         self.spent_s = 0.0
         self.light_cost_s = 0.0  # the last look's cost without the connectivity
         self.connectivity_cost_s = 0.0  # the last connectivity's cost (0 until one is measured)
-        self.radius_estimate_s = 0.0  # what the last radii took; before any, an estimate
-        self.radius_estimated = False
+        self.radius_estimate_s = radius_seconds(model)  # then what the last radii took
         self.radius_spent_s = 0.0
         self.all_training_s = 0.0  # every epoch's training time, the first included
 
@@ -91,11 +91,6 @@ class EpochProbe:
 
     def _radii_fit(self) -> bool:
         """Whether this look takes the spectral radii (see the module docstring)."""
-        if not self.radius_estimated:
-            from core.weight_health import radius_seconds
-
-            self.radius_estimated = True
-            self.radius_estimate_s = radius_seconds(self.model)
         cost = self.radius_estimate_s
         return cost <= RADIUS_CHEAP_S or self.radius_spent_s + cost <= RADIUS_SHARE * self.all_training_s
 

@@ -18,7 +18,7 @@ Layer keys are those of the gradient norms ("rnn_1", "rnn_1/forward", "head").
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,13 +54,8 @@ def radius_seconds(model) -> float:
     """About how long ``spectral_radii(model)`` takes on this machine: the reference block's
     solve, timed once per process, scaled by n^3 for each gate block (0 for blocks up to the
     reference size, whose cost is a few ms)."""
-    sizes = []
-    for _key, layer in keyed_layers(model):
-        cell = getattr(layer, "cell", None)
-        names = _GATE_BLOCKS.get(type(cell).__name__)
-        if names is not None:
-            sizes += [int(cell.recurrent_kernel.shape[0])] * len(names)
-    big = [n for n in sizes if n > _REFERENCE_UNITS]
+    big = [int(cell.recurrent_kernel.shape[0]) for _key, cell, names in _recurrent_cells(model) for _name in names]
+    big = [n for n in big if n > _REFERENCE_UNITS]
     if not big:
         return 0.0
     global _seconds_per_cubed_unit
@@ -76,13 +71,19 @@ def radius_seconds(model) -> float:
 def recurrent_blocks(model, read: Callable[[Any], np.ndarray] = np.asarray) -> dict[str, dict[str, np.ndarray]]:
     """Layer key -> gate block -> that block of w_R (units x units), for every recurrent layer."""
     blocks: dict[str, dict[str, np.ndarray]] = {}
+    for key, cell, names in _recurrent_cells(model):
+        kernel = np.asarray(read(cell.recurrent_kernel))
+        blocks[key] = dict(zip(names, np.split(kernel, len(names), axis=1)))
+    return blocks
+
+
+def _recurrent_cells(model) -> Iterator[tuple[str, Any, tuple[str, ...]]]:
+    """(layer key, cell, its gate blocks' names) of every recurrent layer."""
     for key, layer in keyed_layers(model):
         cell = getattr(layer, "cell", None)
         names = _GATE_BLOCKS.get(type(cell).__name__)
         if names is not None:
-            kernel = np.asarray(read(cell.recurrent_kernel))
-            blocks[key] = dict(zip(names, np.split(kernel, len(names), axis=1)))
-    return blocks
+            yield key, cell, names
 
 
 def spectral_radii(model, read: Callable[[Any], np.ndarray] = np.asarray) -> dict[str, dict[str, float]]:

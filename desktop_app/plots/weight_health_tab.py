@@ -172,6 +172,7 @@ class WeightHealthTab(PlotTab):
         self._stale = False
         self._explaining = False  # the plot says why no shown run has weight health, or radii yet
         self._radii_shown = False
+        self._radius_gaps: list[str] = []  # why runs have no radius yet, at the last draw
 
     # --- the PlotTab contract ----------------------------------------------------------------
 
@@ -296,9 +297,9 @@ class WeightHealthTab(PlotTab):
         self.placeholders["spectral"].setVisible(not shown)
         self.one_line.setVisible(shown)
         self._radii_shown = shown
-        gaps = [reason for reason in map(radius_gap_reason, self.runs) if reason]
+        self._radius_gaps = [reason for reason in map(radius_gap_reason, self.runs) if reason]
         self.summary_label.setText(" ".join(filter(None, (self._summary(wanted), self._divergence_summary(diverged),
-                                                          *(gaps if shown else ())))))
+                                                          *(self._radius_gaps if shown else ())))))
 
     def _draw_divergence(self, diverged: dict[str, list[tuple[str, str, float, float]]], overlay: bool) -> None:
         """A red line at each shown run's diverged batch, labelled, with a red ✕ at every radius
@@ -383,7 +384,7 @@ class WeightHealthTab(PlotTab):
         self.missing_label.setVisible(bool(reasons) and not only_missing)
         self.histogram_view.setVisible(not only_missing)
         # No radius drawn, and a run whose radii wait for their time budget: the plot says so.
-        gaps = [] if only_missing or self._radii_shown else [r for r in map(radius_gap_reason, self.runs) if r]
+        gaps = [] if only_missing or self._radii_shown else self._radius_gaps
         placeholder = self.placeholders["spectral"]
         if only_missing or gaps:
             self.set_empty(True)

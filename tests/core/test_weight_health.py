@@ -173,7 +173,7 @@ def test_the_spectral_radii_keep_a_budget_of_their_own(tiny_data):
     data = tiny_data("many_to_many", n=4, n_val=2)
     model = build_model(ModelSpec(cell="GRU", io_mode="many_to_many", units=3), data.info)
     probe = EpochProbe(model, data.info, data.x_val[0], [])
-    probe.radius_estimated, probe.radius_estimate_s = True, 5.0  # as for a wide model
+    probe.radius_estimate_s = 5.0  # as for a wide model
     states, health = probe.look(1, 10, 10.0, None)  # 2 % of 10 s: 0.2 s
     assert states is not None and "weight_histograms" in health and health["spectral_radius"] == {}
     _, health = probe.look(2, 10, 100.0, None)  # 2.2 s
