@@ -7,6 +7,7 @@ top level is a bug and goes through the application's crash hook instead.
 
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass
 
@@ -91,13 +92,19 @@ class Failure:
         return self.message
 
 
+_EAGER_OP_PREFIX = re.compile(r"^\{\{function_node [^}]*\}\}\s*")
+_EAGER_OP_SUFFIX = re.compile(r"\s*\[Op:\w+\]( name:\s*\S*)?\s*$")
+
+
 def _own_words(exc: BaseException, limit: int = 400) -> str:
     """The error's own words without the stack TensorFlow pastes into them.
 
     TensorFlow's "Graph execution error:" is followed by the graph's stack (indented lines), the
-    real message, and "[[{{node ...}}]]": the unindented lines are the ones a user can read.
+    real message, and "[[{{node ...}}]]": the unindented lines are the ones a user can read. An
+    op that failed eagerly wraps its message in "{{function_node ...}}" and "[Op:Name] name: ".
     """
     lines = [line.rstrip() for line in str(exc).splitlines()]
     kept = [line for line in lines if line and not line[0].isspace() and not line.startswith("Detected at node")]
-    text = " ".join(kept) or "no details"
+    text = " ".join(kept)
+    text = _EAGER_OP_SUFFIX.sub("", _EAGER_OP_PREFIX.sub("", text)) or "no details"
     return text[:limit] + "..." if len(text) > limit else text

@@ -120,6 +120,51 @@ def test_reported_gradient_norms_are_the_pre_clip_norms_of_the_batch(tiny_data, 
     assert forward["w_i"] > 1e-3
 
 
+def test_only_runs_short_in_steps_and_sequence_length_run_eagerly():
+    from core.training import runs_eagerly
+
+    def info(mode, t_in, t_out=1):
+        return DataInfo(task="t", io_mode=mode, kind=REGRESSION, input_kind="real",
+                        input_shape=(2,) if mode == "one_to_many" else (t_in, 2),
+                        output_shape=(t_out, 1) if t_out > 1 else (1,), target_names=["y"])
+
+    assert runs_eagerly(2, info("many_to_one", 5))  # an epoch of a tiny task
+    assert runs_eagerly(3, info("many_to_many", 7, 7))  # an epoch of the cooking schedule
+    assert not runs_eagerly(1, info("many_to_one", 100))  # one batch of the adding problem at T = 100
+    assert not runs_eagerly(20, info("many_to_one", 5))  # a longer run pays for its tracing
+    assert runs_eagerly(2, info("encoder_decoder", 6, 6)) and not runs_eagerly(2, info("encoder_decoder", 6, 12))
+    assert runs_eagerly(2, info("one_to_many", 1, 10)) and not runs_eagerly(2, info("one_to_many", 1, 20))
+
+
+def test_a_short_run_runs_eagerly_and_trains_exactly_as_a_traced_one(tiny_data, project, Recorder, monkeypatch):
+    from core import training
+
+    wrappers = []
+    real_monitored_model = training.monitored_model
+    monkeypatch.setattr(training, "monitored_model", lambda *a, **k: wrappers.append(real_monitored_model(*a, **k))
+                        or wrappers[-1])
+    data = tiny_data("many_to_many", n=24, n_val=8)
+    spec = project("many_to_many", cell="GRU", dropout=0.2,
+                   training={"epochs": 2, "clip_mode": "norm", "clip_value": 0.05})
+    runs = []
+    # 2 epochs of 2 batches of 5 steps (20): eager under the rule, traced without it.
+    for limit in (training.EAGER_MAX_STEP_TIMES, 0):
+        monkeypatch.setattr(training, "EAGER_MAX_STEP_TIMES", limit)
+        recorder = Recorder()
+        runs.append((train(spec, data, listener=recorder), recorder))
+    assert [w.run_eagerly for w in wrappers] == [True, False]
+    (eager, eager_events), (traced, traced_events) = runs
+    assert len(eager.history.batch_loss) == 4
+    np.testing.assert_allclose(eager.history.batch_loss, traced.history.batch_loss, rtol=1e-5)
+    for a, b in zip(eager_events.batches, traced_events.batches):
+        for layer, norms in a.weight_norms.items():
+            for name, norm in norms.items():
+                assert norm == pytest.approx(b.weight_norms[layer][name], rel=1e-4), (layer, name)
+    assert eager.history.epochs[-1]["val_loss"] == pytest.approx(traced.history.epochs[-1]["val_loss"], rel=1e-5)
+    for a, b in zip(eager.model.get_weights(), traced.model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
 # --- gradient flow --------------------------------------------------------------------------
 
 
