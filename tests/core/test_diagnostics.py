@@ -314,6 +314,7 @@ def test_the_exploding_example_keeps_weights_that_still_predict(exploding_exampl
     (A test of training's rescue, here rather than in test_training.py to share this run.)"""
     _, data, recorder, result = exploding_example_run
     assert result.stop_reason == "nan"
+    assert "exploded at epoch 1" in result.message  # the shipped example shows it at once
     losses = [b.loss for b in recorder.batches]
     assert not np.isfinite(losses[-1]) and max(losses[:-1]) > 1e6  # it did blow up first
     bad = recorder.batches[-1]
@@ -352,6 +353,7 @@ def test_the_tamed_example_stays_stable_and_learns(StopWhen):
     recorder = StopWhen(control, lambda logs: logs["val_loss"] < baseline / 3)
     result = train(project, data, listener=recorder, control=control)
     assert result.stop_reason in ("completed", "stopped")
+    assert all(v == v for v in result.final_metrics.values())  # no NaN
     assert result.final_metrics["val_loss"] < baseline / 3
     findings = diagnose(project, result.history, data.info, baseline=untrained_baseline(data.info, data.y_train))
     assert NOT_LEARNING not in [f.verdict for f in findings] and EXPLODING not in [f.verdict for f in findings]
