@@ -89,8 +89,9 @@ class EpochProbe:
             return self._look(gradients, connectivity="no")
         return None, None
 
-    def _radii_fit(self) -> bool:
-        """Whether this look takes the spectral radii (see the module docstring)."""
+    def radii_fit(self) -> bool:
+        """Whether the spectral radii may be taken now: at this look, or at a divergence (see the
+        module docstring)."""
         cost = self.radius_estimate_s
         return cost <= RADIUS_CHEAP_S or self.radius_spent_s + cost <= RADIUS_SHARE * self.all_training_s
 
@@ -109,7 +110,7 @@ class EpochProbe:
 
         health = epoch_health(self.model, self.names, gradients, read, radii=False)
         radii_s = 0.0
-        if self._radii_fit():
+        if self.radii_fit():
             radii_start = time.perf_counter()
             health["spectral_radius"] = spectral_radii(self.model, read)
             radii_s = time.perf_counter() - radii_start

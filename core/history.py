@@ -110,6 +110,9 @@ class Divergence:
     weights_after: int  # how many of this run's batches had updated the weights measured (0: its start)
     cause: str  # a key of DIVERGENCE_CAUSES
     spectral_radius: dict[str, dict[str, float]]  # layer key -> gate block -> radius
+    # False (and no radii) where they were not taken: w_R too wide for the radii's time budget
+    # at that point (core.epoch_probe), whose eigenvalues would have held the run for seconds.
+    radius_measured: bool = True
 
     @property
     def words(self) -> str:
@@ -120,7 +123,8 @@ class Divergence:
         return {"epoch": self.epoch, "batch": self.batch, "global_batch": self.global_batch,
                 "weights_after": self.weights_after, "cause": self.cause,
                 "spectral_radius": {layer: {b: _json_float(v) for b, v in blocks.items()}
-                                    for layer, blocks in self.spectral_radius.items()}}
+                                    for layer, blocks in self.spectral_radius.items()},
+                "radius_measured": self.radius_measured}
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "divergence") -> Divergence:
@@ -137,7 +141,10 @@ class Divergence:
         if not isinstance(cause, str) or cause not in DIVERGENCE_CAUSES:
             raise ValueError(f"{where}.cause: expected one of {', '.join(DIVERGENCE_CAUSES)}, received {cause!r:.80}")
         radius = _radius_table(data.get("spectral_radius", {}), f"{where}.spectral_radius", _from_json_number)
-        return cls(cause=cause, spectral_radius=radius, **numbers)
+        measured = data.get("radius_measured", True)  # files written before it was budgeted: taken
+        if not isinstance(measured, bool):
+            raise ValueError(f"{where}.radius_measured: expected true or false, received {measured!r:.80}")
+        return cls(cause=cause, spectral_radius=radius, radius_measured=measured, **numbers)
 
 
 def _radius_table(value: Any, where: str, each) -> dict[str, dict[str, Any]]:

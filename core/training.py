@@ -334,7 +334,10 @@ class _Run:
 
     def record_divergence(self, batch: int, loss: float) -> None:
         """Before the rescue replaces them: the spectral radii of the newest finite weights, the
-        radius that blew up (the epoch's health, taken after the rescue, shows the kept weights)."""
+        radius that blew up (the epoch's health, taken after the rescue, shows the kept weights).
+        Within the radii's time budget, as at an epoch's end: a wide w_R's eigenvalues would
+        hold the run for seconds (a 1,024-unit LSTM: 3 s idle, up to ~30 s on busy cores), and
+        are then left out."""
         from core.weight_health import radii_with
 
         w = self.wrapper
@@ -352,9 +355,17 @@ class _Run:
                 break
         weights_after, arrays = newest
         cause = "nan_loss" if math.isnan(loss) else "inf_loss" if math.isinf(loss) else "gradients"
+        probe = self.epoch_probe
+        measured = probe is None or probe.radii_fit()
+        radii = {}
+        if measured:
+            start = time.perf_counter()
+            radii = radii_with(self.model, w.trainable_weights, arrays)
+            if probe is not None:
+                probe.radius_spent_s += time.perf_counter() - start
         self.divergence = Divergence(epoch=self.epoch, batch=batch, global_batch=self.global_batch,
-                                     weights_after=weights_after, cause=cause,
-                                     spectral_radius=radii_with(self.model, w.trainable_weights, arrays))
+                                     weights_after=weights_after, cause=cause, spectral_radius=radii,
+                                     radius_measured=measured)
         self.history.divergence = self.divergence
 
     def rescue(self) -> str:

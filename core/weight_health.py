@@ -171,6 +171,9 @@ def curve_name(layer: str, block: str) -> str:
     return layer if block == "w_R" else f"{layer} {block}"
 
 
+NOT_MEASURED_AT_DIVERGENCE = "w_R not measured: too wide for the radii's time budget at that point"
+
+
 def radius_lines(spectral: dict[str, dict[str, list[float]]], divergence: dict | None = None) -> list[str]:
     """The per-epoch spectral radius as text lines for `main.py inspect` (empty without data), and
     for a run that diverged (``History.divergence`` as a dict) the radii just before it did: the
@@ -182,6 +185,8 @@ def radius_lines(spectral: dict[str, dict[str, list[float]]], divergence: dict |
         event = Divergence.from_dict(divergence)
         lines += [] if lines else [""]
         lines.append(f"  just before diverging (epoch {event.epoch}, batch {event.batch}: {event.words}):")
+        if not event.radius_measured:
+            lines.append(f"    {NOT_MEASURED_AT_DIVERGENCE}")
         for layer, blocks in event.spectral_radius.items():
             for block, value in blocks.items():
                 label = curve_name(layer, block)

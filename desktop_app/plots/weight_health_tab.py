@@ -23,7 +23,7 @@ from PySide6 import QtCore, QtWidgets
 
 from core.epoch_probe import RADIUS_SHARE
 from core.formatting import format_number
-from core.weight_health import curve_name
+from core.weight_health import NOT_MEASURED_AT_DIVERGENCE, curve_name
 from desktop_app.plots.buffers import LOG_FLOOR, RunSeries
 from desktop_app.plots.hover import Candidate
 from desktop_app.plots.style import DASHES, PALETTE, STYLE_GREY, FittingLabel, caption, legend_swatch, pen
@@ -108,6 +108,8 @@ def divergence_text(run: RunSeries, points: list[tuple[str, str, float, float]],
     divergence = run.health.divergence
     where = f"{run.label} diverged" if overlay else "Diverged"
     first = f"{where} at epoch {divergence.epoch}, batch {divergence.batch}:"
+    if not divergence.radius_measured:
+        return f"{first}\nw_R not measured: too wide for the time budget"
     if not points:
         return f"{first}\nno finite weights were kept to measure w_R"
     layer, block, _x, radius = max(points, key=lambda point: point[3])
@@ -321,7 +323,8 @@ class WeightHealthTab(PlotTab):
             line.setToolTip(f"{run.label}: {divergence.words} at epoch {divergence.epoch}, batch {divergence.batch}; "
                             "the run went back to older weights")
             line.setZValue(-20)  # under the curves
-            plot.addItem(line, ignoreBounds=True)
+            # Its crosses keep it in view; without any (no radius taken) the line itself must.
+            plot.addItem(line, ignoreBounds=bool(points))
             radii = np.asarray([radius for *_rest, radius in points], dtype=np.float64)
             crosses = pg.PlotDataItem(np.full(len(points), x), np.maximum(radii, LOG_FLOOR) if self._log else radii,
                                       pen=None, symbol="x", symbolSize=14, symbolPen=pen(DIVERGED_COLOR, 2.5),
@@ -350,6 +353,8 @@ class WeightHealthTab(PlotTab):
         divergence = run.health.divergence
         points = diverged[run.run_id]
         head = f"Just before {divergence.words} (epoch {divergence.epoch}, batch {divergence.batch}): "
+        if not divergence.radius_measured:
+            return head + NOT_MEASURED_AT_DIVERGENCE + "."
         if not points:
             return head + "no finite weights were kept to measure w_R."
         parts = [f"{curve_name(layer, block)} {format_number(radius, 3)} ({side_of_one(radius)})"

@@ -280,6 +280,7 @@ def test_the_divergence_is_measured_on_the_newest_finite_weights_or_unknown(tiny
     # _Run's state at a diverged batch, without a training: the wrapper's two newest copies.
     run = _Run.__new__(_Run)
     run.model, run.epoch, run.global_batch, run.history = model, 2, 7, History()
+    run.epoch_probe = None  # no budget: always measured
     run.wrapper = SimpleNamespace(_snapshot=copies(np.nan), _previous=copies(3.0), trainable_weights=variables)
     run.record_divergence(batch=3, loss=float("nan"))
     divergence = run.history.divergence
@@ -294,6 +295,50 @@ def test_the_divergence_is_measured_on_the_newest_finite_weights_or_unknown(tiny
     assert math.isnan(back.spectral_radius["rnn_1"]["w_R"]) and back.words == "the loss became infinite"
     # A w_R among no given variables is unknown too, never read from the (NaN) model.
     assert math.isnan(radii_with(model, [], [])["rnn_1"]["w_R"])
+
+
+def test_a_divergence_takes_its_radii_within_the_budget_of_the_epochs_radii(tiny_data):
+    """A w_R too wide for the radii's time budget at that point is left out (a 1,024-unit LSTM's
+    held the run 3 s on idle cores, up to ~30 s on busy ones), and says so, rather than being
+    read as "no finite weights"."""
+    from types import SimpleNamespace
+
+    from core.epoch_probe import EpochProbe
+    from core.training import _Run
+
+    data = tiny_data("many_to_one", n=4, n_val=2)
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelSpec(cell="SimpleRNN", io_mode="many_to_one", units=3), data.info)
+    variables = model.trainable_variables
+    probe = EpochProbe(model, data.info, None, [])
+    run = _Run.__new__(_Run)
+    run.model, run.epoch, run.global_batch, run.history, run.epoch_probe = model, 1, 3, History(), probe
+    run.wrapper = SimpleNamespace(_snapshot=SimpleNamespace(copies=[np.asarray(v) for v in variables]),
+                                  _previous=None, trainable_weights=variables)
+
+    run.record_divergence(batch=3, loss=float("nan"))  # 3 units: cheap, always taken
+    measured = run.history.divergence
+    assert measured.radius_measured and math.isfinite(measured.spectral_radius["rnn_1"]["w_R"])
+    assert probe.radius_spent_s > 0
+
+    probe.radius_estimate_s = 20.0  # as a wide model's, one epoch (10 s) into the run
+    probe.all_training_s = 10.0
+    run.record_divergence(batch=3, loss=float("nan"))
+    skipped = run.history.divergence
+    assert not skipped.radius_measured and skipped.spectral_radius == {}
+    back = Divergence.from_dict(json.loads(json.dumps(skipped.to_dict())))
+    assert back == skipped
+    lines = radius_lines({}, skipped.to_dict())
+    assert lines[-1].strip() == "w_R not measured: too wide for the radii's time budget at that point"
+    # Late in a long run the same radii fit in the budget again.
+    probe.all_training_s = 2000.0
+    run.record_divergence(batch=3, loss=float("nan"))
+    assert run.history.divergence.radius_measured
+    # A file written before the budget existed reads as measured; a wrong kind is named.
+    old = {k: v for k, v in measured.to_dict().items() if k != "radius_measured"}
+    assert Divergence.from_dict(old).radius_measured
+    with pytest.raises(ValueError, match=r"divergence.radius_measured"):
+        Divergence.from_dict({**old, "radius_measured": "no"})
 
 
 def test_inspect_lines_give_the_radius_just_before_a_divergence():

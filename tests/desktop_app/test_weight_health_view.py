@@ -372,3 +372,26 @@ def test_a_late_divergence_names_the_largest_gate_and_keeps_its_label_in_view(pl
     qtbot.wait(50)  # the view ranges over what it shows
     view = tab.plots["spectral"].getPlotItem().getViewBox()
     assert view.sceneBoundingRect().contains(line.label.sceneBoundingRect()), "the label is cut off"
+
+
+def test_a_divergence_whose_radii_were_left_out_says_so_without_a_cross(plots, qtbot):
+    """A model too wide for the radii's time budget at the divergence: the line and the summary
+    say w_R was not measured, not that no finite weights were kept."""
+    history = History(epochs=[{"loss": 1.0}], batches_per_epoch=10)
+    history.add_health({"spectral_radius": {"rnn_1": {"w_R": 1.1}}})
+    history.divergence = Divergence(epoch=1, batch=4, global_batch=4, weights_after=3, cause="nan_loss",
+                                    spectral_radius={}, radius_measured=False)
+    plots.load_history("1", "#1 LSTM", history, "regression")
+    plots.redraw_now()
+    tab = health_tab(plots)
+    crosses, (line,) = divergence_items(tab)
+    assert all(cross.xData is None or len(cross.xData) == 0 for cross in crosses), "no radius, no cross"
+    assert "just before diverging" not in [text.text for _sample, text in tab.legends["spectral"].items]
+    assert line.label.toPlainText() == ("Diverged at epoch 1, batch 4:\n"
+                                        "w_R not measured: too wide for the time budget")
+    qtbot.wait(50)  # the view ranges over what it shows
+    view = tab.plots["spectral"].getPlotItem().getViewBox()
+    assert view.sceneBoundingRect().contains(line.label.sceneBoundingRect()), "the label is cut off"
+    assert ("Just before the loss became NaN (epoch 1, batch 4): w_R not measured: too wide for the radii's "
+            "time budget at that point.") in tab.summary_label.text()
+    assert "no finite weights" not in tab.summary_label.text()
