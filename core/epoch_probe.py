@@ -34,6 +34,7 @@ a chain model's is carried forward in numpy at any number of outputs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -89,11 +90,17 @@ class EpochProbe:
             return self._look(gradients, connectivity="no")
         return None, None
 
-    def radii_fit(self) -> bool:
-        """Whether the spectral radii may be taken now: at this look, or at a divergence (see the
-        module docstring)."""
+    def take_radii(self, measure: Callable[[], dict]) -> dict | None:
+        """``measure()`` (spectral radii, at this look or at a divergence) when the radii fit in
+        their budget (see the module docstring), its time counted against it; else None."""
         cost = self.radius_estimate_s
-        return cost <= RADIUS_CHEAP_S or self.radius_spent_s + cost <= RADIUS_SHARE * self.all_training_s
+        if cost > RADIUS_CHEAP_S and self.radius_spent_s + cost > RADIUS_SHARE * self.all_training_s:
+            return None
+        start = time.perf_counter()
+        radii = measure()
+        self.radius_estimate_s = time.perf_counter() - start
+        self.radius_spent_s += self.radius_estimate_s
+        return radii
 
     def _look(self, gradients, *, connectivity: str, epochs: int = 0) -> tuple[dict | None, dict]:
         """connectivity: "warm-up" (the first look: not counted), "yes" or "no"."""
@@ -109,13 +116,11 @@ class EpochProbe:
             return found if found is not None else np.asarray(variable)
 
         health = epoch_health(self.model, self.names, gradients, read, radii=False)
-        radii_s = 0.0
-        if self.radii_fit():
-            radii_start = time.perf_counter()
-            health["spectral_radius"] = spectral_radii(self.model, read)
-            radii_s = time.perf_counter() - radii_start
-            self.radius_spent_s += radii_s
-            self.radius_estimate_s = radii_s
+        spent_before = self.radius_spent_s
+        radii = self.take_radii(lambda: spectral_radii(self.model, read))
+        if radii is not None:
+            health["spectral_radius"] = radii
+        radii_s = self.radius_spent_s - spent_before
         states = sequence_states(self.model, self.info, self.sample, read=read) if self.sample is not None else None
         light = time.perf_counter() - start - radii_s  # the radii keep their own budget
         if states is not None and self.connectivity is not None and connectivity != "no":

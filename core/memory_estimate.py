@@ -155,15 +155,8 @@ def _values_per_sample(project: Project, info: DataInfo) -> int:
     spec = project.model
     directions = 2 if spec.bidirectional else 1
     per_step = GATE_ACTIVATIONS.get(spec.cell, 11) * spec.units * spec.layers * directions
-    steps_in, steps_out = info.seq_len_in, info.seq_len_out
-    if spec.io_mode == "one_to_many":
-        recurrent_steps = steps_out
-    elif spec.io_mode == "encoder_decoder":
-        recurrent_steps = steps_in + steps_out
-    else:
-        recurrent_steps = steps_in
-    head = 2 * steps_out * info.output_dim  # logits and their softmax (or the regression outputs)
-    return per_step * recurrent_steps + steps_in * max(1, input_width(spec, info)) + head
+    head = 2 * info.seq_len_out * info.output_dim  # logits and their softmax (or the regression outputs)
+    return per_step * info.recurrent_steps + info.seq_len_in * max(1, input_width(spec, info)) + head
 
 
 def estimate_loading_memory(weights: int) -> MemoryEstimate:

@@ -355,17 +355,13 @@ class _Run:
                 break
         weights_after, arrays = newest
         cause = "nan_loss" if math.isnan(loss) else "inf_loss" if math.isinf(loss) else "gradients"
-        probe = self.epoch_probe
-        measured = probe is None or probe.radii_fit()
-        radii = {}
-        if measured:
-            start = time.perf_counter()
-            radii = radii_with(self.model, w.trainable_weights, arrays)
-            if probe is not None:
-                probe.radius_spent_s += time.perf_counter() - start
+        def measure():
+            return radii_with(self.model, w.trainable_weights, arrays)
+
+        radii = measure() if self.epoch_probe is None else self.epoch_probe.take_radii(measure)
         self.divergence = Divergence(epoch=self.epoch, batch=batch, global_batch=self.global_batch,
-                                     weights_after=weights_after, cause=cause, spectral_radius=radii,
-                                     radius_measured=measured)
+                                     weights_after=weights_after, cause=cause, spectral_radius=radii or {},
+                                     radius_measured=radii is not None)
         self.history.divergence = self.divergence
 
     def rescue(self) -> str:
@@ -528,10 +524,8 @@ def _fit_inputs(data: SequenceData, training) -> dict[str, Any]:
 
 def runs_eagerly(training_steps: int, info) -> bool:
     """Whether a run of ``training_steps`` on sequences of ``info`` is cheaper eager than traced
-    (see EAGER_MAX_STEP_TIMES). The recurrent layers take the input's steps, plus the output's
-    where a decoder generates it."""
-    decoded = info.seq_len_out if info.io_mode in ("one_to_many", "encoder_decoder") else 0
-    return training_steps * (info.seq_len_in + decoded) <= EAGER_MAX_STEP_TIMES
+    (see EAGER_MAX_STEP_TIMES)."""
+    return training_steps * info.recurrent_steps <= EAGER_MAX_STEP_TIMES
 
 
 def _disable_cudnn(model) -> None:

@@ -147,6 +147,16 @@ class DataInfo:
             return 1
         return self.output_shape[0]
 
+    @property
+    def recurrent_steps(self) -> int:
+        """Steps the recurrent layers take per sequence: the input's; the output's where a decoder
+        generates it from one input (one-to-many); both for an encoder-decoder."""
+        if self.io_mode == "one_to_many":
+            return self.seq_len_out
+        if self.io_mode == "encoder_decoder":
+            return self.seq_len_in + self.seq_len_out
+        return self.seq_len_in
+
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["input_shape"] = list(self.input_shape)
