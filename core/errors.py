@@ -66,6 +66,12 @@ class ProcessDiedError(TrainingError):
         return self.exit_code == -9  # -signal.SIGKILL; the signal module has no SIGKILL on Windows
 
 
+class StoppedBeforeStartError(TrainingError):
+    """Stop was asked while the training process was still starting (importing TensorFlow, which
+    takes tens of seconds on a loaded machine): the run ends at once, before its first batch,
+    and the process goes on starting for the next run."""
+
+
 @dataclass(frozen=True)
 class Failure:
     """Why a run or an action ended badly: one line for the user, the rest behind "Details".
@@ -79,11 +85,14 @@ class Failure:
     expected: bool = True
     # The process doing the work was killed by the system (out of memory, usually): see ProcessDiedError.
     killed: bool = False
+    # Not a failure but the user's stop, before the run began (StoppedBeforeStartError): nothing trained.
+    stopped: bool = False
 
     @classmethod
     def from_exception(cls, exc: BaseException, *, prefix: str = "") -> Failure:
         if isinstance(exc, RNNLabError):
-            return cls(prefix + str(exc), expected=True, killed=isinstance(exc, ProcessDiedError) and exc.killed)
+            return cls(prefix + str(exc), expected=True, killed=isinstance(exc, ProcessDiedError) and exc.killed,
+                       stopped=isinstance(exc, StoppedBeforeStartError))
         summary = f"{type(exc).__name__}: {_own_words(exc)}"
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         return cls(prefix + summary, details=details, expected=False)

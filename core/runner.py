@@ -48,7 +48,9 @@ Any other exception becomes a ``TrainingError`` naming the exception and where i
 with the child's traceback as its ``__cause__``. A child that dies (killed, crashed, out of
 memory) gives a ``TrainingError`` naming the exit code, and a fresh child is started at once.
 As in ``core.training``, ``listener.on_failed`` is called only for failures after
-``on_run_started``.
+``on_run_started``. A stop requested while the child is still starting ends the run at once with
+``StoppedBeforeStartError`` (in-process, the run would stop after its first batch); the child
+goes on starting for the next run.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from multiprocessing import connection as mp_connection
 from typing import Any
 
 from core.course import optimizer_from_state, optimizer_state, restore_state
-from core.errors import Failure, ProcessDiedError, RNNLabError, TrainingError
+from core.errors import Failure, ProcessDiedError, RNNLabError, StoppedBeforeStartError, TrainingError
 from core.history import History, TrainingResult
 from core.models import build_model, loss_and_metrics
 from core.processes import child_context, describe_exit, end_process
@@ -361,7 +363,7 @@ class ProcessTrainer:
         if message[0] == "train":
             self._last_pid = child.process.pid
         try:
-            self._wait_ready(child, self.start_timeout_s)
+            self._wait_ready(child, self.start_timeout_s, control)
             if message[0] == "train":  # a run starts neither stopped nor paused, unless the caller says so
                 child.stop.clear()
                 child.running.set()
@@ -372,6 +374,8 @@ class ProcessTrainer:
                 self._child_died(child, run_started=False, listener=listener)
             del message
             return child, self._serve(child, job_id, listener, control)
+        except StoppedBeforeStartError:
+            raise  # nothing was sent: the child goes on starting, for the next run
         except BaseException:
             child.busy = False
             self._replace(child)
@@ -379,9 +383,14 @@ class ProcessTrainer:
         finally:
             child.let_go()
 
-    def _wait_ready(self, child: _Child, timeout: float) -> None:
+    def _wait_ready(self, child: _Child, timeout: float, control=None) -> None:
+        """Until the child has imported TensorFlow. A stop asked meanwhile (``control``) ends the
+        wait at once: on a loaded machine the import takes tens of seconds, too long to ignore Stop."""
         deadline = time.monotonic() + timeout
         while not child.ready:
+            if control is not None and control.stop_requested:
+                raise StoppedBeforeStartError("Stopped before the first batch: the training process was still "
+                                              "starting (importing TensorFlow).")
             try:
                 ready = mp_connection.wait([child.conn, child.process.sentinel], timeout=POLL_S)
             except (OSError, ValueError):  # close() reaped the child and shut its pipe meanwhile

@@ -105,6 +105,9 @@ class RunViews:
             self._report_killed(record)
         elif record.status == RunStatus.FAILED:
             self._report_failed(record)
+        elif record.model is None:  # stopped before its first batch: nothing trained to show
+            self._window.show_status(f"Run {record.label}: {record.message}")
+            self._window.training_panel.set_progress_text(self._window.statusBar().currentMessage())
         else:
             self._window.document.model_trained()
             self._show_model(record)

@@ -363,9 +363,13 @@ class TrainingSession(QObject):
         if record is None:
             return
         self._queue = []
+        record.message = failure.message
+        if failure.stopped:  # the user's stop, before the first batch: no model, nothing failed
+            record.status = RunStatus.STOPPED
+            self._finish(record)
+            return
         record.status = RunStatus.KILLED if failure.killed else RunStatus.FAILED
         record.failure = failure
-        record.message = failure.message
         if failure.killed and history is not None and history.batch_loss:
             record.history = history
             if history.epochs:

@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.errors import Failure, ProcessDiedError, RNNLabError, TrainingError
+from core.errors import Failure, ProcessDiedError, RNNLabError, StoppedBeforeStartError, TrainingError
 from core.training import TrainingControl, TrainingListener
 
 _SHARED_TRAINER: Any = None
@@ -174,7 +174,8 @@ class TrainingWorker(QObject):
             result = train(project, data, listener=_SignalListener(self), control=control, model=model)
         except RNNLabError as exc:
             outcome = Failure(self._pending_failure or str(exc),
-                              killed=isinstance(exc, ProcessDiedError) and exc.killed)
+                              killed=isinstance(exc, ProcessDiedError) and exc.killed,
+                              stopped=isinstance(exc, StoppedBeforeStartError))
         except Exception as exc:  # a bug or a TensorFlow error: the run ends, the app goes on
             failure = Failure.from_exception(exc, prefix="Training failed unexpectedly: ")
             if self._pending_failure is not None:

@@ -16,9 +16,10 @@ from multiprocessing import connection as mp_connection
 import numpy as np
 import psutil
 import pytest
+from _starting_child import forever_starting_trainer
 
 from core.datasets.base import CLASSIFICATION, DataInfo, SequenceData
-from core.errors import SpecError, TrainingError
+from core.errors import SpecError, StoppedBeforeStartError, TrainingError
 from core.models import build_model
 from core.runner import ProcessTrainer
 from core.specs import ModelSpec, Project, TrainingSpec
@@ -304,6 +305,31 @@ def test_close_while_a_run_waits_for_the_child_leaves_no_child_alive(trainer):
     assert not alive(pid)
     assert [p for p in _child_processes() if alive(p) and p not in others] == []
     assert trainer.pid is None
+
+
+def test_stop_while_the_child_is_still_starting_ends_the_run_at_once_and_keeps_the_child():
+    # On a loaded machine the child's TensorFlow import takes tens of seconds; Stop must not wait
+    # for it (before, the stop reached the run only once the child was ready).
+    runner = forever_starting_trainer(start_timeout_s=30)
+    try:
+        runner.warm()
+        pid = runner.pid
+        control = TrainingControl()
+        recorder_events: list[str] = []
+
+        class Listener:
+            def __getattr__(self, name):
+                return lambda *_: recorder_events.append(name)
+
+        threading.Timer(0.3, control.request_stop).start()
+        with pytest.raises(StoppedBeforeStartError, match="still starting"):
+            runner.train(quick_project(), unvalidated_data(), control=control, listener=Listener())
+        assert recorder_events == []  # nothing started, nothing to report as failed
+        # The child goes on starting for the next run: neither killed nor replaced.
+        assert runner.pid == pid and alive(pid)
+    finally:
+        runner.close(timeout=2)
+    assert not alive(pid)
 
 
 def test_two_closes_at_once_while_a_run_waits_end_everything_once(monkeypatch):

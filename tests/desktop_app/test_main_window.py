@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QTabWidget
 
 from core.examples import EXAMPLES_DIR
 from desktop_app import dialogs
+from tests.core._starting_child import forever_starting_trainer
 from tests.desktop_app.conftest import (
     RUN_TIMEOUT_MS,
     cell_text,
@@ -176,6 +177,32 @@ def test_stop_answers_within_one_batch_and_pause_resumes(qtbot, make_window):
     assert "stopped" in status_text(window)
     assert cell_text(window, 0, "Status") == "stopped"
     assert not window.session.is_training() and window.training_panel.run_state() == "idle"
+
+
+def test_stop_while_the_training_process_starts_ends_the_run_at_once(qtbot, monkeypatch, make_window):
+    # The training process imports TensorFlow before its first run: tens of seconds on a loaded
+    # machine. Here it never finishes; Stop must end the run anyway, as stopped, not failed.
+    from desktop_app import worker
+
+    starting = forever_starting_trainer()
+    monkeypatch.setattr(worker, "_SHARED_TRAINER", starting)
+    try:
+        window = make_window()
+        configure_tiny_cooking(qtbot, window, epochs=2, samples=80)
+        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+        assert window.session.is_training() and window.training_panel.stop_button.isEnabled()
+        with qtbot.waitSignal(window.session.run_ended, timeout=10000) as done:
+            qtbot.mouseClick(window.training_panel.stop_button, Qt.MouseButton.LeftButton)
+        record = done.args[0]
+        assert record.status == "stopped" and record.model is None
+        assert "Stopped before the first batch" in status_text(window)
+        assert "Stopped before the first batch" in window.training_panel.progress_text()
+        assert cell_text(window, 0, "Status") == "stopped"
+        assert shown_message_boxes(window) == []  # the user's stop is not an error
+        assert window.training_panel.run_state() == "idle" and window.training_panel.train_button.isEnabled()
+        assert starting.pid is not None  # still starting, for the next run
+    finally:
+        starting.close(timeout=2)
 
 
 def test_closing_the_window_during_training_stops_the_run_and_its_thread(qtbot, make_window):
