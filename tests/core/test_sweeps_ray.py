@@ -26,7 +26,10 @@ def ray_instance():
     ray.shutdown()
 
 
-def test_a_grid_sweep_on_ray_brings_every_bundle_home(ray_instance, tmp_path):
+def test_a_grid_sweep_on_ray_brings_every_bundle_home(ray_instance, tmp_path, monkeypatch):
+    # With the helpers a cluster of several nodes or Ray Client gets: the trials' events reach this
+    # process through a Ray queue actor. (The tests below use this machine's in-process helpers.)
+    monkeypatch.setattr(ray_engine, "_only_this_machine", lambda ray: False)
     spec = tiny_sweep()  # the 2 x 2 grid the local engine's test runs
     events = []
     # Tune's result grid warned about every trial's missing metrics files, which read as a failure.
@@ -81,11 +84,31 @@ def test_a_trial_whose_ray_worker_is_killed_runs_again_and_completes(ray_instanc
     assert_rows_match_bundles(tmp_path / "out", spec, results)
 
 
-@pytest.mark.parametrize("helpers", ["in this process", "Ray actors"])
-def test_stop_ends_the_running_trial_at_once_and_no_other_starts(ray_instance, tmp_path, monkeypatch, helpers):
-    # "Ray actors": the events and stop flag as they travel on a cluster of several nodes or Ray Client.
-    if helpers == "Ray actors":
-        monkeypatch.setattr(ray_engine, "_only_this_machine", lambda ray: False)
+def test_the_cluster_helpers_carry_events_and_the_stop_between_a_ray_worker_and_this_process(
+        ray_instance, monkeypatch):
+    # On a cluster the trials run in workers on other nodes: the events come back through a queue
+    # actor, the stop goes out through a flag actor. Here read and written from a Ray worker.
+    monkeypatch.setattr(ray_engine, "_only_this_machine", lambda ray: False)
+    events, flag = ray_engine._helpers(ray)
+    try:
+        assert (type(events).__name__, type(flag).__name__) == ("ActorQueue", "ActorFlag")
+
+        @ray.remote(num_cpus=0)
+        def trial_side(events, flag, epoch):
+            events.put(("epoch", "t1", epoch))
+            return flag.is_set(timeout=30)
+
+        assert ray.get(trial_side.remote(events, flag, 1), timeout=60) is False
+        assert events.get(timeout=30) == ("epoch", "t1", 1)
+        flag.set()
+        assert ray.get(trial_side.remote(events, flag, 2), timeout=60) is True
+        assert events.get(timeout=30) == ("epoch", "t1", 2) and events.empty()
+    finally:
+        events.close()
+        flag.close()
+
+
+def test_stop_ends_the_running_trial_at_once_and_no_other_starts(ray_instance, tmp_path):
     spec = tiny_sweep({"model.units": [2, 3], "training.epochs": [30]})
     stop, events, stop_after_the_first_epoch = stop_at_the_first_epoch()
 
