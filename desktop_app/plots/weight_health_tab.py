@@ -43,8 +43,9 @@ ONE_MARGIN = 1.15
 ABOUT_ONE = 0.005
 EXPLODING_COLOR = "#a33f00"
 DIVERGED_COLOR = "#d62728"
-# Where the divergence line's label sits along it (0: the bottom of the view, 1: its top).
-DIVERGED_LABEL_AT = 0.5
+# Where the divergence line's label sits along it (0: the bottom of the view, 1: its top): in the
+# half of the view away from the line at 1, whose labels sit at its left end.
+DIVERGED_LABEL_AT = (0.2, 0.8)
 
 CAPTION = (
     "The spectral radius of w_R is the largest |eigenvalue| of the recurrent kernel: how much one step "
@@ -317,9 +318,9 @@ class WeightHealthTab(PlotTab):
             divergence = run.health.divergence
             x = divergence_x(run)
             line = pg.InfiniteLine(pos=x, angle=90, movable=False, pen=pen(DIVERGED_COLOR, 1.5, DASHES[2]))
-            line.label = FittingLabel(line, text=divergence_text(run, points, overlay), position=DIVERGED_LABEL_AT,
-                                          color=DIVERGED_COLOR, anchors=[(0, 0.5), (0, 0.5)],
-                                          fill=(255, 255, 255, 210))
+            line.label = _AwayFromOneLabel(line, self.one_line, text=divergence_text(run, points, overlay),
+                                           color=DIVERGED_COLOR, anchors=[(0, 0.5), (0, 0.5)],
+                                           fill=(255, 255, 255, 210))
             line.setToolTip(f"{run.label}: {divergence.words} at epoch {divergence.epoch}, batch {divergence.batch}; "
                             "the run went back to older weights")
             line.setZValue(-20)  # under the curves
@@ -412,3 +413,20 @@ class WeightHealthTab(PlotTab):
     def divergence_marks(self) -> list[tuple[float, str, np.ndarray]]:
         """(x, the line's label, the raw radii of its crosses) of every run's divergence drawn."""
         return [(float(line.value()), line.label.format, radii) for _crosses, line, radii in self._diverged.values()]
+
+
+class _AwayFromOneLabel(FittingLabel):
+    """A divergence line's label, in the half of the view that the line at 1 is not in: an early
+    divergence puts the line near the left edge, where the line at 1 has its two labels."""
+
+    def __init__(self, line: pg.InfiniteLine, one_line: pg.InfiniteLine, **options):
+        self._one_line = one_line
+        super().__init__(line, position=DIVERGED_LABEL_AT[1], **options)
+
+    def updatePosition(self):
+        view = self.getViewBox()
+        if isinstance(view, pg.ViewBox):
+            _, (bottom, top) = view.viewRange()
+            one_at = (self._one_line.value() - bottom) / (top - bottom) if top > bottom else 0.5
+            self.orthoPos = DIVERGED_LABEL_AT[1] if one_at < 0.5 else DIVERGED_LABEL_AT[0]
+        super().updatePosition()

@@ -299,6 +299,16 @@ def test_the_csv_holds_every_radius_and_every_bin(plots, simple_history, tmp_pat
 # --- a run that diverged ---------------------------------------------------------------------
 
 
+def assert_clear_of_the_guides(tab: WeightHealthTab, line: pg.InfiniteLine) -> None:
+    """The divergence label is inside the plot and covers neither label of the line at 1."""
+    view = tab.plots["spectral"].getPlotItem().getViewBox()
+    label = line.label.sceneBoundingRect()
+    assert view.sceneBoundingRect().contains(label), "the label is cut off"
+    guides = [item for item in tab.one_line.childItems() if isinstance(item, pg.InfLineLabel)]
+    assert len(guides) == 2 and all(guide.isVisible() for guide in guides)
+    assert not any(label.intersects(guide.sceneBoundingRect()) for guide in guides), "the label covers a guide"
+
+
 def divergence_items(tab: WeightHealthTab) -> tuple[list[pg.PlotDataItem], list[pg.InfiniteLine]]:
     """The red crosses and the vertical lines the radius plot shows."""
     plot = tab.plots["spectral"].getPlotItem()
@@ -334,6 +344,7 @@ def test_a_diverged_run_shows_the_radius_that_blew_up_as_a_labelled_red_cross(pl
     # Hovering the cross reads it out (once the view has ranged over what it shows).
     qtbot.wait(50)
     view = tab.plots["spectral"].getPlotItem().getViewBox()
+    assert_clear_of_the_guides(tab, lines[0])
     tab.hovers["spectral"].update_at(view.mapViewToScene(QtCore.QPointF(x, math.log10(radius))))
     assert plots.hover_text("spectral") == (f"rnn_1 just before {divergence.words}\n"
                                             f"epoch = {x:.3g}, radius = {radius:.3g}")
@@ -370,8 +381,7 @@ def test_a_late_divergence_names_the_largest_gate_and_keeps_its_label_in_view(pl
     assert line.label.toPlainText() == ("Diverged at epoch 3, batch 9:\n"
                                         "✕ largest radius 6.5 (rnn_1 forget) just before the loss became NaN")
     qtbot.wait(50)  # the view ranges over what it shows
-    view = tab.plots["spectral"].getPlotItem().getViewBox()
-    assert view.sceneBoundingRect().contains(line.label.sceneBoundingRect()), "the label is cut off"
+    assert_clear_of_the_guides(tab, line)
 
 
 def test_a_divergence_whose_radii_were_left_out_says_so_without_a_cross(plots, qtbot):
@@ -390,8 +400,7 @@ def test_a_divergence_whose_radii_were_left_out_says_so_without_a_cross(plots, q
     assert line.label.toPlainText() == ("Diverged at epoch 1, batch 4:\n"
                                         "w_R not measured: too wide for the time budget")
     qtbot.wait(50)  # the view ranges over what it shows
-    view = tab.plots["spectral"].getPlotItem().getViewBox()
-    assert view.sceneBoundingRect().contains(line.label.sceneBoundingRect()), "the label is cut off"
+    assert_clear_of_the_guides(tab, line)  # near the left edge, where the guides are
     assert ("Just before the loss became NaN (epoch 1, batch 4): w_R not measured: too wide for the radii's "
             "time budget at that point.") in tab.summary_label.text()
     assert "no finite weights" not in tab.summary_label.text()
