@@ -17,12 +17,13 @@ can subclass its listener at import time without delaying the window.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.errors import Failure, ProcessDiedError, RNNLabError, StoppedBeforeStartError, TrainingError
+from core.errors import Failure, RNNLabError, TrainingError
 from core.training import TrainingControl, TrainingListener
 
 _SHARED_TRAINER: Any = None
@@ -173,9 +174,9 @@ class TrainingWorker(QObject):
             train = self._train_function or shared_trainer().train
             result = train(project, data, listener=_SignalListener(self), control=control, model=model)
         except RNNLabError as exc:
-            outcome = Failure(self._pending_failure or str(exc),
-                              killed=isinstance(exc, ProcessDiedError) and exc.killed,
-                              stopped=isinstance(exc, StoppedBeforeStartError))
+            outcome = Failure.from_exception(exc)  # its kind (killed, stopped before start) decided in core
+            if self._pending_failure is not None:
+                outcome = dataclasses.replace(outcome, message=self._pending_failure)
         except Exception as exc:  # a bug or a TensorFlow error: the run ends, the app goes on
             failure = Failure.from_exception(exc, prefix="Training failed unexpectedly: ")
             if self._pending_failure is not None:
