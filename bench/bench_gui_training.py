@@ -5,8 +5,9 @@ CSV of 8 numeric columns read through windows of T=50 rows; batch 64), its Train
 clicked and the run goes the app's whole way: ``TrainingWorker`` (QThread) -> the shared
 ``ProcessTrainer`` child -> events back to the GUI thread -> runs panel, progress line and live
 plots redrawing at 15 Hz (the Training plots tab is shown). The plain side: ``model.fit`` in this
-process on the very arrays the window trained on (``dataset_panel.current_data()``), the same
-model (``core.models.build_model``), optimizer and seed.
+process on the very arrays the window trained on (``dataset_panel.current_data()``), fed to Keras
+the way the app feeds it (``core.training.fit_inputs``), the same model (``core.models.build_model``),
+optimizer and seed.
 
 Each round trains both sides, the window first in odd rounds and plain fit first in even ones
 (``_common.alternate``), because this machine's speed drifts from minute to minute; the first
@@ -93,12 +94,24 @@ def make_app():
 
 
 def wait_for(app, condition, timeout_s: float, what: str) -> None:
+    """Run Qt's event loop until ``condition()`` holds, as the app's own loop runs: asleep between
+    events. (Polling with processEvents every few ms costs the GUI process ~50-100 ms of CPU per
+    second, taken from the training child on two cores: work the real window does not do.)"""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.002)
+    loop = QEventLoop()
+    check = QTimer()
+    check.setInterval(50)
+    check.timeout.connect(lambda: (condition() or time.monotonic() > deadline) and loop.quit())
+    check.start()
+    try:
+        if not condition():
+            loop.exec()
+    finally:
+        check.stop()
+    if not condition():
+        raise SystemExit(f"timed out waiting for {what}")
 
 
 def open_window(app, settings_folder: Path, project):
@@ -225,7 +238,7 @@ def plain_round(project, data, epochs: int) -> tuple[float, float, float, float]
     import keras
 
     from core.models import build_model, loss_and_metrics
-    from core.training import make_optimizer
+    from core.training import fit_inputs, make_optimizer
 
     keras.utils.set_random_seed(project.training.seed)
     model = build_model(project.model, data.info)
@@ -241,8 +254,10 @@ def plain_round(project, data, epochs: int) -> tuple[float, float, float, float]
             cpu.append((ends[-1], time.process_time()))
             idle.append((ends[-1], idle_s()))
 
-    model.fit(data.x_train, data.y_train, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0,
-              validation_data=(data.x_val, data.y_val), callbacks=[EpochClock()])
+    # Fed as the app feeds Keras (core.training.fit_inputs: repeated tf.data pipelines, steps given).
+    # Arrays would get a fresh iterator every epoch, whose first batch sometimes waits ~1 s with
+    # the cores idle: a baseline slower than the app's own input path.
+    model.fit(**fit_inputs(data, project.training), epochs=epochs, verbose=0, callbacks=[EpochClock()])
     return (*throughputs(ends, data.num_train), cores(cpu), cores(idle))
 
 

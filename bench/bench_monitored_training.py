@@ -1,7 +1,8 @@
 """Cost of monitoring: plain ``model.fit`` against ``core.training.train`` on the same model and data.
 
 Both sides build the same 2-layer RNN (64 units; T=50 steps of 8 features; batch 64; Adam) from
-the same seed and train it on the same arrays with the same validation set, for each cell
+the same seed and train it on the same data with the same validation set, fed to Keras the way
+the app feeds it (``core.training.fit_inputs``: repeated tf.data pipelines), for each cell
 (LSTM, GRU, SimpleRNN). The monitored side also returns the batch loss and the gradient norm of
 every weight from each step, checks for NaN, keeps the weights of the previous step on the device
 and computes the gradient-flow profile at every epoch end, and looks inside (core.epoch_probe):
@@ -38,7 +39,7 @@ import numpy as np  # noqa: E402
 from core.datasets.base import REGRESSION, DataInfo, SequenceData  # noqa: E402
 from core.models import build_model, loss_and_metrics  # noqa: E402
 from core.specs import ModelSpec, Project, TrainingSpec  # noqa: E402
-from core.training import TrainingListener, make_optimizer, train  # noqa: E402
+from core.training import TrainingListener, fit_inputs, make_optimizer, train  # noqa: E402
 
 GOAL = _common.Goal("monitored/plain throughput", 0.95, higher_is_better=True)
 STEPS, FEATURES, UNITS, LAYERS, BATCH = 50, 8, 64, 2, 64
@@ -136,6 +137,9 @@ def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, 
     loss, metrics = loss_and_metrics(data.info)
     plain.compile(optimizer=make_optimizer(spec.training), loss=loss, metrics=metrics)
     plain_clock, monitored_clock = Clock(), Clock()
+    # Fed as the app feeds Keras (repeated tf.data pipelines, steps given): the same input path on
+    # both sides, so the ratio is the cost of monitoring alone.
+    plain_inputs = fit_inputs(data, spec.training)
 
     class PlainClock(keras.callbacks.Callback):
         # Keras converts every batch's logs to Python numbers whether or not a callback wants
@@ -158,8 +162,7 @@ def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, 
             # One epoch of the plain model, then the monitored run's next epoch starts.
             plain_clock.start()
             with tf.device("/GPU:0" if spec.training.device == "gpu:0" else "/CPU:0"):
-                plain.fit(data.x_train, data.y_train, batch_size=BATCH, epochs=1, shuffle=True, verbose=0,
-                          validation_data=(data.x_val, data.y_val), callbacks=[PlainClock()])
+                plain.fit(**plain_inputs, epochs=1, verbose=0, callbacks=[PlainClock()])
             monitored_clock.start()
 
     inside = InsideClock()

@@ -495,7 +495,7 @@ def _make_callback(run: _Run):
     return MonitorCallback()
 
 
-def _fit_inputs(data: SequenceData, training) -> dict[str, Any]:
+def fit_inputs(data: SequenceData, training) -> dict[str, Any]:
     """``fit``'s data arguments: tf.data pipelines that gather each batch as it is needed (windows
     cut on demand, from a big CSV or text, stay lazy), each repeated, with the steps of an epoch
     and of a validation pass given. Built outside a distribution strategy's scope
@@ -601,7 +601,7 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
             layer_names=list(run.layers), weight_names=weight_names, optimizer_note=optimizer_note,
         ))
     try:
-        inputs = _fit_inputs(data, training)
+        inputs = fit_inputs(data, training)
         with device_scope():
             wrapper.fit(**inputs, epochs=training.epochs, verbose=0, callbacks=[_make_callback(run)])
             # The plain model carries the optimizer, loss and metrics, so a saved file can resume.
