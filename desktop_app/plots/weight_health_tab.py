@@ -46,6 +46,7 @@ DIVERGED_COLOR = "#d62728"
 # Where the divergence line's label sits along it (0: the bottom of the view, 1: its top): in the
 # half of the view away from the line at 1, whose labels sit at its left end.
 DIVERGED_LABEL_AT = (0.2, 0.8)
+CROSS_CLEARANCE_PX = 3  # between a divergence label and a cross on its line
 
 CAPTION = (
     "The spectral radius of w_R is the largest |eigenvalue| of the recurrent kernel: how much one step "
@@ -332,6 +333,7 @@ class WeightHealthTab(PlotTab):
                                       symbolBrush=pg.mkBrush(DIVERGED_COLOR))
             crosses.setZValue(10)  # over the curves: the point of the example
             plot.addItem(crosses)
+            line.label.keep_clear_of(crosses)
             self._diverged[run.run_id] = (crosses, line, radii)
             prefix = f"{run.label} · " if overlay else ""
             self._diverged_drawn.extend(
@@ -416,17 +418,38 @@ class WeightHealthTab(PlotTab):
 
 
 class _AwayFromOneLabel(FittingLabel):
-    """A divergence line's label, in the half of the view that the line at 1 is not in: an early
-    divergence puts the line near the left edge, where the line at 1 has its two labels."""
+    """A divergence line's label, in the half of the view that the line at 1 is not in (an early
+    divergence puts the line near the left edge, where the line at 1 has its two labels), at a
+    height clear of the run's crosses, which sit on the same line where the label starts."""
 
     def __init__(self, line: pg.InfiniteLine, one_line: pg.InfiniteLine, **options):
         self._one_line = one_line
+        self._crosses: pg.PlotDataItem | None = None
         super().__init__(line, position=DIVERGED_LABEL_AT[1], **options)
+
+    def keep_clear_of(self, crosses: pg.PlotDataItem) -> None:
+        self._crosses = crosses
+        self.updatePosition()
 
     def updatePosition(self):
         view = self.getViewBox()
         if isinstance(view, pg.ViewBox):
             _, (bottom, top) = view.viewRange()
             one_at = (self._one_line.value() - bottom) / (top - bottom) if top > bottom else 0.5
-            self.orthoPos = DIVERGED_LABEL_AT[1] if one_at < 0.5 else DIVERGED_LABEL_AT[0]
+            preferred = DIVERGED_LABEL_AT[1] if one_at < 0.5 else DIVERGED_LABEL_AT[0]
+            self.orthoPos = self._clear_height(preferred, bottom, top, view.height())
         super().updatePosition()
+
+    def _clear_height(self, preferred: float, bottom: float, top: float, view_px: float) -> float:
+        """The height (a fraction of the view, from the bottom) nearest ``preferred``, in its half
+        of the view and inside it, at which the label covers no cross; ``preferred`` if none is."""
+        ys = self._crosses.getData()[1] if self._crosses is not None else None  # as drawn: log on a log axis
+        if ys is None or not len(ys) or top <= bottom or view_px <= 0:
+            return preferred
+        marks = (np.asarray(ys, dtype=np.float64) - bottom) / (top - bottom)
+        half_label = self.boundingRect().height() / 2 / view_px
+        reach = half_label + (self._crosses.opts["symbolSize"] / 2 + CROSS_CLEARANCE_PX) / view_px
+        low, high = (0.5, 1.0) if preferred > 0.5 else (0.0, 0.5)
+        candidates = np.arange(max(low, half_label), min(high, 1 - half_label), 0.01)
+        clear = [c for c in candidates if np.all(np.abs(marks - c) >= reach)]
+        return float(min(clear, key=lambda c: abs(c - preferred))) if clear else preferred

@@ -307,6 +307,14 @@ def assert_clear_of_the_guides(tab: WeightHealthTab, line: pg.InfiniteLine) -> N
     guides = [item for item in tab.one_line.childItems() if isinstance(item, pg.InfLineLabel)]
     assert len(guides) == 2 and all(guide.isVisible() for guide in guides)
     assert not any(label.intersects(guide.sceneBoundingRect()) for guide in guides), "the label covers a guide"
+    crosses, _lines = divergence_items(tab)
+    for item in crosses:
+        xs, ys = item.getData()  # as drawn (the logarithm on a log axis); None without a point
+        for x, y in zip(xs if xs is not None else [], ys if ys is not None else []):
+            at = view.mapViewToScene(QtCore.QPointF(x, y))
+            reach = item.opts["symbolSize"] / 2 + 1
+            mark = QtCore.QRectF(at.x() - reach, at.y() - reach, 2 * reach, 2 * reach)
+            assert not label.intersects(mark), f"the label touches the cross at {y:.3g}"
 
 
 def divergence_items(tab: WeightHealthTab) -> tuple[list[pg.PlotDataItem], list[pg.InfiniteLine]]:
