@@ -261,7 +261,9 @@ def training_plot(x_label: str, y_label: str, *, log_y: bool = False, fractions_
 class FittingLabel(pg.InfLineLabel):
     """A line's label on its preferred side, or on the other where the plot's edge would cut it
     off: above a horizontal line unless the top is too near, right of a vertical one unless the
-    right edge is."""
+    right edge is. A vertical line's label starts ``gap_px`` pixels from the line."""
+
+    gap_px = 0.0
 
     def updatePosition(self):
         super().updatePosition()
@@ -272,7 +274,9 @@ class FittingLabel(pg.InfLineLabel):
         value = self.line.value()
         if self.line.angle == 90:
             room = view.mapViewToScene(QtCore.QPointF(right, 0)).x() - view.mapViewToScene(QtCore.QPointF(value, 0)).x()
-            self.setAnchor((0, 0.5) if room >= self.boundingRect().width() else (1, 0.5))
+            width = self.boundingRect().width()
+            gap = self.gap_px / width if width > 0 else 0.0  # anchors count in the label's widths
+            self.setAnchor((-gap, 0.5) if room >= width + self.gap_px else (1 + gap, 0.5))
         else:
             room = view.mapViewToScene(QtCore.QPointF(0, value)).y() - view.mapViewToScene(QtCore.QPointF(0, top)).y()
             self.setAnchor((0, 1) if room >= self.boundingRect().height() else (0, 0))

@@ -419,16 +419,16 @@ class WeightHealthTab(PlotTab):
 
 class _AwayFromOneLabel(FittingLabel):
     """A divergence line's label, in the half of the view that the line at 1 is not in (an early
-    divergence puts the line near the left edge, where the line at 1 has its two labels), at a
-    height clear of the run's crosses, which sit on the same line where the label starts."""
+    divergence puts the line near the left edge, where the line at 1 has its two labels), and
+    beside the run's crosses, which sit on the same line where the label would start."""
 
     def __init__(self, line: pg.InfiniteLine, one_line: pg.InfiniteLine, **options):
         self._one_line = one_line
-        self._crosses: pg.PlotDataItem | None = None
         super().__init__(line, position=DIVERGED_LABEL_AT[1], **options)
 
     def keep_clear_of(self, crosses: pg.PlotDataItem) -> None:
-        self._crosses = crosses
+        """Start the label past the crosses' half width, whichever side of the line it is on."""
+        self.gap_px = crosses.opts["symbolSize"] / 2 + CROSS_CLEARANCE_PX
         self.updatePosition()
 
     def updatePosition(self):
@@ -436,20 +436,8 @@ class _AwayFromOneLabel(FittingLabel):
         if isinstance(view, pg.ViewBox):
             _, (bottom, top) = view.viewRange()
             one_at = (self._one_line.value() - bottom) / (top - bottom) if top > bottom else 0.5
-            preferred = DIVERGED_LABEL_AT[1] if one_at < 0.5 else DIVERGED_LABEL_AT[0]
-            self.orthoPos = self._clear_height(preferred, bottom, top, view.height())
+            at = DIVERGED_LABEL_AT[1] if one_at < 0.5 else DIVERGED_LABEL_AT[0]
+            # A short plot (a small window) would cut a label of two lines at 0.2 or 0.8 of its height.
+            half = (self.boundingRect().height() / 2 + 2) / view.height() if view.height() > 0 else 0.0
+            self.orthoPos = min(max(at, half), 1 - half) if half < 0.5 else 0.5
         super().updatePosition()
-
-    def _clear_height(self, preferred: float, bottom: float, top: float, view_px: float) -> float:
-        """The height (a fraction of the view, from the bottom) nearest ``preferred``, in its half
-        of the view and inside it, at which the label covers no cross; ``preferred`` if none is."""
-        ys = self._crosses.getData()[1] if self._crosses is not None else None  # as drawn: log on a log axis
-        if ys is None or not len(ys) or top <= bottom or view_px <= 0:
-            return preferred
-        marks = (np.asarray(ys, dtype=np.float64) - bottom) / (top - bottom)
-        half_label = self.boundingRect().height() / 2 / view_px
-        reach = half_label + (self._crosses.opts["symbolSize"] / 2 + CROSS_CLEARANCE_PX) / view_px
-        low, high = (0.5, 1.0) if preferred > 0.5 else (0.0, 0.5)
-        candidates = np.arange(max(low, half_label), min(high, 1 - half_label), 0.01)
-        clear = [c for c in candidates if np.all(np.abs(marks - c) >= reach)]
-        return float(min(clear, key=lambda c: abs(c - preferred))) if clear else preferred

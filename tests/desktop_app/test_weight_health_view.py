@@ -412,3 +412,22 @@ def test_a_divergence_whose_radii_were_left_out_says_so_without_a_cross(plots, q
     assert ("Just before the loss became NaN (epoch 1, batch 4): w_R not measured: too wide for the radii's "
             "time budget at that point.") in tab.summary_label.text()
     assert "no finite weights" not in tab.summary_label.text()
+
+
+@pytest.mark.parametrize("height", [760, 520])
+def test_a_divergence_label_starts_clear_of_its_cross_in_a_tall_or_a_short_plot(show_widget, qtbot, height):
+    """An early divergence whose cross is the top of the radius plot, beside the label's first
+    line: in a short window (a 900-pixel screen: the radius plot ~90 px high) no height keeps them apart, so the label
+    starts past the cross's half width."""
+    plots = show_widget(TrainingPlots(), 900, height)
+    show_tab(plots, "Weight health")
+    history = History(epochs=[{"loss": 1.0}], batches_per_epoch=10)
+    history.add_health({"spectral_radius": {"rnn_1": {"w_R": 1.0}}})
+    history.divergence = Divergence(epoch=1, batch=4, global_batch=4, weights_after=3, cause="nan_loss",
+                                    spectral_radius={"rnn_1": {"w_R": 4e16}})
+    plots.load_history("1", "#1 SimpleRNN", history, "regression")
+    plots.redraw_now()
+    qtbot.wait(50)  # the view ranges over what it shows
+    tab = health_tab(plots)
+    _crosses, (line,) = divergence_items(tab)
+    assert_clear_of_the_guides(tab, line)
