@@ -13,6 +13,8 @@ import math
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import Qt as GuiQt  # mightBeRichText lives in QtGui's Qt namespace
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from core.diagnosis import Baseline, Finding, diagnose, untrained_baseline
@@ -120,12 +122,13 @@ class DiagnosisPanel(QWidget):
         return list(self._buttons)
 
     def text(self) -> str:
-        """Everything the panel shows, as plain text."""
-        lines = [self.summary_label.text()]
-        for finding in self._findings:
-            lines.append(f"{finding.title}: {finding.evidence}")
-            lines += [f"  {fix.label}: {fix.why}" for fix in finding.fixes]
-        return "\n".join(lines)
+        """Everything the panel shows, as plain text: each label as it reads on screen."""
+        labels = [self.title_label, self.summary_label]
+        for index in range(self._list.count()):
+            box = self._list.itemAt(index).widget()
+            if box is not None:
+                labels += box.findChildren(QLabel)
+        return "\n".join(_shown_text(label) for label in labels)
 
     # --- building the list -----------------------------------------------------------------------
 
@@ -147,7 +150,10 @@ class DiagnosisPanel(QWidget):
         layout.setContentsMargins(8, 6, 8, 6)
         title = QLabel(f'<span style="color:{TITLE_COLOR}"><b>&#9888; {html.escape(finding.title)}</b></span>')
         layout.addWidget(title)
-        evidence = QLabel(html.escape(finding.evidence[:1].upper() + finding.evidence[1:]) + ".")
+        # Plain text, not escaped: an escaped line without tags is taken for plain text by Qt, and
+        # "rnn_1's" was shown as "rnn_1&#x27;s".
+        evidence = QLabel(_sentence(finding.evidence))
+        evidence.setTextFormat(Qt.TextFormat.PlainText)
         evidence.setWordWrap(True)
         evidence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(evidence)
@@ -168,6 +174,26 @@ class DiagnosisPanel(QWidget):
             layout.addLayout(row)
             self._buttons.append((button, fix))
         return box
+
+
+def _sentence(text: str) -> str:
+    """``text`` as a sentence: a capital first letter unless it begins with a name ("rnn_1's")."""
+    first = text.split(" ", 1)[0]
+    if first.replace("'", "").isalpha():
+        text = text[:1].upper() + text[1:]
+    return text + "."
+
+
+def _shown_text(label: QLabel) -> str:
+    """What ``label`` reads on screen: rich text as rendered (tags dropped, entities decoded)."""
+    text = label.text()
+    rich = label.textFormat() == Qt.TextFormat.RichText or (
+        label.textFormat() == Qt.TextFormat.AutoText and GuiQt.mightBeRichText(text))
+    if not rich:
+        return text
+    document = QTextDocument()
+    document.setHtml(text)
+    return document.toPlainText()
 
 
 def _summary(history: Any, baseline: Baseline | None, findings: list[Finding]) -> str:

@@ -14,12 +14,11 @@ step (``StepMode``). The tab follows the session by itself (``connect_session``)
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from core.errors import RNNLabError
 from core.model_fit import same_dataset_layout
@@ -88,6 +87,8 @@ class MemoryTab(QtWidgets.QWidget):
         self.picker.epoch_chosen.connect(self.show_probe)
         layout.addWidget(self.picker)
         self.title_label = QtWidgets.QLabel("")
+        # Plain text: run labels and typed sequences are shown as written ("&", "<", an apostrophe).
+        self.title_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         self.title_label.setWordWrap(True)
         layout.addWidget(self.title_label)
         self.views = QtWidgets.QTabWidget()
@@ -258,7 +259,7 @@ class MemoryTab(QtWidgets.QWidget):
     def _set_probe_title(self, epoch: int) -> str:
         """The title over the probe's maps; returns the run's label."""
         label = self._labels.get(self._probe_run, self._probe_run)
-        self.title_label.setText(f"Run {html.escape(label)}: the probe sample at the end of epoch {epoch}.")
+        self.title_label.setText(f"Run {label}: the probe sample at the end of epoch {epoch}.")
         return label
 
     def show_sample(self, index: int) -> None:
@@ -302,7 +303,7 @@ class MemoryTab(QtWidgets.QWidget):
         record, words = self._pending
         states = result["states"]
         self.memory_view.set_states(states)
-        self.title_label.setText(f"Run {html.escape(record.label)} (final weights): {html.escape(words)}.")
+        self.title_label.setText(f"Run {record.label} (final weights): {words}.")
         self.connectivity_view.set_matrices(result["connectivity"])
         self.connectivity_view.set_note("")
         terms = result["terms"]
@@ -334,7 +335,7 @@ class MemoryTab(QtWidgets.QWidget):
         self.connectivity_view.set_note("")
         self.step_mode.set_unavailable("Choose a sample above and press Show: step mode follows a small network "
                                        f"(at most {MAX_UNITS} units per layer) through it.")
-        self.title_label.setText(html.escape(text))
+        self.title_label.setText(text)
 
     def _on_view_changed(self, _index: int) -> None:
         # Step mode needs the model: opened on the probe, it takes the chosen validation sample.

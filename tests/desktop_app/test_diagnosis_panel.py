@@ -11,7 +11,7 @@ from PySide6 import QtCore
 
 from core.datasets import build_dataset
 from core.diagnosis import NOT_LEARNING, Baseline
-from core.diagnostics import VANISHING
+from core.diagnostics import EXPLODING, VANISHING
 from core.examples import EXAMPLES_DIR
 from core.history import BatchEnd, EpochEnd, History, RunStarted
 from core.persistence import load_project
@@ -40,7 +40,7 @@ def test_a_vanishing_simple_rnn_gets_an_lstm_fix_that_trains_an_lstm_overlaid_on
     first = train_and_wait(qtbot, window)
     panel = window.diagnosis_panel
     assert panel.run_id() == first.run_id and VANISHING in panel.verdicts()
-    assert "Vanishing gradients" in panel.text() and "gradient at t=1 is" in panel.text()
+    assert "⚠ Vanishing gradients" in panel.text() and "Gradient at t=1 is" in panel.text()
     lstm = _button(panel, "model.cell=LSTM")
     assert lstm.isEnabled()
 
@@ -93,6 +93,22 @@ def test_the_panel_lists_findings_with_their_evidence_and_asks_for_the_chosen_fi
     panel.show_run("r2", "#2 LSTM", project, _run([0.19, 0.05, 0.01], [0.2, 0.05, 0.01], [0.5, 0.7, 1.0]), info)
     assert panel.verdicts() == [] and "No problem found" in panel.text()
     assert not any(button.isEnabled() for button, _fix in panel.fix_buttons())
+
+
+def test_the_evidence_reads_as_written_with_its_apostrophes(qtbot, show_widget):
+    """Escaped for rich text but shown as plain text, "rnn_1's" read "rnn_1&#x27;s"."""
+    panel = show_widget(DiagnosisPanel(), 700, 420)
+    info = build_dataset(DatasetSpec(task="adding", params={"length": 10, "samples": 20}), "many_to_one").info
+    project = Project(dataset=DatasetSpec(task="adding", params={"length": 10}),
+                      model=ModelSpec(cell="SimpleRNN", io_mode="many_to_one"))
+    history = _run([0.3, 0.3], [0.3, 0.3], [0.5, 1.0])
+    history.layer_norms = {"rnn_1": [0.2, 5e4]}
+    panel.show_run("r1", "#1 SimpleRNN", project, history, info)
+    assert panel.verdicts()[0] == EXPLODING
+    text = panel.text()
+    assert "rnn_1's gradient norm reached 5e+4 (above 1000)." in text.splitlines()  # a name keeps its case
+    assert "&#" not in text and "&amp;" not in text
+    assert "⚠ Exploding gradients" in text
 
 
 def _started() -> RunStarted:

@@ -319,3 +319,12 @@ def _spy(method, calls: list):
         calls.append(args)
         return method(*args, **kwargs)
     return spied
+
+
+def test_the_title_shows_a_run_label_as_written(memory_tab, cooking_data, lstm):
+    """Escaped for rich text in a label Qt shows as plain text, "&" read "&amp;"."""
+    record = make_record("LSTM", 6, cooking_data)
+    record.label = "#1 LSTM <wide> & Bob's"
+    memory_tab.set_record(record)
+    assert memory_tab.title_label.text().startswith("Run #1 LSTM <wide> & Bob's has no probe sample recorded")
+    assert memory_tab.title_label.textFormat() == QtCore.Qt.TextFormat.PlainText
