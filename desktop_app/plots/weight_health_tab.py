@@ -39,6 +39,8 @@ MARKED_EPOCHS = 40
 VANISHING_COLOR = "#1f6f99"
 # The view reaches at least this factor above and below 1.
 ONE_MARGIN = 1.15
+# Pixels kept beside each label of the line at 1, beyond the label's own height.
+ONE_ROOM_PX = 4
 # A radius within this of 1 is "about 1" in the summary: neither side.
 ABOUT_ONE = 0.005
 EXPLODING_COLOR = "#a33f00"
@@ -141,16 +143,20 @@ class WeightHealthTab(PlotTab):
         self._log = True
         self.one_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=pen(STYLE_GREY, 1.5, DASHES[1]))
         # Two labels on one line: what each side of 1 means, next to that side.
-        for text, color, anchor in (("above 1: grows at every step (exploding)", EXPLODING_COLOR, (0, 1)),
-                                    ("below 1: shrinks at every step (vanishing)", VANISHING_COLOR, (0, 0))):
+        self._one_labels = [
             pg.InfLineLabel(self.one_line, text=text, position=0.02, color=color, anchors=[anchor, anchor],
                             fill=(255, 255, 255, 200))
+            for text, color, anchor in (("above 1: grows at every step (exploding)", EXPLODING_COLOR, (0, 1)),
+                                        ("below 1: shrinks at every step (vanishing)", VANISHING_COLOR, (0, 0)))]
         self.one_line.setZValue(-50)  # the curves pass over its labels, not under them
         widget.getPlotItem().addItem(self.one_line, ignoreBounds=True)
         # Never drawn, but in the view's bounds: the view always shows both sides of 1 (and the
         # labels there), so a learner sees which side the curves are on.
         self.one_band = pg.PlotDataItem([1.0, 1.0], [1 / ONE_MARGIN, ONE_MARGIN], pen=pen(STYLE_GREY, 1, alpha=0))
         widget.getPlotItem().addItem(self.one_band)
+        self._band_radii: list[float] = []
+        self._band_drawn = (1 / ONE_MARGIN, ONE_MARGIN)
+        widget.getPlotItem().getViewBox().sigResized.connect(lambda _view: self._hold_room_around_one())
         self._set_log(False)
         widget.setMinimumHeight(90)
         splitter.addWidget(widget)
@@ -259,6 +265,7 @@ class WeightHealthTab(PlotTab):
         positive = [r for *_rest, radii in wanted for r in radii if r > 0]
         positive += [r for points in diverged.values() for *_rest, r in points if r > 0]
         self._set_log(bool(positive and max(positive) >= LOG_SPAN * min(positive)))
+        self._hold_room_around_one(positive)
         overlay = len(self.runs) > 1
         legend.clear()
         keys = {(run.run_id, layer, block) for run, layer, block, *_ in wanted}
@@ -372,6 +379,28 @@ class WeightHealthTab(PlotTab):
                  for _run, layer, block, _epochs, radii in wanted]
         latest = max(int(epochs[-1]) for *_rest, epochs, _radii in wanted)
         return f"Spectral radius at epoch {latest}: " + ", ".join(parts) + "."
+
+    def _hold_room_around_one(self, radii: list[float] | None = None) -> None:
+        """Keep room on each side of 1 for the line's two labels, as many pixels as they are tall:
+        a fixed factor around 1 is a pixel on a log axis spanning many decades (a radius that blew
+        up), and the label under the line fell below the axis. Called again when the plot resizes."""
+        if radii is not None:
+            self._band_radii = [r for r in radii if r > 0]
+        low, high = 1 / ONE_MARGIN, ONE_MARGIN
+        view_px = self.plots["spectral"].getPlotItem().getViewBox().height()
+        if self._band_radii and view_px > 0:
+            label_px = max(label.boundingRect().height() for label in self._one_labels) + ONE_ROOM_PX
+            share = min(0.4, label_px / view_px)  # of the view's height, on the side of 1 the radii leave
+            top, bottom = max(max(self._band_radii), 1.0), min(min(self._band_radii), 1.0)
+            if self._log:
+                room = 10 ** (share * (math.log10(top) - math.log10(bottom)) / (1 - share))
+                low, high = min(low, 1 / room), max(high, room)
+            else:
+                room = share * (top - bottom) / (1 - share)
+                low, high = min(low, max(0.0, 1 - room)), max(high, 1 + room)
+        if (low, high) != self._band_drawn:  # a redraw that changes nothing here sets no data
+            self._band_drawn = (low, high)
+            self.one_band.setData([1.0, 1.0], [low, high])
 
     def _set_log(self, log: bool) -> None:
         if log == self._log:

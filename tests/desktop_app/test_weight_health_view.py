@@ -300,12 +300,15 @@ def test_the_csv_holds_every_radius_and_every_bin(plots, simple_history, tmp_pat
 
 
 def assert_clear_of_the_guides(tab: WeightHealthTab, line: pg.InfiniteLine) -> None:
-    """The divergence label is inside the plot and covers neither label of the line at 1."""
+    """The divergence label is inside the plot, covers neither label of the line at 1 nor a cross,
+    and both labels of the line at 1 are inside the plot too."""
     view = tab.plots["spectral"].getPlotItem().getViewBox()
     label = line.label.sceneBoundingRect()
     assert view.sceneBoundingRect().contains(label), "the label is cut off"
     guides = [item for item in tab.one_line.childItems() if isinstance(item, pg.InfLineLabel)]
     assert len(guides) == 2 and all(guide.isVisible() for guide in guides)
+    plot_area = view.sceneBoundingRect()
+    assert all(plot_area.contains(guide.sceneBoundingRect()) for guide in guides), "a guide is cut off"
     assert not any(label.intersects(guide.sceneBoundingRect()) for guide in guides), "the label covers a guide"
     crosses, _lines = divergence_items(tab)
     for item in crosses:
