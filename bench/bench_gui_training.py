@@ -103,7 +103,11 @@ def wait_for(app, condition, timeout_s: float, what: str) -> None:
     loop = QEventLoop()
     check = QTimer()
     check.setInterval(50)
-    check.timeout.connect(lambda: (condition() or time.monotonic() > deadline) and loop.quit())
+    def done_or_late() -> None:
+        if condition() or time.monotonic() > deadline:
+            loop.quit()
+
+    check.timeout.connect(done_or_late)
     check.start()
     try:
         if not condition():

@@ -139,7 +139,9 @@ def as_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 0):
     # No tensor-dependent Python control flow in these functions (the ifs test Python values):
     # AutoGraph's rewrite of their source, which tf.data applies by default, is pure cost, ~0.1 s
     # per pipeline and more the first time in a process.
-    @tf.autograph.experimental.do_not_convert
+    as_written = tf.autograph.experimental.do_not_convert
+
+    @as_written
     def batch_indices(_):
         order = tf.range(n, dtype=tf.int64)
         if shuffle:
@@ -150,8 +152,8 @@ def as_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 0):
             # train step traced for a known batch size ran ~10 % faster per step than for any size
             # (a 2-layer LSTM, bench/RESULTS.md 2026-12-01).
             return tf.data.Dataset.from_tensor_slices(tf.reshape(order, (batches, batch_size)))
-        return tf.data.Dataset.range(batches).map(tf.autograph.experimental.do_not_convert(
-            lambda b: order[b * batch_size:tf.minimum((b + 1) * batch_size, n)]))
+        return tf.data.Dataset.range(batches).map(
+            as_written(lambda b: order[b * batch_size:tf.minimum((b + 1) * batch_size, n)]))
 
     # flat_map runs again for every pass (every epoch: each repetition, or each new iterator); the
     # cardinality is declared so that Keras knows the steps of an epoch.
@@ -160,7 +162,7 @@ def as_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 0):
     # One batch gathered ahead, in one thread, with tf.data's autotuning off: a gather is cheap,
     # and a run keeps this pipeline's iterator for all its epochs, where autotuned parallel
     # calls and buffers were seen to halve the training's speed for whole epochs on two cores.
-    dataset = dataset.map(tf.autograph.experimental.do_not_convert(lambda index: (take_x(index), take_y(index))))
+    dataset = dataset.map(as_written(lambda index: (take_x(index), take_y(index))))
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.prefetch(1).with_options(options)

@@ -155,7 +155,6 @@ class WeightHealthTab(PlotTab):
         self.one_band = pg.PlotDataItem([1.0, 1.0], [1 / ONE_MARGIN, ONE_MARGIN], pen=pen(STYLE_GREY, 1, alpha=0))
         widget.getPlotItem().addItem(self.one_band)
         self._band_radii: list[float] = []
-        self._band_drawn = (1 / ONE_MARGIN, ONE_MARGIN)
         widget.getPlotItem().getViewBox().sigResized.connect(lambda _view: self._hold_room_around_one())
         self._set_log(False)
         widget.setMinimumHeight(90)
@@ -384,8 +383,8 @@ class WeightHealthTab(PlotTab):
         """Keep room on each side of 1 for the line's two labels, as many pixels as they are tall:
         a fixed factor around 1 is a pixel on a log axis spanning many decades (a radius that blew
         up), and the label under the line fell below the axis. Called again when the plot resizes."""
-        if radii is not None:
-            self._band_radii = [r for r in radii if r > 0]
+        if radii is not None:  # positive radii (a log axis has no room for the others)
+            self._band_radii = list(radii)
         low, high = 1 / ONE_MARGIN, ONE_MARGIN
         view_px = self.plots["spectral"].getPlotItem().getViewBox().height()
         if self._band_radii and view_px > 0:
@@ -398,8 +397,7 @@ class WeightHealthTab(PlotTab):
             else:
                 room = share * (top - bottom) / (1 - share)
                 low, high = min(low, max(0.0, 1 - room)), max(high, 1 + room)
-        if (low, high) != self._band_drawn:  # a redraw that changes nothing here sets no data
-            self._band_drawn = (low, high)
+        if tuple(self.one_band.yData) != (low, high):  # a redraw that changes nothing here sets no data
             self.one_band.setData([1.0, 1.0], [low, high])
 
     def _set_log(self, log: bool) -> None:
