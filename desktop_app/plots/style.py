@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.diagnostics import scientific
+from desktop_app.caption import Caption
 
 # Colour-blind-safe palette (Okabe-Ito, then Tableau) for layers and runs.
 PALETTE = (
@@ -297,11 +298,9 @@ def placeholder(widget: pg.PlotWidget, text: str) -> pg.TextItem:
     return item
 
 
-def caption(text: str) -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #555555;")
-    return label
+def caption(text: str) -> Caption:
+    """The explanation under a plot: in full, or one line where the plots need the room."""
+    return Caption(text)
 
 
 def hint_label() -> QtWidgets.QLabel:

@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtWidgets
 
 from desktop_app.plots.buffers import RunSeries
 from desktop_app.plots.hover import Candidate, Crosshair
-from desktop_app.plots.style import PALETTE, TEXT_COLOR, pen, style_axes
+from desktop_app.plots.style import PALETTE, pen, style_axes
 
 # Combo text -> the History field that holds it.
 KINDS = {"weights": "weight_histograms", "gradients": "gradient_histograms"}
@@ -89,7 +89,9 @@ class HistogramView(QtWidgets.QWidget):
         item = self.plot.getPlotItem()
         style_axes(item, "value (equal bins from −largest |value| to +largest)", "count")
         item.setMenuEnabled(False)
-        self.plot.setMinimumHeight(90)  # two plots share the tab: the window's minimum height stays that of the others
+        # No title: the choices above say what it shows, and on a short screen every pixel of the
+        # plot's height goes to the bars.
+        self.plot.setMinimumHeight(110)
         self.bars = pg.BarGraphItem(x0=[0.0], x1=[1.0], y0=[0.0], height=[0.0], brush=pg.mkBrush(BAR_COLOR),
                                     pen=pg.mkPen("#ffffff"))
         self.outline = pg.PlotDataItem(stepMode="center", pen=pen(OUTLINE_COLOR, 2))
@@ -181,12 +183,10 @@ class HistogramView(QtWidgets.QWidget):
     def _draw(self) -> None:
         epoch = self.epoch()
         histogram = self._histogram(epoch)
-        item = self.plot.getPlotItem()
         self._shown = []
         if histogram is None or not histogram["counts"]:
             self.bars.hide()
             self.outline.hide()
-            item.setTitle("")
             self.epoch_label.setText("")
             self.message.setText(self._why_nothing())
             return
@@ -206,10 +206,6 @@ class HistogramView(QtWidgets.QWidget):
             self._shown.append((f"epoch {first} (outline)", (first_edges[:-1] + first_edges[1:]) / 2, first_counts))
         else:
             self.outline.hide()
-        what = f"{self.kind().capitalize()} of {self.layer_combo.currentText()} at epoch {epoch}"
-        if len(self.runs) > 1:
-            what += f" ({self.run().label})"
-        item.setTitle(what, color=TEXT_COLOR, size="10pt")
         self.epoch_label.setText(f"epoch {epoch} (of {self._epochs[-1]} recorded)")
         dropped = int(histogram.get("nonfinite", 0))
         self.message.setText(f"{dropped} values were not finite (NaN or infinite) and are not drawn."

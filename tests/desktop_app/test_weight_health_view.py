@@ -434,3 +434,33 @@ def test_a_divergence_label_starts_clear_of_its_cross_in_a_tall_or_a_short_plot(
     tab = health_tab(plots)
     _crosses, (line,) = divergence_items(tab)
     assert_clear_of_the_guides(tab, line)
+
+
+def test_on_a_laptop_screen_both_plots_keep_room_for_what_they_show(make_window, qtbot):
+    """A 1366 x 768 screen: the window ~740 px high, the diagnosis under the plots. The histogram
+    had ~20 px for its bars (its count ticks on top of each other), under a title that repeated
+    the choices above it, and the divergence label covered "above 1" in the radius plot."""
+    from core.weight_health import histogram
+
+    window = make_window(load_tensorflow=False)
+    window.resize(1366, 740)
+    show_tab(window.plots, "Weight health")
+    history = History(epochs=[{"loss": 1.0}], batches_per_epoch=10)
+    weights = np.random.default_rng(0).normal(0, 0.1, 400)
+    history.add_health({"spectral_radius": {"rnn_1": {"w_R": 1.0}},
+                        "weight_histograms": {"rnn_1": histogram([weights])}})
+    history.divergence = Divergence(epoch=1, batch=4, global_batch=4, weights_after=3, cause="nan_loss",
+                                    spectral_radius={"rnn_1": {"w_R": 4e16}})
+    window.plots.load_history("1", "#1 SimpleRNN", history, "regression")
+    window.plots.redraw_now()
+    tab = health_tab(window.plots)
+    qtbot.wait(50)  # the views range over what they show
+
+    bars = tab.histogram_view.plot.getPlotItem().getViewBox()
+    count_axis = tab.histogram_view.plot.getPlotItem().getAxis("left")
+    assert bars.height() >= 50, "the histogram has no room for its bars"
+    assert len([value for spacing, values in count_axis.tickValues(*bars.viewRange()[1], bars.height())
+                for value in values]) >= 2
+    assert tab.plots["spectral"].getPlotItem().getViewBox().height() >= 90
+    _crosses, (line,) = divergence_items(tab)
+    assert_clear_of_the_guides(tab, line)
