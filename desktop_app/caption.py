@@ -13,7 +13,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 # The largest share of its tab's height an explanation takes in full before it folds to one line.
-FULL_SHARE = 0.15
+FULL_SHARE = 0.12
 CAPTION_COLOR = "#555555"
 
 

@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         self.runs_panel = RunsPanel()
         self.predict_page = PredictPage()  # built when first shown
         self.diagnosis_panel = DiagnosisPanel()
-        self.plots.add_footer(self.diagnosis_panel)
+        self.plots.add_footer(self.diagnosis_panel, share=0.25)
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("centralTabs")

@@ -157,7 +157,7 @@ class WeightHealthTab(PlotTab):
         self._band_radii: list[float] = []
         widget.getPlotItem().getViewBox().sigResized.connect(lambda _view: self._hold_room_around_one())
         self._set_log(False)
-        widget.setMinimumHeight(175)
+        widget.setMinimumHeight(160)  # room for a divergence label above the labels of the line at 1
         splitter.addWidget(widget)
         self.histogram_view = HistogramView()
         splitter.addWidget(self.histogram_view)

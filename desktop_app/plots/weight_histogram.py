@@ -91,7 +91,7 @@ class HistogramView(QtWidgets.QWidget):
         item.setMenuEnabled(False)
         # No title: the choices above say what it shows, and on a short screen every pixel of the
         # plot's height goes to the bars.
-        self.plot.setMinimumHeight(110)
+        self.plot.setMinimumHeight(100)
         self.bars = pg.BarGraphItem(x0=[0.0], x1=[1.0], y0=[0.0], height=[0.0], brush=pg.mkBrush(BAR_COLOR),
                                     pen=pg.mkPen("#ffffff"))
         self.outline = pg.PlotDataItem(stepMode="center", pen=pen(OUTLINE_COLOR, 2))

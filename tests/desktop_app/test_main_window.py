@@ -297,13 +297,19 @@ def test_compare_cells_trains_three_runs_on_the_same_data_and_overlays_them(qtbo
     assert all(cell in legend_text for cell in ("SimpleRNN", "LSTM", "GRU"))
 
 
+def test_the_window_fits_a_laptop_screen(make_window):
+    """1280 x 720 less a panel and a title bar; the Weight health tab's two plots set the height."""
+    hint = make_window(load_tensorflow=False).minimumSizeHint()
+    assert hint.width() <= 1200 and hint.height() <= 640, hint
+
+
 def test_layout_and_last_choices_come_back_at_the_next_start(qtbot, make_window):
     window = make_window(load_tensorflow=False)
     window.architecture_panel.cell_combo.setCurrentText("GRU")
     window.training_panel.epochs_spin.setValue(7)
     window.docks["training"].hide()
     window.tabs.setCurrentWidget(window.runs_panel)
-    window.resize(760, 560)
+    window.resize(780, 620)
     assert window.close()
 
     again = make_window(load_tensorflow=False)
@@ -312,7 +318,7 @@ def test_layout_and_last_choices_come_back_at_the_next_start(qtbot, make_window)
     assert not again.docks["training"].isVisible()
     assert again.docks["dataset"].isVisible()
     assert again.tabs.currentWidget() is again.runs_panel
-    assert (again.width(), again.height()) == (760, 560)
+    assert (again.width(), again.height()) == (780, 620)
     # Restored choices are not unsaved work: nothing to prompt for, plain title.
     assert shown_title(again) == "RNN Lab"
 

@@ -461,6 +461,6 @@ def test_on_a_laptop_screen_both_plots_keep_room_for_what_they_show(make_window,
     assert bars.height() >= 50, "the histogram has no room for its bars"
     assert len([value for spacing, values in count_axis.tickValues(*bars.viewRange()[1], bars.height())
                 for value in values]) >= 2
-    assert tab.plots["spectral"].getPlotItem().getViewBox().height() >= 90
+    assert tab.plots["spectral"].getPlotItem().getViewBox().height() >= 80
     _crosses, (line,) = divergence_items(tab)
     assert_clear_of_the_guides(tab, line)
