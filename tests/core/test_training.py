@@ -132,8 +132,9 @@ def test_only_runs_short_in_steps_and_sequence_length_run_eagerly():
     assert runs_eagerly(3, info("many_to_many", 7, 7))  # an epoch of the cooking schedule
     assert not runs_eagerly(1, info("many_to_one", 100))  # one batch of the adding problem at T = 100
     assert not runs_eagerly(20, info("many_to_one", 5))  # a longer run pays for its tracing
-    assert runs_eagerly(2, info("encoder_decoder", 6, 6)) and not runs_eagerly(2, info("encoder_decoder", 6, 12))
-    assert runs_eagerly(2, info("one_to_many", 1, 10)) and not runs_eagerly(2, info("one_to_many", 1, 20))
+    assert runs_eagerly(8, info("many_to_many", 7, 7))  # 8 batches of the cooking schedule: 56
+    assert runs_eagerly(2, info("encoder_decoder", 6, 6)) and not runs_eagerly(4, info("encoder_decoder", 6, 12))
+    assert runs_eagerly(2, info("one_to_many", 1, 20)) and not runs_eagerly(4, info("one_to_many", 1, 20))
 
 
 def test_a_short_run_runs_eagerly_and_trains_exactly_as_a_traced_one(tiny_data, project, Recorder, monkeypatch):
