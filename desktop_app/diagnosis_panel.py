@@ -63,6 +63,9 @@ class DiagnosisPanel(QWidget):
         self._list.addStretch(1)
         self._scroll.setWidget(self._content)
         layout.addWidget(self._scroll, 1)
+        # Takes the room the hidden list leaves (no finding): the summary stays under the title
+        # instead of the two lines being spread over the panel's height.
+        layout.addStretch(0)
         self.clear()
 
     # --- what the window tells it ------------------------------------------------------------

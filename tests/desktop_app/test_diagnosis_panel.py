@@ -93,6 +93,11 @@ def test_the_panel_lists_findings_with_their_evidence_and_asks_for_the_chosen_fi
     panel.show_run("r2", "#2 LSTM", project, _run([0.19, 0.05, 0.01], [0.2, 0.05, 0.01], [0.5, 0.7, 1.0]), info)
     assert panel.verdicts() == [] and "No problem found" in panel.text()
     assert not any(button.isEnabled() for button, _fix in panel.fix_buttons())
+    # Nothing listed: the summary reads on under the title, not at the foot of a tall panel.
+    qtbot.wait(50)  # laid out without the list
+    summary = panel.summary_label
+    assert summary.height() <= summary.heightForWidth(summary.width()) + 4
+    assert summary.geometry().top() - panel.title_label.geometry().bottom() < 12
 
 
 def test_the_evidence_reads_as_written_with_its_apostrophes(qtbot, show_widget):
