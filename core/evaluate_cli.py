@@ -61,7 +61,7 @@ def run(args) -> int:
 
 def print_evaluation(evaluation, source: str) -> None:
     from core.evaluation import SPLIT_TITLES, skill_sentence, table_columns, table_rows
-    from core.formatting import format_number
+    from core.formatting import format_score
 
     split = SPLIT_TITLES.get(evaluation.split, evaluation.split)
     where = ""
@@ -79,7 +79,7 @@ def print_evaluation(evaluation, source: str) -> None:
         say(" " * width + "".join(f"{heading:>12}" for _, heading in columns))
         for row in rows:
             title = row.title + (" *" if row.best else "")
-            say(f"{title:<{width}}" + "".join(f"{format_number(row.values[key], 4):>12}" for key, _ in columns))
+            say(f"{title:<{width}}" + "".join(f"{format_score(key, row.values[key]):>12}" for key, _ in columns))
     say("")
     say("* the best baseline")
     say(skill_sentence(evaluation))
@@ -90,7 +90,7 @@ def print_evaluation(evaluation, source: str) -> None:
 
 
 def _print_classes(evaluation) -> None:
-    from core.formatting import format_number
+    from core.formatting import format_score
 
     names = evaluation.class_names
     per_class = evaluation.metrics["per_class"]
@@ -99,7 +99,7 @@ def _print_classes(evaluation) -> None:
     say(f"{'class':<{width}}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}")
     for name in names:
         scores = per_class[name]
-        say(f"{name:<{width}}" + "".join(f"{format_number(scores[k], 3):>10}" for k in ("precision", "recall", "f1"))
+        say(f"{name:<{width}}" + "".join(f"{format_score(k, scores[k]):>10}" for k in ("precision", "recall", "f1"))
              + f"{scores['support']:>10}")
     if len(names) > 20:
         say(f"(confusion matrix of {len(names)} classes: use --json)")

@@ -44,6 +44,23 @@ def format_metric(key: str, value: Any) -> str:
     return format_number(value)
 
 
+# Scores bounded by 0 and 1: three decimals, so a column lines up and a perfect 1.000 reads as a
+# score beside 0.167 (with significant digits the two read "1" and "0.1672").
+BOUNDED_SCORES = ("f1", "macro_f1", "precision", "recall")
+
+
+def format_score(key: str, value: Any) -> str:
+    """One cell of an evaluation table, alike in the window and ``main.py evaluate``: accuracy in
+    percent, scores bounded by 1 with three decimals, MAPE (a percentage already) with three
+    significant digits, errors in the data's own units with four."""
+    number = as_number(value)
+    if key in BOUNDED_SCORES and number is not None and math.isfinite(number):
+        return f"{number:.3f}"
+    if key == "mape":
+        return format_number(value, 3)
+    return format_metric(key, value)
+
+
 def format_metrics(metrics: dict[str, Any], *, separator: str = " · ") -> str:
     """"loss 0.12 · val loss 0.15 · accuracy 93.0 %": the known metrics first, in a fixed order."""
     keys = [k for k in METRIC_ORDER if k in metrics] + sorted(k for k in metrics if k not in METRIC_ORDER)

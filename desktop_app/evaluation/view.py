@@ -22,7 +22,7 @@ from core.datasets.base import CLASSIFICATION, SequenceData
 from core.errors import RNNLabError
 from core.evaluation import SPLIT_TITLES, Evaluation, skill_sentence, table_columns, table_rows
 from core.forecast import Forecaster
-from core.formatting import format_metric, format_number
+from core.formatting import format_score
 from core.time_axis import TimeAxis, time_axis
 from desktop_app.evaluation.compute import EvaluationJob
 from desktop_app.evaluation.confusion_plot import ConfusionPlot
@@ -338,7 +338,7 @@ class EvaluationView(QtWidgets.QWidget):
         for r, row in enumerate(rows):
             title = QtWidgets.QTableWidgetItem(row.title + ("  ★ best baseline" if row.best else ""))
             title.setData(QtCore.Qt.ItemDataRole.UserRole, row.best)
-            cells = [title] + [QtWidgets.QTableWidgetItem(_cell(key, row.values.get(key))) for key, _ in columns]
+            cells = [title] + [QtWidgets.QTableWidgetItem(format_score(key, row.values.get(key))) for key, _ in columns]
             for c, item in enumerate(cells):
                 if c:
                     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
@@ -361,7 +361,7 @@ class EvaluationView(QtWidgets.QWidget):
         self.class_table.setRowCount(len(names))
         for r, name in enumerate(names):
             scores = per_class[name]
-            values = [name, *(format_number(scores[k], 3) for k in ("precision", "recall", "f1")), str(scores["support"])]
+            values = [name, *(format_score(k, scores[k]) for k in ("precision", "recall", "f1")), str(scores["support"])]
             for c, text in enumerate(values):
                 self.class_table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
         self.class_table.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
@@ -510,10 +510,3 @@ def _fit_height(table: QtWidgets.QTableWidget, max_rows: int = 12) -> None:
     height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(shown))
     table.setFixedHeight(height + 2 * table.frameWidth() + 2)
 
-
-def _cell(key: str, value: Any) -> str:
-    if key == "accuracy":
-        return format_metric("accuracy", value)
-    if key == "mape" and value is not None:
-        return f"{format_number(value, 3)}"
-    return format_number(value, 4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -60,6 +61,17 @@ def test_evaluate_human_table_marks_the_best_baseline(run_cli, bundles):
     assert sum(line.split("  ")[0].endswith(" *") for line in lines) == 1
     assert "Seasonal naive (season 12 rows)" in out
     assert any(line.startswith("Skill ") for line in lines)
+
+
+def test_evaluate_human_table_for_classes_reads_as_the_window_does(run_cli, bundles):
+    code, out, err = run_cli(["evaluate", str(bundles["cooking"])])
+    assert code == 0, err
+    lines = out.splitlines()
+    # Accuracy in percent, Macro F1 and every class's scores with three decimals.
+    assert re.fullmatch(r"Model\s+\d{1,3}\.\d %\s+[01]\.\d{3}", next(line for line in lines if line.startswith("Model")))
+    header = next(i for i, line in enumerate(lines) if line.split()[:4] == ["class", "precision", "recall", "F1"])
+    for line in lines[header + 1:header + 4]:
+        assert all(re.fullmatch(r"[01]\.\d{3}", score) for score in line.split()[-4:-1]), line
 
 
 def test_evaluate_json_for_classes(run_cli, bundles):

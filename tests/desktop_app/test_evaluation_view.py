@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import re
 
 import numpy as np
 import pyqtgraph as pg
@@ -145,6 +146,14 @@ def test_classes_show_a_confusion_heat_map(qtbot, show_widget):
     assert view.plots.currentWidget() is view.confusion_plot
     assert view.class_table.isVisible() and view.class_table.rowCount() == 3
     assert view.current().metrics["accuracy"] > view.current().baselines["majority"]["accuracy"]
+    # Scores bounded by 1 line up with three decimals ("1" beside "0.1672" read as a count), accuracy in percent.
+    headers = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
+    column = {name: [view.table.item(r, headers.index(name)).text() for r in range(view.table.rowCount())]
+              for name in ("Accuracy", "Macro F1")}
+    assert all(re.fullmatch(r"[01]\.\d{3}", text) for text in column["Macro F1"]), column
+    assert all(re.fullmatch(r"\d{1,3}\.\d %", text) for text in column["Accuracy"]), column
+    scores = [view.class_table.item(r, c).text() for r in range(3) for c in (1, 2, 3)]
+    assert all(re.fullmatch(r"[01]\.\d{3}", text) for text in scores), scores
     assert not view.steps_spin.isVisible()
 
 
