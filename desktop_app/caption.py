@@ -93,8 +93,11 @@ class Caption(QtWidgets.QWidget):
         if event.type() == QtCore.QEvent.Type.Resize:
             if watched is self._room_source:
                 self._follow_room()
-            elif watched is self.label and not self._expanded:
-                self._elide()
+            elif watched is self.label:
+                if self._expanded:
+                    self._claim_full_height()
+                else:
+                    self._elide()
         return False
 
     def _follow_room(self) -> None:
@@ -117,8 +120,18 @@ class Caption(QtWidgets.QWidget):
         self.label.setToolTip("" if expanded else self._text)
         if expanded:
             self.label.setText(self._text)
+            self._claim_full_height()
         else:
+            self.label.setMinimumHeight(0)
             self._elide()
+
+    def _claim_full_height(self) -> None:
+        """A wrapped label tells its layout the height of one line as its minimum, so a short tab
+        whose explanation the user opened overlapped its plots; claimed, the height makes the
+        splitter above give the tab the room (the diagnosis under it shrinks instead). Only then:
+        opened by the room, it has the room, and before it is laid out its width is not known."""
+        needed = self.label.heightForWidth(self.label.width()) if self._chosen_by_user and self.isVisible() else 0
+        self.label.setMinimumHeight(max(0, needed))
 
     def _elide(self) -> None:
         one_line = " ".join(self._text.split())

@@ -65,3 +65,15 @@ def test_a_folded_line_is_elided_again_at_each_width(show_widget, qtbot):
     narrow = caption.shown_text()
     assert narrow.endswith("…") and len(narrow) < len(wide)
     assert caption.label.fontMetrics().horizontalAdvance(narrow) <= caption.label.width()
+
+
+def test_an_explanation_the_user_opens_claims_its_height_from_the_layout(show_widget, qtbot):
+    """A wrapped label reports one line as its minimum: opened in a short tab, the text ran over
+    the plots instead of the splitter above giving the tab the room."""
+    _tab, caption = tab_with_caption(show_widget, 700, 250)
+    qtbot.waitUntil(lambda: not caption.is_expanded())
+    caption.toggle.click()
+    qtbot.waitUntil(lambda: caption.minimumSizeHint().height() >= caption.full_height())
+    caption.toggle.click()
+    assert caption.label.minimumHeight() == 0
+    qtbot.waitUntil(lambda: caption.minimumSizeHint().height() < 2 * caption.fontMetrics().height())
