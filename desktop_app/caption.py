@@ -20,8 +20,6 @@ CAPTION_COLOR = "#555555"
 class Caption(QtWidgets.QWidget):
     """A grey explanation with an arrow that shows it in full or as one line."""
 
-    expanded_changed = QtCore.Signal(bool)
-
     def __init__(self, text: str = "", parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self._text = text
@@ -67,7 +65,6 @@ class Caption(QtWidgets.QWidget):
             return
         self._expanded = expanded
         self._show_state()
-        self.expanded_changed.emit(expanded)
 
     def full_height(self, width: int | None = None) -> int:
         """Pixels the whole explanation takes, wrapped at ``width`` (the label's own by default)."""
@@ -130,8 +127,7 @@ class Caption(QtWidgets.QWidget):
         whose explanation the user opened overlapped its plots; claimed, the height makes the
         splitter above give the tab the room (the diagnosis under it shrinks instead). Only then:
         opened by the room, it has the room, and before it is laid out its width is not known."""
-        needed = self.label.heightForWidth(self.label.width()) if self._chosen_by_user and self.isVisible() else 0
-        self.label.setMinimumHeight(max(0, needed))
+        self.label.setMinimumHeight(self.full_height() if self._chosen_by_user and self.isVisible() else 0)
 
     def _elide(self) -> None:
         one_line = " ".join(self._text.split())

@@ -16,8 +16,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from core.formatting import format_number
+from desktop_app.caption import Caption
 from desktop_app.memory.heatmap import STRENGTH, HeatMap
-from desktop_app.plots.style import caption
 
 DECADES = 8  # the colour range: the strongest link and this many decades below it
 
@@ -53,7 +53,7 @@ class ConnectivityView(QtWidgets.QWidget):
         self.canvas.setBackground("w")
         self.canvas.setMinimumHeight(260)
         layout.addWidget(self.canvas, 1)
-        layout.addWidget(caption(CAPTION))
+        layout.addWidget(Caption(CAPTION))
         self.readout = pg.TextItem("", color="#111111", fill=pg.mkBrush(255, 255, 255, 235),
                                    border=pg.mkPen("#999999"), anchor=(0, 1))
         self.readout.setZValue(100)

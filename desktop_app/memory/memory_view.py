@@ -13,10 +13,10 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from core.gate_saturation import gate_saturation
+from desktop_app.caption import Caption
 from desktop_app.memory.heatmap import DIVERGING, UNIT, colors_for
 from desktop_app.memory.saturation import SaturationStrip
 from desktop_app.memory.state_maps import MapSpec, StateMaps
-from desktop_app.plots.style import caption
 
 # (title, symbol) of every map a layer can have, in the order they are stacked.
 MAP_NAMES = {
@@ -108,7 +108,7 @@ class MemoryView(QtWidgets.QWidget):
         inner.addStretch(1)
         scroll.setWidget(holder)
         layout.addWidget(scroll, 1)
-        layout.addWidget(caption(CAPTION))
+        layout.addWidget(Caption(CAPTION))
         self._show_nothing()
 
     # --- public API ------------------------------------------------------------------------

@@ -11,9 +11,10 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from core.diagnostics import flow_verdict
+from desktop_app.caption import Caption
 from desktop_app.plots.buffers import LOG_FLOOR, RunSeries
 from desktop_app.plots.hover import Candidate
-from desktop_app.plots.style import PALETTE, caption, hint_label, mix, pen
+from desktop_app.plots.style import PALETTE, hint_label, mix, pen
 from desktop_app.plots.tab import PlotTab
 
 # Profiles drawn at once for one run (the latest plus evenly spaced older ones); every profile
@@ -52,7 +53,7 @@ class FlowTab(PlotTab):
         self.body.addWidget(self.ratio_label)
         self.hint_label = hint_label()
         self.body.addWidget(self.hint_label)
-        self.caption = caption(CAPTION)
+        self.caption = Caption(CAPTION)
         self.body.addWidget(self.caption)
         # A profile has a few dozen points: its curves are reused from a pool, never decimated.
         self._pool: list[pg.PlotDataItem] = []

@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from core.diagnostics import EXPLODING_NORM, VANISHING_NORM, gradient_verdicts
+from desktop_app.caption import Caption
 from desktop_app.plots.buffers import LOG_FLOOR, RunSeries
 from desktop_app.plots.curves import CurveSpec, LegendEntry, SeriesCurves
 from desktop_app.plots.hover import Candidate
@@ -19,7 +20,6 @@ from desktop_app.plots.style import (
     PALETTE,
     STYLE_GREY,
     WEIGHT_DASH,
-    caption,
     hint_label,
     legend_swatch,
     pen,
@@ -51,7 +51,7 @@ class GradientsTab(PlotTab):
         self.body.addWidget(widget, 1)
         self.hint_label = hint_label()
         self.body.addWidget(self.hint_label)
-        self.caption = caption(CAPTION)
+        self.caption = Caption(CAPTION)
         self.body.addWidget(self.caption)
         self._curves = SeriesCurves(widget, self.legends["gradients"], self.redraw_requested.emit)
 

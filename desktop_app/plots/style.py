@@ -8,7 +8,6 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.diagnostics import scientific
-from desktop_app.caption import Caption
 
 # Colour-blind-safe palette (Okabe-Ito, then Tableau) for layers and runs.
 PALETTE = (
@@ -296,11 +295,6 @@ def placeholder(widget: pg.PlotWidget, text: str) -> pg.TextItem:
     item.setPos(0.5, 0.5)
     widget.getPlotItem().getViewBox().addItem(item, ignoreBounds=True)
     return item
-
-
-def caption(text: str) -> Caption:
-    """The explanation under a plot: in full, or one line where the plots need the room."""
-    return Caption(text)
 
 
 def hint_label() -> QtWidgets.QLabel:

@@ -24,9 +24,10 @@ from PySide6 import QtCore, QtWidgets
 from core.epoch_probe import RADIUS_SHARE
 from core.formatting import format_number
 from core.weight_health import NOT_MEASURED_AT_DIVERGENCE, curve_name
+from desktop_app.caption import Caption
 from desktop_app.plots.buffers import LOG_FLOOR, RunSeries
 from desktop_app.plots.hover import Candidate
-from desktop_app.plots.style import DASHES, PALETTE, STYLE_GREY, FittingLabel, caption, legend_swatch, pen
+from desktop_app.plots.style import DASHES, PALETTE, STYLE_GREY, FittingLabel, legend_swatch, pen
 from desktop_app.plots.tab import PlotTab
 from desktop_app.plots.weight_histogram import KINDS, HistogramView, bar_edges, histograms_of
 from desktop_app.widgets import notice_label
@@ -166,7 +167,7 @@ class WeightHealthTab(PlotTab):
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.body.addWidget(self.summary_label)
-        self.caption = caption(CAPTION)
+        self.caption = Caption(CAPTION)
         self.body.addWidget(self.caption)
         self._curves: dict[tuple[str, str, str], pg.PlotDataItem] = {}
         self._drawn: list[tuple[str, np.ndarray, np.ndarray]] = []  # hover label, epochs, raw radii
