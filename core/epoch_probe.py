@@ -11,8 +11,10 @@ radius an eigenvalue problem per gate block) and tens of ms for two layers of 64
 to pay after every epoch of a run whose epochs take half a second. So looking has a budget:
 
 - the first epoch always looks (it pays for tracing the training step anyway); the connectivity
-  warms up there, compiled for a run of COMPILE_FROM_EPOCHS epochs or more;
-- the second epoch always looks too, and measures what a look costs;
+  warms up there, compiled for a run of COMPILE_FROM_EPOCHS epochs or more, and a second, warm
+  pass of the rest (states and histograms) measures what a look costs from then on. (Until
+  2026-12-02 the second epoch always looked to measure it: 2.5-3.3 % of a 0.4-1 s epoch in
+  bench_monitored_training.py, three times the budget over the epochs that followed.)
 - a later epoch looks when the last look's cost fits in what is left of BUDGET of the training
   time (batches and validation) of the epochs since the first: with the connectivity if that
   fits too, else without it; else not at all, and the history has a gap at that epoch. A look
@@ -108,13 +110,7 @@ class EpochProbe:
         from core.weight_health import epoch_health, spectral_radii
 
         start = time.perf_counter()
-        # Each weight read once: a variable read is an eager TensorFlow op (~0.1 ms and more).
-        values = {id(v): np.asarray(v) for v in self.model.trainable_variables}
-
-        def read(variable) -> np.ndarray:
-            found = values.get(id(variable))
-            return found if found is not None else np.asarray(variable)
-
+        read = _read_once(self.model)
         health = epoch_health(self.model, self.names, gradients, read, radii=False)
         spent_before = self.radius_spent_s
         radii = self.take_radii(lambda: spectral_radii(self.model, read))
@@ -133,9 +129,35 @@ class EpochProbe:
                 self.connectivity_cost_s = time.perf_counter() - middle
         end = time.perf_counter()
         probe = states.to_dict(DIGITS) if states is not None else None
-        # The first look pays first-call costs (with the first epoch's tracing): the second epoch
-        # always looks, and measures what a look costs from then on.
-        if connectivity != "warm-up":
+        if connectivity == "warm-up":
+            # This look paid first-call costs, with the first epoch's tracing: a warm pass says
+            # what a look costs from now on.
+            self.light_cost_s = self._time_light_look(gradients)
+        else:
             self.light_cost_s = light + time.perf_counter() - end
             self.spent_s += time.perf_counter() - start - radii_s
         return probe, health
+
+    def _time_light_look(self, gradients) -> float:
+        """Seconds a look without the radii and the connectivity takes once warm."""
+        from core.states import sequence_states
+        from core.weight_health import epoch_health
+
+        start = time.perf_counter()
+        read = _read_once(self.model)
+        epoch_health(self.model, self.names, gradients, read, radii=False)
+        if self.sample is not None:
+            sequence_states(self.model, self.info, self.sample, read=read).to_dict(DIGITS)
+        return time.perf_counter() - start
+
+
+def _read_once(model) -> Callable[[object], np.ndarray]:
+    """A reader of the model's weights that reads each variable once, now: a variable read is an
+    eager TensorFlow op (~0.1 ms and more), and a look reads each weight several times."""
+    values = {id(v): np.asarray(v) for v in model.trainable_variables}
+
+    def read(variable) -> np.ndarray:
+        found = values.get(id(variable))
+        return found if found is not None else np.asarray(variable)
+
+    return read

@@ -165,6 +165,25 @@ def test_looking_inside_keeps_to_its_time_budget(tiny_data):
     assert "connectivity" in states
 
 
+def test_the_first_look_measures_a_look_so_the_second_epoch_keeps_to_the_budget(tiny_data, monkeypatch):
+    """A look that does not fit in 1 % of the second epoch waits: the first look's warm second pass
+    says what it costs. (The second epoch had looked unconditionally to find out: a 2-layer LSTM
+    then spent ~3 % of a 1-second epoch looking.)"""
+    import core.epoch_probe as epoch_probe
+
+    monkeypatch.setattr(epoch_probe, "CHEAP_S", 0.0)  # as for a heavy model: no look is cheap
+    data = tiny_data("many_to_many", n=4, n_val=2)
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_many", units=3), data.info)
+    probe = epoch_probe.EpochProbe(model, data.info, data.x_val[0], [])
+    states, _health = probe.look(1, 10, 1.0, None)
+    assert states is not None and 0 < probe.light_cost_s < 1.0
+    assert probe.spent_s == 0  # the first epoch is not in the budget
+    assert probe.look(2, 10, 0.1, None) == (None, None)  # 1 ms allowed: a look costs more
+    states, _health = probe.look(3, 10, 1000 * probe.light_cost_s, None)  # now it fits
+    assert states is not None and "connectivity" in states
+
+
 def test_the_spectral_radii_keep_a_budget_of_their_own(tiny_data):
     """A wide model's eigenvalue problems take seconds (four 1024-unit LSTM blocks: 10-30 s here):
     its radii wait until they fit in 2 % of the training time, while the rest of each look goes on."""
