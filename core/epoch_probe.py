@@ -106,19 +106,17 @@ class EpochProbe:
 
     def _look(self, gradients, *, connectivity: str, epochs: int = 0) -> tuple[dict | None, dict]:
         """connectivity: "warm-up" (the first look: not counted), "yes" or "no"."""
-        from core.states import sequence_states
-        from core.weight_health import epoch_health, spectral_radii
+        from core.weight_health import spectral_radii
 
         start = time.perf_counter()
         read = _read_once(self.model)
-        health = epoch_health(self.model, self.names, gradients, read, radii=False)
+        health, states = self._light_look(gradients, read)
+        light = time.perf_counter() - start
         spent_before = self.radius_spent_s
         radii = self.take_radii(lambda: spectral_radii(self.model, read))
         if radii is not None:
             health["spectral_radius"] = radii
-        radii_s = self.radius_spent_s - spent_before
-        states = sequence_states(self.model, self.info, self.sample, read=read) if self.sample is not None else None
-        light = time.perf_counter() - start - radii_s  # the radii keep their own budget
+        radii_s = self.radius_spent_s - spent_before  # the radii keep their own budget
         if states is not None and self.connectivity is not None and connectivity != "no":
             middle = time.perf_counter()
             if connectivity == "warm-up":
@@ -132,23 +130,25 @@ class EpochProbe:
         if connectivity == "warm-up":
             # This look paid first-call costs, with the first epoch's tracing: a warm pass says
             # what a look costs from now on.
-            self.light_cost_s = self._time_light_look(gradients)
+            again = time.perf_counter()
+            _health, warm_states = self._light_look(gradients, _read_once(self.model))
+            if warm_states is not None:
+                warm_states.to_dict(DIGITS)
+            self.light_cost_s = time.perf_counter() - again
         else:
             self.light_cost_s = light + time.perf_counter() - end
             self.spent_s += time.perf_counter() - start - radii_s
         return probe, health
 
-    def _time_light_look(self, gradients) -> float:
-        """Seconds a look without the radii and the connectivity takes once warm."""
+    def _light_look(self, gradients, read) -> tuple[dict, object]:
+        """(the weight health without radii, the probe sample's states or None): a look without
+        the radii and the connectivity, which keep budgets of their own."""
         from core.states import sequence_states
         from core.weight_health import epoch_health
 
-        start = time.perf_counter()
-        read = _read_once(self.model)
-        epoch_health(self.model, self.names, gradients, read, radii=False)
-        if self.sample is not None:
-            sequence_states(self.model, self.info, self.sample, read=read).to_dict(DIGITS)
-        return time.perf_counter() - start
+        health = epoch_health(self.model, self.names, gradients, read, radii=False)
+        states = sequence_states(self.model, self.info, self.sample, read=read) if self.sample is not None else None
+        return health, states
 
 
 def _read_once(model) -> Callable[[object], np.ndarray]:

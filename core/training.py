@@ -577,7 +577,7 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
         eager = strategy is None and runs_eagerly(batches * training.epochs, info)
         wrapper.compile(optimizer=optimizer, loss=loss, metrics=metrics, run_eagerly=eager)
         # An eager run traces no train step, so its variables may be created by the first step,
-        # which saves a symbolic pass over the whole model (0.1-0.5 s: most of a short run).
+        # which saves a symbolic pass over the whole model (~0.1 s, 10-15 % of a short run).
         if strategy is None and not eager:
             sample = (np.asarray(data.x_train[: training.batch_size]), np.asarray(data.y_train[: training.batch_size]))
             keras_compat.build_symbolically(wrapper, sample)
