@@ -17,7 +17,7 @@ last rounds show whether the window slows training as runs pile up. Only the tra
 round, and epoch-end timestamps are taken where the user sees them: for the window, when
 ``epoch_ended`` reaches the GUI thread; for plain fit, in ``on_epoch_end``. Both include
 validation; the window side also includes gradient norms every batch and the gradient-flow
-probe every epoch. Each round also prints the cores each side kept busy over its steady epochs
+probe within its time budget (core.epoch_probe.FlowSchedule). Each round also prints the cores each side kept busy over its steady epochs
 (CPU time per wall second: the training child's for the window, this process's for plain fit) and
 the GUI process's own CPU ms per second of training: when a round is slow because the machine
 gave both processes less, the cores fall with it; when the window's own work grows, the GUI's
@@ -26,9 +26,9 @@ CPU time meanwhile, in cores: a slow round with idle cores was waiting, not star
 
 Two figures per side: "steady" runs from the end of epoch 2 to the end of the last epoch (the
 final line uses it); "from epoch 1" runs from the end of epoch 1. They differ because of one-time
-warm-up: plain fit traces its graphs in epoch 1, the monitored run in epoch 1 and, at the end of
-epoch 2, its gradient-flow probe (core.monitoring._EagerThenCompiled runs the probe eagerly once,
-then compiles it if the eager call was slow: ~1 s once for a 2-layer LSTM at T=50). That one-time
+warm-up: plain fit traces its graphs in epoch 1, the monitored run in epoch 1 and, at its end,
+its gradient-flow probe (core.monitoring._EagerThenCompiled runs the probe eagerly once, then
+compiles it if the calls to come pay for it: ~1 s once for a 2-layer LSTM at T=50). That one-time
 cost belongs to monitoring (bench_monitored_training.py, item 1), not to the window; the
 "from epoch 1" ratio shows what it costs over a short run.
 

@@ -4,19 +4,22 @@ Both sides build the same 2-layer RNN (64 units; T=50 steps of 8 features; batch
 the same seed and train it on the same data with the same validation set, fed to Keras the way
 the app feeds it (``core.training.fit_inputs``: repeated tf.data pipelines), for each cell
 (LSTM, GRU, SimpleRNN). The monitored side also returns the batch loss and the gradient norm of
-every weight from each step, checks for NaN, keeps the weights of the previous step on the device
-and computes the gradient-flow profile at every epoch end, and looks inside (core.epoch_probe):
+every weight from each step, checks for NaN, keeps the weights of the previous step on the device,
+computes the gradient-flow profile within its time budget (core.epoch_probe.FlowSchedule: a pass
+here takes ~26 ms, one training step, so 1 % of the training time: after the first and the last
+epoch of a round, and between them when it fits), and looks inside (core.epoch_probe):
 the probe sample's states, its connectivity within its time budget, the spectral radius of every
 w_R and the histograms of weights and gradients, within its time budget (1 % of the training
 time: a look every few epochs here). Each round also prints how many epochs looked and what
-looking cost per epoch on average.
+looking cost per epoch on average, and the same for the flow.
 
 The two sides alternate epoch by epoch (monitored, plain, monitored, ...: the monitored run's
 epoch-end listener trains the plain model for one epoch), because this machine's speed drifts
 from minute to minute and other processes share it. Time per epoch is estimated robustly: the
 median time between consecutive batch ends times the number of batches, plus the median time from
-an epoch's last batch to its end (validation, and for the monitored side the gradient-flow
-probe). Each side's first epoch, which traces the graphs, is not counted. The ratio is taken per
+an epoch's last batch to its end (validation), plus, for the monitored side, the mean time per
+epoch of the budgeted work (flow passes and looks: a median of epochs would leave out the work
+that only some epochs do). Each side's first epoch, which traces the graphs, is not counted. The ratio is taken per
 round and cell; the first round is warm-up, then rounds go on until every cell has enough
 (``_common.enough_rounds``: 7, or fewer once the verdict is sure). Each cell's rounds are
 summarised (min / median / max and the median's interval), and the last line gives the MINIMUM
@@ -74,13 +77,13 @@ def project(cell: str, epochs: int) -> Project:
 
 
 class Clock:
-    """Start, batch ends and end of each epoch."""
+    """Start, batch ends and end of each epoch, and the budgeted epoch-end work inside it."""
 
     def __init__(self) -> None:
         self.epochs: list[dict] = []
 
     def start(self) -> None:
-        self.epochs.append({"start": time.perf_counter(), "batches": [], "end": None})
+        self.epochs.append({"start": time.perf_counter(), "batches": [], "end": None, "budgeted": 0.0})
 
     def batch(self) -> None:
         self.epochs[-1]["batches"].append(time.perf_counter())
@@ -89,42 +92,54 @@ class Clock:
         self.epochs[-1]["end"] = time.perf_counter()
 
     def throughput(self, samples: int) -> float:
-        """Samples per second: median step x steps + median epoch-end work, first epoch left out."""
-        steps, tails = [], []
+        """Samples per second, first epoch left out: median step x steps + median epoch-end work
+        + the MEAN of the budgeted work (the flow and the looks happen after some epochs only: a
+        median would leave them out, and over a long run they cost their budgets)."""
+        steps, tails, budgeted = [], [], []
         timed = self.epochs[1:]
         for epoch in timed:
             steps.extend(np.diff([epoch["start"], *epoch["batches"]]))
-            tails.append(epoch["end"] - epoch["batches"][-1])
-        epoch_s = float(np.median(steps)) * len(timed[0]["batches"]) + float(np.median(tails))
+            tails.append(epoch["end"] - epoch["batches"][-1] - epoch["budgeted"])
+            budgeted.append(epoch["budgeted"])
+        epoch_s = (float(np.median(steps)) * len(timed[0]["batches"]) + float(np.median(tails))
+                   + float(np.mean(budgeted)))
         return samples / epoch_s
 
 
-class InsideClock:
-    """Time spent looking inside (core.epoch_probe.EpochProbe.look) at each epoch end."""
+class BudgetedClock:
+    """Times the epoch-end work that keeps a time budget (core.epoch_probe): the gradient-flow
+    passes (FlowSchedule.measure) and the looks inside (EpochProbe.take), into ``clock``'s epochs."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
         import core.epoch_probe as epoch_probe
 
-        self.seconds: list[float] = []
-        self.looked: list[bool] = []
-        self.cls = epoch_probe.EpochProbe
-        self.original = self.cls.look
-        clock, original = self, self.original
+        self.clock = clock
+        self.counts = {"look": [], "flow": []}  # per call: (epoch index, seconds, did it happen)
+        self.patched = [(epoch_probe.EpochProbe, "take"), (epoch_probe.FlowSchedule, "measure")]
+        self.originals = [getattr(cls, name) for cls, name in self.patched]
+        for (cls, name), original, kind in zip(self.patched, self.originals, ("look", "flow")):
+            setattr(cls, name, self._timed(original, kind))
 
+    def _timed(self, original, kind: str):
         def timed(*args, **kwargs):
             start = time.perf_counter()
             result = original(*args, **kwargs)
-            clock.seconds.append(time.perf_counter() - start)
-            clock.looked.append(result != (None, None))
+            seconds = time.perf_counter() - start
+            self.clock.epochs[-1]["budgeted"] += seconds
+            happened = kind == "flow" or result != (None, None)
+            self.counts[kind].append((len(self.clock.epochs), seconds, happened))
             return result
 
-        self.cls.look = timed
+        return timed
 
-    def close(self) -> tuple[float, int]:
-        """(mean seconds per epoch after the first, epochs after the first that looked)."""
-        self.cls.look = self.original
-        later = self.seconds[1:]
-        return (float(np.mean(later)) if later else 0.0), sum(self.looked[1:])
+    def close(self) -> dict[str, tuple[int, float]]:
+        """Per kind: (epochs after the first it happened at, mean seconds per epoch after the first)."""
+        for (cls, name), original in zip(self.patched, self.originals):
+            setattr(cls, name, original)
+        timed = max(1, len(self.clock.epochs) - 1)
+        return {kind: (sum(1 for epoch, _s, happened in calls if epoch > 1 and happened),
+                       sum(s for epoch, s, _happened in calls if epoch > 1) / timed)
+                for kind, calls in self.counts.items()}
 
 
 def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, float]:
@@ -165,17 +180,19 @@ def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, 
                 plain.fit(**plain_inputs, epochs=1, verbose=0, callbacks=[PlainClock()])
             monitored_clock.start()
 
-    inside = InsideClock()
+    budgeted = BudgetedClock(monitored_clock)
     try:
         result = train(spec, data, listener=Interleave())
     finally:
-        inside_s, looks = inside.close()
+        spent = budgeted.close()
     assert result.stop_reason == "completed", result.message
     assert len(result.history.batch_loss) == epochs * -(-data.num_train // BATCH)
     monitored_clock.epochs.pop()  # started after the last epoch; never ran
     plain_rate, monitored_rate = plain_clock.throughput(data.num_train), monitored_clock.throughput(data.num_train)
-    print(f"  {cell}: looking inside after epochs 2-{epochs}: {looks} looks, {inside_s * 1000:.1f} ms per epoch "
-          f"on average ({inside_s * monitored_rate / data.num_train:.1%} of a monitored epoch)", flush=True)
+    epoch_s = data.num_train / monitored_rate
+    parts = [f"{count} {kind}s, {seconds * 1000:.1f} ms per epoch ({seconds / epoch_s:.1%})"
+             for kind, (count, seconds) in spent.items()]
+    print(f"  {cell}: after epochs 2-{epochs}: " + "; ".join(parts), flush=True)
     return plain_rate, monitored_rate
 
 

@@ -138,19 +138,24 @@ def _print_flows(flows: list) -> None:
     if not flows:
         return
     from core.diagnostics import flow_verdict
+    from core.epoch_probe import FLOW_BUDGET
 
     say("")
     say("Gradient flow per epoch: ||d loss / d x_t|| at sampled steps t (first/last: how much of "
         "the gradient reaches the first step)")
+    skipped = 0
     for i, flow in enumerate(flows, 1):
         values = flow_array(flow)
         if values.size == 0:
-            say(f"  epoch {i:>3}: (none)")
+            skipped += 1
             continue
         picks = sorted(set(int(round(v)) for v in _linspace(0, values.size - 1, min(FLOW_STEPS_SHOWN, values.size))))
         cells = "  ".join(f"t{t + 1}={values[t]:.2e}" for t in picks)
         ratio = f"{values[0] / values[-1]:.2e}" if values[-1] > 0 else "n/a"
         say(f"  epoch {i:>3}: {cells}   first/last {ratio} ({flow_verdict(values).kind})")
+    if skipped:
+        say(f"  ({skipped} of {len(flows)} epochs not measured: a heavy model's flow is measured within "
+            f"{FLOW_BUDGET:.0%} of the training time)")
 
 
 def _linspace(start: float, stop: float, num: int) -> list[float]:

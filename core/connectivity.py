@@ -115,6 +115,11 @@ class Connectivity:
         per_row = np.concatenate(squares).reshape(out_steps, out_dim, -1)
         return np.sqrt(per_row.sum(axis=1)).astype(np.float32)
 
+    @property
+    def compiled(self) -> bool:
+        """Whether calls go through the compiled (traced) function."""
+        return self._compiled is not None
+
     def warm_up(self, x: np.ndarray, *, compile_now: bool = False) -> np.ndarray:
         """C for ``x``, leaving the function in its steady state: compiled and traced now when
         ``compile_now`` (many calls will follow) or when this first call shows it is slow."""

@@ -221,10 +221,12 @@ class _EagerThenCompiled:
     """Runs eagerly while that is cheap; compiles once the eager calls still to come would cost
     more than tracing.
 
-    Tracing costs about TRACE_S, a short sequence's eager call ~20-100 ms, a 100-step one ~0.4 s:
-    a run of a few epochs (most runs a learner starts to see something, and every test) skips
-    the tracing, a long run or a long sequence pays it once. ``calls_left``: how many more calls
-    the caller expects after this one (the epochs still to run); None when it cannot say.
+    Tracing costs about TRACE_S (0.2 s for the cooking schedule's model), a short sequence's eager
+    call ~20-100 ms, a 100-step one ~0.4 s, a compiled one 2-30 ms: a run of a few epochs (most
+    runs a learner starts to see something, and every test) skips the tracing, a run of 30 epochs
+    or a long sequence pays it once. ``calls_left``: how many more calls the caller expects after
+    this one (the epochs still to run); None when it cannot say (then a call over SLOW_S compiles).
+    ``warm``: whether the last call paid no one-off cost (neither the first eager call nor a trace).
     """
 
     SLOW_S = 0.05
@@ -233,18 +235,25 @@ class _EagerThenCompiled:
     def __init__(self, fn):
         self.fn = fn
         self.compiled = None
+        self.eager_calls = 0
+        self.compiled_calls = 0
+        self.warm = False
 
     def __call__(self, x, y, calls_left: int | None = None):
         import tensorflow as tf
 
         x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
         if self.compiled is not None:
+            self.compiled_calls += 1
+            self.warm = self.compiled_calls > 1
             return self.compiled(x, y)
+        self.eager_calls += 1
+        self.warm = self.eager_calls > 1
         start = time.perf_counter()
         result = self.fn(x, y)
         eager_s = time.perf_counter() - start
-        pays = calls_left is None or eager_s * calls_left > self.TRACE_S
-        if eager_s > self.SLOW_S and pays:
+        pays = eager_s > self.SLOW_S if calls_left is None else eager_s * calls_left > self.TRACE_S
+        if pays:
             quiet_per_model_retracing_warning()
             # autograph=False: the function has no tensor-dependent Python control flow, and
             # AutoGraph cannot convert a closure built per model anyway (it warns that it gives up).

@@ -28,7 +28,7 @@ import numpy as np
 from core import course, keras_compat
 from core.datasets.base import SequenceData
 from core.datasets.windows import as_dataset
-from core.epoch_probe import EpochProbe
+from core.epoch_probe import EpochProbe, FlowSchedule
 from core.errors import Failure, RNNLabError, TrainingError
 from core.history import (
     STOP_REASONS,
@@ -239,6 +239,7 @@ class _Run:
         self.flow_fn = flow_fn
         self.loss_fn = loss_fn
         self.epoch_probe = epoch_probe  # core.epoch_probe.EpochProbe: states and weight health
+        self.flow_schedule = FlowSchedule()
         self.epoch_clock = (time.perf_counter(), 0.0)  # (start, paused_s then) of the current epoch
         self.monitor = "val_loss" if monitor_val else "loss"
         self.history = History(batches_per_epoch=batches_per_epoch)
@@ -422,14 +423,27 @@ class _Run:
         epoch_logs = {k: float(v) for k, v in logs.items() if k not in (BATCH_LOSS, GRAD_NORMS)
                       and np.ndim(v) == 0}
         self.history.epochs.append(epoch_logs)
-        flow, gradients = self.gradient_flow()
+        restore = None
+        if self.training.early_stopping and self.stop_reason == "completed":
+            restore = self._early_stopping(epoch_logs)
+        # The run's last profile is what its verdicts, exports and sweeps read: measured always.
+        ends_here = (self.epoch >= self.epochs or self.wrapper.stop_training
+                     or (self.control is not None and self.control.stop_requested))
+        flow_due = self.flow_schedule.due(epoch_s, last=ends_here)
+        look = None if self.epoch_probe is None else self.epoch_probe.plan(
+            epoch_s, extra_s=self.flow_schedule.extra_s(flow_due))
+        if flow_due or look is not None:  # the look's histograms need the pass's gradients
+            flow, gradients = self.gradient_flow(charged_to_look=not flow_due)
+        else:
+            flow, gradients = np.zeros(0, dtype=np.float64), None
+        # An epoch whose flow the budgets skip keeps an empty profile: every reader skips those.
         self.history.gradient_flow.append(flow.tolist())
-        probe, health = self.look_inside(gradients, epoch_s)
+        probe, health = self.look_inside(look, gradients)
         if self.divergence is not None and self.divergence.epoch == self.epoch:
             # The listener's history (the window's plots) learns of it with the epoch's health.
             health = {**(health or {}), "divergence": self.divergence}
-        if self.training.early_stopping and self.stop_reason == "completed":
-            self._early_stopping(epoch_logs)
+        if restore is not None:  # after this epoch's flow and look, which show its own weights
+            self.model.set_weights(restore)
         if self.listener is not None:
             self.listener.on_epoch_end(EpochEnd(
                 epoch=self.epoch, epochs=self.epochs, logs=dict(epoch_logs), gradient_flow=flow,
@@ -443,20 +457,24 @@ class _Run:
             self.message = f"Stopped after epoch {self.epoch}."
             self.wrapper.stop_training = True
 
-    def gradient_flow(self) -> tuple[np.ndarray, list | None]:
-        """The flow profile and, from the same pass, the probe batch's gradient of every weight."""
+    def gradient_flow(self, *, charged_to_look: bool = False) -> tuple[np.ndarray, list | None]:
+        """The flow profile and, from the same pass, the probe batch's gradient of every weight.
+        ``charged_to_look``: only this epoch's look wants the pass, and pays for it."""
         if self.flow_fn is None or self.probe is None:
             return np.zeros(0, dtype=np.float64), None
-        flow, gradients = self.flow_fn(*self.probe, calls_left=self.epochs - self.epoch)
+        (flow, gradients), seconds = self.flow_schedule.measure(
+            self.flow_fn, *self.probe, calls_left=self.epochs - self.epoch, charged=not charged_to_look)
+        if charged_to_look:
+            self.epoch_probe.charge(seconds)
         return np.asarray(flow, dtype=np.float64), gradients
 
-    def look_inside(self, gradients, epoch_s: float) -> tuple[dict | None, dict | None]:
-        """The probe sample's states and the weight health (None on epochs their time budget
-        skips, core.epoch_probe), recorded in the history. ``epoch_s``: the epoch's training time."""
+    def look_inside(self, look: str | None, gradients) -> tuple[dict | None, dict | None]:
+        """The probe sample's states and the weight health, or None for those the look plan
+        (core.epoch_probe: its time budget) leaves out at this epoch, recorded in the history."""
         if self.epoch_probe is None:
             return None, None
         try:
-            probe, health = self.epoch_probe.look(self.epoch, self.epochs, epoch_s, gradients)
+            probe, health = self.epoch_probe.take(look, self.epochs, gradients)
         except RNNLabError:  # a layer the states cannot be shown for (an imported model): train on without
             self.epoch_probe.sample = None
             probe, health = None, None
@@ -465,21 +483,24 @@ class _Run:
             self.history.add_probe(self.epoch, probe)
         return probe, health
 
-    def _early_stopping(self, logs: dict[str, float]) -> None:
+    def _early_stopping(self, logs: dict[str, float]) -> list | None:
+        """Stops the run when ``logs`` did not improve for ``patience`` epochs: then the best
+        epoch's weights, for the caller to restore once this epoch's end is measured."""
         value = logs.get(self.monitor, math.nan)
         if math.isfinite(value) and value < self.best:
             self.best, self.best_epoch, self.wait = value, self.epoch, 0
             self.best_weights = self.model.get_weights()
             self.best_logs = dict(logs)
-            return
+            return None
         self.wait += 1
         if self.wait >= self.training.patience and self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
             self.stop_reason = "early_stopping"
             self.message = (f"Stopped early at epoch {self.epoch}: {self.monitor} did not improve for "
                             f"{self.wait} epochs; restored the weights of epoch {self.best_epoch} "
                             f"({self.monitor} {self.best:.4g}).")
             self.wrapper.stop_training = True
+            return self.best_weights
+        return None
 
 
 def _make_callback(run: _Run):

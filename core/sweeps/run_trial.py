@@ -86,8 +86,9 @@ def run_trial(project: Project, trial: Trial, out_dir: str | Path, on_epoch: Epo
         return row
     row.status = "stopped" if result.stop_reason == "stopped" else "completed"
     row.metrics = {k: float(v) for k, v in result.final_metrics.items()}
-    if result.history.gradient_flow:
-        ratio = flow_verdict(result.history.gradient_flow[-1]).value
+    measured = [profile for profile in result.history.gradient_flow if profile]  # budgeted: some epochs skip it
+    if measured:
+        ratio = flow_verdict(measured[-1]).value
         row.flow_ratio = float(ratio) if ratio is not None and not math.isnan(ratio) else None
     row.bundle = relative
     row.epochs = result.epochs_run

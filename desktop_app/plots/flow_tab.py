@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from core.diagnostics import flow_verdict
+from core.epoch_probe import FLOW_BUDGET
 from desktop_app.caption import Caption
 from desktop_app.plots.buffers import LOG_FLOOR, RunSeries
 from desktop_app.plots.hover import Candidate
@@ -25,7 +26,8 @@ CAPTION = (
     "Backpropagation through time (BPTT): the error at the output flows back through every time step, "
     "from the last to t=1. Each curve is ‖∂loss/∂x_t‖ at the end of one epoch (darker = later): how much "
     "the input at step t still moves the loss. A curve falling towards t=1 is the vanishing gradient: "
-    f"early steps are forgotten. A zero is drawn at {LOG_FLOOR:g}.")
+    f"early steps are forgotten. A zero is drawn at {LOG_FLOOR:g}. A model whose measurement costs more "
+    f"than a few milliseconds gets it every few epochs ({FLOW_BUDGET:.0%} of the training time), and at the last.")
 
 
 def pick_epochs(count: int) -> list[int]:

@@ -95,7 +95,13 @@ def test_a_run_in_the_child_gives_the_same_result_as_in_process(reference):
     for key, value in local.final_metrics.items():
         assert child.final_metrics[key] == pytest.approx(value, abs=1e-6)
     np.testing.assert_allclose(child.history.batch_loss, local.history.batch_loss, atol=1e-6)
-    np.testing.assert_allclose(child.history.gradient_flow, local.history.gradient_flow, rtol=1e-5, atol=1e-9)
+    # The first and the last epoch measure the gradient flow; whether the one between does depends
+    # on each process's timing (core.epoch_probe.FlowSchedule). Where both measured, they agree.
+    pairs = list(zip(child.history.gradient_flow, local.history.gradient_flow))
+    assert all(len(profile) == T for profile in (*pairs[0], *pairs[-1]))
+    for ours, theirs in pairs:
+        if ours and theirs:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-9)
     assert child.history.layer_norms.keys() == local.history.layer_norms.keys()
     # The weight health and the probe sample's states come back with the history (which later
     # epochs look inside depends on each process's timing; the first one always does).
@@ -121,7 +127,9 @@ def test_events_arrive_in_order_in_the_calling_thread(reference):
     assert recorder.events == ["started", *(["batch"] * 4 + ["epoch"]) * 3, "finished"]
     assert [(b.epoch, b.batch, b.global_batch) for b in recorder.batches] == \
            [(epoch, b, (epoch - 1) * 4 + b) for epoch in (1, 2, 3) for b in (1, 2, 3, 4)]
-    assert [(e.epoch, len(e.gradient_flow)) for e in recorder.epochs] == [(1, T), (2, T), (3, T)]
+    # The run's first and last epochs measure the gradient flow; the second, if its budget allows.
+    assert [(e.epoch, len(e.gradient_flow)) for e in recorder.epochs if len(e.gradient_flow)] in (
+        [(1, T), (2, T), (3, T)], [(1, T), (3, T)])
     first = recorder.epochs[0]
     assert first.probe["steps"] == T and sorted(first.health) == [
         "gradient_histograms", "spectral_radius", "weight_histograms"]

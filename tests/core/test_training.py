@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import threading
 import time
@@ -516,7 +517,7 @@ def test_the_gradient_flow_is_compiled_only_when_the_calls_to_come_pay_for_the_t
     monkeypatch.setattr(tf, "function", lambda fn, **_: traced.append(fn) or fn)
 
     def slow_flow(x, y):
-        time.sleep(0.06)  # slower than SLOW_S
+        time.sleep(0.06)
         return x
 
     short_run = monitoring._EagerThenCompiled(slow_flow)
@@ -526,6 +527,18 @@ def test_the_gradient_flow_is_compiled_only_when_the_calls_to_come_pay_for_the_t
     long_run = monitoring._EagerThenCompiled(slow_flow)
     long_run(np.zeros(2), np.zeros(2), calls_left=20)
     assert traced == [slow_flow]
+
+    def quick_flow(x, y):
+        time.sleep(0.02)  # the cooking schedule's eager pass: ten times its compiled one
+        return x
+
+    thirty_epochs = monitoring._EagerThenCompiled(quick_flow)
+    thirty_epochs(np.zeros(2), np.zeros(2), calls_left=29)
+    assert traced == [slow_flow, quick_flow] and not thirty_epochs.warm
+    thirty_epochs(np.zeros(2), np.zeros(2), calls_left=28)
+    assert not thirty_epochs.warm  # that call traced
+    thirty_epochs(np.zeros(2), np.zeros(2), calls_left=27)
+    assert thirty_epochs.warm
 
 
 # --- built-in tasks -------------------------------------------------------------------------
@@ -552,7 +565,7 @@ def test_an_lstm_learns_the_cooking_schedule_while_one_to_one_stays_near_chance(
     assert blind.final_metrics["val_accuracy"] < chance + 0.15
 
 
-def test_adding_problem_gradient_reaches_the_first_steps_in_an_lstm_not_in_a_simple_rnn(StopWhen):
+def test_adding_problem_gradient_reaches_the_first_steps_in_an_lstm_not_in_a_simple_rnn(StopWhen, monkeypatch):
     """T = 100. The claim needs the LSTM to learn the task: before it does, its forget gates sit
     near sigmoid(1) ~ 0.73 and its first-step flow is as vanishing as the SimpleRNN's (~1e-12);
     learning to remember the marked numbers means opening them, and then the gradient of the
@@ -565,6 +578,9 @@ def test_adding_problem_gradient_reaches_the_first_steps_in_an_lstm_not_in_a_sim
     """
     from core.datasets import build_dataset
 
+    # The listener stops the run after an epoch's end was measured: measure the flow at every one
+    # (its time budget may skip some, core.epoch_probe.FlowSchedule).
+    monkeypatch.setattr("core.epoch_probe.FLOW_CHEAP_S", math.inf)
     first_steps: dict[str, float] = {}
     for cell, samples, epochs in (("SimpleRNN", 400, 1), ("LSTM", 1200, 14)):
         dataset = DatasetSpec(task="adding", params={"length": 100, "samples": samples}, seed=0)

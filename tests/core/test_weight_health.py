@@ -178,8 +178,11 @@ def test_the_first_look_measures_a_look_so_the_second_epoch_keeps_to_the_budget(
     probe = epoch_probe.EpochProbe(model, data.info, data.x_val[0], [])
     states, _health = probe.look(1, 10, 1.0, None)
     assert states is not None and 0 < probe.light_cost_s < 1.0
+    # The connectivity's cost is known too: the first look with it will not overrun the budget.
+    assert 0 < probe.connectivity_cost_s < 1.0
     assert probe.spent_s == 0  # the first epoch is not in the budget
-    assert probe.look(2, 10, 0.1, None) == (None, None)  # 1 ms allowed: a look costs more
+    # 1 % of 50 looks' time allowed: half a look (a tiny model's look can take under a millisecond)
+    assert probe.look(2, 10, 50 * probe.light_cost_s, None) == (None, None)
     states, _health = probe.look(3, 10, 1000 * probe.light_cost_s, None)  # now it fits
     assert states is not None and "connectivity" in states
 

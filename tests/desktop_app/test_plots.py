@@ -37,8 +37,10 @@ def _logs(epoch: int, offset: float = 0.0) -> dict[str, float]:
             "accuracy": 0.3 + 0.2 * epoch, "val_accuracy": 0.25 + 0.2 * epoch}
 
 
-def feed_run(plots: TrainingPlots, run_id: str, label: str, offset: float = 0.0, zero_at=None) -> dict:
-    """Send one run's events as core.training does (epochs and batches count from 1)."""
+def feed_run(plots: TrainingPlots, run_id: str, label: str, offset: float = 0.0, zero_at=None,
+             flow_skipped=()) -> dict:
+    """Send one run's events as core.training does (epochs and batches count from 1); the epochs
+    in ``flow_skipped`` come without a flow profile, as its time budget leaves some out."""
     sent = {"batch_loss": [], "layer": {name: [] for name in LAYERS},
             "weight": {f"{layer}/{w}": [] for layer in LAYERS for w in WEIGHTS[layer]}, "epochs": [], "flow": []}
     plots.begin_run(run_id, label, RunStarted(EPOCHS, BATCHES, "CPU", list(LAYERS), dict(WEIGHTS)),
@@ -59,9 +61,10 @@ def feed_run(plots: TrainingPlots, run_id: str, label: str, offset: float = 0.0,
                 for w in WEIGHTS[name]:
                     sent["weight"][f"{name}/{w}"].append(weight_norms[name][w])
         logs = _logs(epoch, offset)
-        plots.add_epoch(run_id, EpochEnd(epoch, EPOCHS, logs, _profile(epoch), 0.1 * epoch))
+        profile = np.zeros(0) if epoch in flow_skipped else _profile(epoch)
+        plots.add_epoch(run_id, EpochEnd(epoch, EPOCHS, logs, profile, 0.1 * epoch))
         sent["epochs"].append(logs)
-        sent["flow"].append(_profile(epoch).tolist())
+        sent["flow"].append(profile.tolist())
     return sent
 
 
@@ -148,6 +151,16 @@ def test_events_reach_every_curve_on_the_redraw_timer(plots, qtbot):
     first_over_last = _profile(3)[0] / _profile(3)[-1]
     assert "Epoch 3" in ratio and "t=1" in ratio and f"t={STEPS}" in ratio
     assert f"{first_over_last:.2g}".replace("e-0", "e-") in ratio and "vanishing" in ratio
+
+
+def test_epochs_without_a_flow_profile_leave_no_curve_and_the_legend_names_the_measured_ones(plots, qtbot):
+    feed_run(plots, "r1", "#1 LSTM", flow_skipped={2})
+    show_tab(plots, "Gradient flow")
+    flow = wait_curves(plots, qtbot, "flow", "epoch 3")
+    assert list(flow) == ["epoch 1", "epoch 3"]
+    np.testing.assert_allclose(data(flow["epoch 3"])[1], _profile(3))
+    assert plots.flow_ratio_label.text().startswith("Epoch 3:")
+    assert "every few epochs" in plots.flow_caption.text()
 
 
 def test_gradient_curves_follow_the_log_axis_when_the_user_switches_it_off_and_on(plots, qtbot):
