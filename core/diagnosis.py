@@ -29,6 +29,7 @@ from core.diagnostics import (
     VANISHING,
     VANISHING_NORM,
     flow_verdict,
+    measured_flows,
     run_verdicts,
     scientific,
 )
@@ -238,7 +239,7 @@ class _Run:
         self.val = _values(history.epochs, "val_loss")
         self.has_val = bool(self.val.size) and bool(np.isfinite(self.val).any())
         self.nan_stop = _nan_stop(history)
-        self.flows = [np.asarray(p, dtype=np.float64) for p in history.gradient_flow if p is not None and len(p)]
+        self.flows = [np.asarray(p, dtype=np.float64) for p in measured_flows(history.gradient_flow)]
         self.probe = _probe(history)
 
     @property

@@ -179,11 +179,17 @@ def flow_verdict(profile: Sequence[float] | np.ndarray, project: Project | None 
     return Verdict(kind, f"gradient at t=1 is {scientific(ratio)} × the one at t={steps}: {words}", warning, ratio)
 
 
+def measured_flows(gradient_flow: Sequence[Sequence[float | None] | None]) -> list:
+    """The profiles of the epochs that measured the gradient flow: its time budget
+    (core.epoch_probe.FlowSchedule) leaves the others empty."""
+    return [profile for profile in gradient_flow if profile is not None and len(profile)]
+
+
 def run_verdicts(layer_norms: Mapping[str, Sequence[float | None]],
                  gradient_flow: Sequence[Sequence[float | None]], project: Project | None = None) -> list[Verdict]:
     """Every verdict on a finished run: its gradient norms, then its last flow profile."""
     verdicts = norms_verdicts(layer_norms, project) if layer_norms else []
-    profiles = [profile for profile in gradient_flow if profile is not None and len(profile)]
+    profiles = measured_flows(gradient_flow)
     if profiles:
         verdicts.append(flow_verdict(profiles[-1], project))
     return verdicts

@@ -90,16 +90,12 @@ class EpochProbe:
         self.radius_spent_s = 0.0
         self.all_training_s = 0.0  # every epoch's training time, the first included
 
-    def look(self, epoch: int, epochs: int, epoch_s: float, gradients) -> tuple[dict | None, dict | None]:
-        """(the probe sample's SequenceStates.to_dict() or None, the weight health) at this epoch's
-        end, or (None, None) when the budget says skip. ``epoch_s``: what this epoch's training
-        took (its batches and validation, without pauses and without the looking of epoch ends)."""
-        return self.take(self.plan(epoch_s), epochs, gradients)
-
     def plan(self, epoch_s: float, extra_s: float = 0.0) -> str | None:
         """Whether this epoch's end looks: "warm-up" (the first look), "yes", "no" (without the
-        connectivity) or None (not at all). ``extra_s``: what else this look would cost (the
-        gradient-flow pass, when only the look needs it); call once per epoch, then ``take``."""
+        connectivity) or None (not at all); call once per epoch, then ``take``. ``epoch_s``: what
+        this epoch's training took (its batches and validation, without pauses and without the
+        looking of epoch ends). ``extra_s``: what else this look would cost (the gradient-flow
+        pass, when only the look needs it)."""
         self.all_training_s += epoch_s
         if not self.looked:
             return "warm-up"
@@ -112,7 +108,8 @@ class EpochProbe:
         return None
 
     def take(self, plan: str | None, epochs: int, gradients) -> tuple[dict | None, dict | None]:
-        """The look ``plan`` decided on: (states or None, health), or (None, None) for no look."""
+        """The look ``plan`` decided on: (the probe sample's SequenceStates.to_dict() or None, the
+        weight health), or (None, None) for no look."""
         if plan is None:
             return None, None
         self.looked = True
@@ -156,9 +153,7 @@ class EpochProbe:
                     self.sample, compile_now=epochs >= COMPILE_FROM_EPOCHS)
                 self.connectivity_cost_s = time.perf_counter() - middle
                 if self.connectivity.compiled:  # the warm-up traced: time a warm call
-                    again = time.perf_counter()
-                    self.connectivity(self.sample)
-                    self.connectivity_cost_s = time.perf_counter() - again
+                    _, self.connectivity_cost_s = _timed(lambda: self.connectivity(self.sample))
             else:
                 states.connectivity = self.connectivity(self.sample)
                 self.connectivity_cost_s = time.perf_counter() - middle
@@ -167,25 +162,32 @@ class EpochProbe:
         if connectivity == "warm-up":
             # This look paid first-call costs, with the first epoch's tracing: a warm pass says
             # what a look costs from now on.
-            again = time.perf_counter()
-            _health, warm_states = self._light_look(gradients, _read_once(self.model))
-            if warm_states is not None:
-                warm_states.to_dict(DIGITS)
-            self.light_cost_s = time.perf_counter() - again + radii_s - own_budget_s
+            _, warm_s = _timed(lambda: self._light_look(gradients, _read_once(self.model), to_dict=True))
+            self.light_cost_s = warm_s + radii_s - own_budget_s
         else:
             self.light_cost_s = light + time.perf_counter() - end
             self.spent_s += time.perf_counter() - start - own_budget_s
         return probe, health
 
-    def _light_look(self, gradients, read) -> tuple[dict, object]:
+    def _light_look(self, gradients, read, *, to_dict: bool = False) -> tuple[dict, object]:
         """(the weight health without radii, the probe sample's states or None): a look without
-        the radii and the connectivity, which keep budgets of their own."""
+        the radii and the connectivity, which keep budgets of their own. ``to_dict``: also turn
+        the states into what the history keeps, as a look does (for timing a whole look)."""
         from core.states import sequence_states
         from core.weight_health import epoch_health
 
         health = epoch_health(self.model, self.names, gradients, read, radii=False)
         states = sequence_states(self.model, self.info, self.sample, read=read) if self.sample is not None else None
+        if to_dict and states is not None:
+            states.to_dict(DIGITS)
         return health, states
+
+
+def _timed(call: Callable[[], object]) -> tuple[object, float]:
+    """(what ``call()`` returns, the seconds it took)."""
+    start = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - start
 
 
 def _read_once(model) -> Callable[[object], np.ndarray]:
@@ -226,25 +228,22 @@ class FlowSchedule:
         return 0.0 if due else (self.cost_s or 0.0)
 
     def measure(self, flow_fn, x, y, *, calls_left: int, charged: bool = True):
-        """``flow_fn(x, y)`` timed; the time counts against the flow's budget when ``charged``.
-        Returns (its result, seconds)."""
-        start = time.perf_counter()
-        result = flow_fn(x, y, calls_left=calls_left)
-        seconds = time.perf_counter() - start
-        if not self.measured:
+        """``flow_fn(x, y)`` timed (a core.monitoring flow function: it says whether a call was
+        ``warm``); the time counts against the flow's budget when ``charged``. Returns (its
+        result, seconds)."""
+        result, seconds = _timed(lambda: flow_fn(x, y, calls_left=calls_left))
+        if self.measured:
+            if charged:
+                self.spent_s += seconds
+        else:
             self.measured = True
             # A first eager call costs 2-4 times a warm one, and may have switched to a compiled
             # function that traces on its next call: the budget needs a warm pass's cost, not that.
             for _attempt in range(2):
-                if seconds <= FLOW_CHEAP_S or calls_left < 2 or getattr(flow_fn, "warm", True):
+                if seconds <= FLOW_CHEAP_S or calls_left < 2 or flow_fn.warm:
                     break
-                start = time.perf_counter()
-                flow_fn(x, y, calls_left=calls_left)
-                seconds = time.perf_counter() - start
+                _, seconds = _timed(lambda: flow_fn(x, y, calls_left=calls_left))
             self.cost_s = seconds
-            return result, seconds
-        if getattr(flow_fn, "warm", True):
+        if flow_fn.warm:
             self.cost_s = seconds
-        if charged:
-            self.spent_s += seconds
         return result, seconds

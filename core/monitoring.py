@@ -235,20 +235,17 @@ class _EagerThenCompiled:
     def __init__(self, fn):
         self.fn = fn
         self.compiled = None
-        self.eager_calls = 0
-        self.compiled_calls = 0
+        self.calls = 0  # of the function in use (eager, then compiled): its first call is not warm
         self.warm = False
 
     def __call__(self, x, y, calls_left: int | None = None):
         import tensorflow as tf
 
         x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+        self.calls += 1
+        self.warm = self.calls > 1
         if self.compiled is not None:
-            self.compiled_calls += 1
-            self.warm = self.compiled_calls > 1
             return self.compiled(x, y)
-        self.eager_calls += 1
-        self.warm = self.eager_calls > 1
         start = time.perf_counter()
         result = self.fn(x, y)
         eager_s = time.perf_counter() - start
@@ -258,6 +255,7 @@ class _EagerThenCompiled:
             # autograph=False: the function has no tensor-dependent Python control flow, and
             # AutoGraph cannot convert a closure built per model anyway (it warns that it gives up).
             self.compiled = tf.function(self.fn, reduce_retracing=True, autograph=False)
+            self.calls = 0  # the next call traces
         return result
 
 

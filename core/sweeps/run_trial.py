@@ -59,7 +59,7 @@ def run_trial(project: Project, trial: Trial, out_dir: str | Path, on_epoch: Epo
     after every batch (a trial stopped by it keeps its bundle)."""
     from core.datasets import build_dataset
     from core.datasets.windows import dataset_bytes
-    from core.diagnostics import flow_verdict
+    from core.diagnostics import flow_verdict, measured_flows
     from core.memory_estimate import require_training_memory
     from core.persistence import Bundle, save_bundle
     from core.training import TrainingControl, train
@@ -86,7 +86,7 @@ def run_trial(project: Project, trial: Trial, out_dir: str | Path, on_epoch: Epo
         return row
     row.status = "stopped" if result.stop_reason == "stopped" else "completed"
     row.metrics = {k: float(v) for k, v in result.final_metrics.items()}
-    measured = [profile for profile in result.history.gradient_flow if profile]  # budgeted: some epochs skip it
+    measured = measured_flows(result.history.gradient_flow)
     if measured:
         ratio = flow_verdict(measured[-1]).value
         row.flow_ratio = float(ratio) if ratio is not None and not math.isnan(ratio) else None

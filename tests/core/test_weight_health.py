@@ -142,6 +142,10 @@ def test_recorded_weights_and_gradients_are_the_models(looked_every_epoch):
         spectral_radius(np.asarray(layer.cell.recurrent_kernel)[:, :5]))
 
 
+def look(probe, epoch_s: float):
+    """One epoch end's look of a 10-epoch run, as core.training asks for it (no flow gradients)."""
+    return probe.take(probe.plan(epoch_s), 10, None)
+
 def test_looking_inside_keeps_to_its_time_budget(tiny_data):
     from core.epoch_probe import EpochProbe
 
@@ -149,19 +153,19 @@ def test_looking_inside_keeps_to_its_time_budget(tiny_data):
     keras.utils.set_random_seed(0)
     model = build_model(ModelSpec(cell="GRU", io_mode="many_to_many", units=3), data.info)
     probe = EpochProbe(model, data.info, data.x_val[0], [])
-    states, health = probe.look(1, 10, 1.0, None)  # the first epoch always looks and warms up
+    states, health = look(probe, 1.0)  # the first epoch always looks and warms up
     assert "connectivity" in states and health["spectral_radius"]["rnn_1"].keys() == {"update", "reset", "candidate"}
     # Budget: 1 % of the training time of the epochs after the first.
     probe.spent_s, probe.light_cost_s, probe.connectivity_cost_s = 0.0, 0.005, 0.5
-    states, health = probe.look(2, 10, 1.0, None)  # 10 ms allowed: the states fit, the connectivity not
+    states, health = look(probe, 1.0)  # 10 ms allowed: the states fit, the connectivity not
     assert states is not None and "connectivity" not in states and health is not None
     probe.spent_s, probe.light_cost_s = 0.009, 0.006
-    assert probe.look(3, 10, 0.1, None) == (None, None)  # 11 ms allowed, 9 spent: 6 ms do not fit
+    assert look(probe, 0.1) == (None, None)  # 11 ms allowed, 9 spent: 6 ms do not fit
     probe.spent_s, probe.light_cost_s, probe.connectivity_cost_s = 0.009, 0.002, 0.002
-    states, _ = probe.look(4, 10, 0.0, None)  # ... but a look under 5 ms always happens
+    states, _ = look(probe, 0.0)  # ... but a look under 5 ms always happens
     assert "connectivity" in states
     probe.spent_s, probe.light_cost_s, probe.connectivity_cost_s = 0.009, 0.006, 0.5
-    states, _ = probe.look(5, 10, 60.0, None)  # a minute later there is time for everything
+    states, _ = look(probe, 60.0)  # a minute later there is time for everything
     assert "connectivity" in states
 
 
@@ -176,14 +180,14 @@ def test_the_first_look_measures_a_look_so_the_second_epoch_keeps_to_the_budget(
     keras.utils.set_random_seed(0)
     model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_many", units=3), data.info)
     probe = epoch_probe.EpochProbe(model, data.info, data.x_val[0], [])
-    states, _health = probe.look(1, 10, 1.0, None)
+    states, _health = look(probe, 1.0)
     assert states is not None and 0 < probe.light_cost_s < 1.0
     # The connectivity's cost is known too: the first look with it will not overrun the budget.
     assert 0 < probe.connectivity_cost_s < 1.0
     assert probe.spent_s == 0  # the first epoch is not in the budget
     # 1 % of 50 looks' time allowed: half a look (a tiny model's look can take under a millisecond)
-    assert probe.look(2, 10, 50 * probe.light_cost_s, None) == (None, None)
-    states, _health = probe.look(3, 10, 1000 * probe.light_cost_s, None)  # now it fits
+    assert look(probe, 50 * probe.light_cost_s) == (None, None)
+    states, _health = look(probe, 1000 * probe.light_cost_s)  # now it fits
     assert states is not None and "connectivity" in states
 
 
@@ -196,11 +200,11 @@ def test_the_spectral_radii_keep_a_budget_of_their_own(tiny_data):
     model = build_model(ModelSpec(cell="GRU", io_mode="many_to_many", units=3), data.info)
     probe = EpochProbe(model, data.info, data.x_val[0], [])
     probe.radius_estimate_s = 5.0  # as for a wide model
-    states, health = probe.look(1, 10, 10.0, None)  # 2 % of 10 s: 0.2 s
+    states, health = look(probe, 10.0)  # 2 % of 10 s: 0.2 s
     assert states is not None and "weight_histograms" in health and health["spectral_radius"] == {}
-    _, health = probe.look(2, 10, 100.0, None)  # 2.2 s
+    _, health = look(probe, 100.0)  # 2.2 s
     assert health["spectral_radius"] == {}
-    _, health = probe.look(3, 10, 200.0, None)  # 6.2 s: they fit now
+    _, health = look(probe, 200.0)  # 6.2 s: they fit now
     assert health["spectral_radius"]["rnn_1"].keys() == {"update", "reset", "candidate"}
     assert probe.radius_spent_s > 0 and probe.radius_estimate_s < 5.0  # what they really took counts from now
 
