@@ -143,7 +143,18 @@ def _connect(ray, address: str | None) -> bool:
             # What Tune sets for its actors, here for every worker of the instance to inherit
             # (see _actors_on_prestarted_workers).
             os.environ.setdefault("PL_DISABLE_FORK", "1")
-            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+            # Ray turns token authentication on for a new local instance and says so, with "set
+            # RAY_AUTH_MODE=disabled to opt out", into every sweep's output; that one notice, and
+            # the INFO line "Started a local Ray instance", stay out. (Setting RAY_AUTH_MODE here
+            # instead left the driver without its token: Ray reads its config at import.)
+            token_notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
+            level = token_notice.level
+            token_notice.setLevel(logging.ERROR)
+            try:
+                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
+                         logging_level=logging.WARNING)
+            finally:
+                token_notice.setLevel(level)
             return True
         ray.init(address=address, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
