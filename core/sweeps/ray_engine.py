@@ -142,7 +142,8 @@ def _connect(ray, address: str | None) -> bool:
         if address is None:
             # What Tune sets for its actors, here for every worker of the instance to inherit
             # (see _actors_on_prestarted_workers).
-            os.environ.setdefault("PL_DISABLE_FORK", "1")
+            for name, value in (_tune_actor_env() or {}).items():
+                os.environ.setdefault(name, value)
             # Ray turns token authentication on for a new local instance and says so, with "set
             # RAY_AUTH_MODE=disabled to opt out", into every sweep's output; that one notice, and
             # the INFO line "Started a local Ray instance", stay out. (Setting RAY_AUTH_MODE here
@@ -188,14 +189,8 @@ def _actors_on_prestarted_workers(local_instance: bool):
     machine's 12-trial sweep). The variable is in this process's environment (``_connect``), which
     the instance's workers inherit, so Tune's own copy is left out while the experiment starts its
     actors. Elsewhere (a cluster, Ray Client), or on a Tune that moved it, nothing changes."""
-    defaults = None
-    if local_instance:
-        try:
-            from ray.tune.execution import class_cache
-        except ImportError:
-            class_cache = None
-        defaults = getattr(class_cache, "DEFAULT_ENV_VARS", None)
-    if not isinstance(defaults, dict) or any(os.environ.get(k) != v for k, v in defaults.items()):
+    defaults = _tune_actor_env() if local_instance else None
+    if defaults is None or any(os.environ.get(k) != v for k, v in defaults.items()):
         yield
         return
     saved = dict(defaults)
@@ -204,6 +199,17 @@ def _actors_on_prestarted_workers(local_instance: bool):
         yield
     finally:
         defaults.update(saved)
+
+
+def _tune_actor_env() -> dict[str, str] | None:
+    """The environment variables Tune gives every trial actor (``DEFAULT_ENV_VARS`` of
+    ``ray.tune.execution.class_cache``), or None on a Tune that keeps them elsewhere."""
+    try:
+        from ray.tune.execution import class_cache
+    except ImportError:
+        return None
+    defaults = getattr(class_cache, "DEFAULT_ENV_VARS", None)
+    return defaults if isinstance(defaults, dict) else None
 
 
 def _scheduler(spec: SweepSpec, kept: list[TrialResult] = (), out_dir: Path | None = None):

@@ -38,6 +38,23 @@ def assert_rows_match_bundles(out: Path, spec: SweepSpec, results: list[TrialRes
     assert len(list((out / "trials").glob("*.rnnlab"))) == len(rows)
 
 
+def live_processes(matches: Callable[[bytes], bool]) -> set[int]:
+    """The pids of this machine's live (not zombie) processes whose command line ``matches``,
+    found through /proc."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if state != "Z" and matches(command):
+            found.add(int(proc.name))
+    return found
+
+
 def stop_at_the_first_epoch() -> tuple[threading.Event, list, Callable]:
     """(stop event, events seen, on_event): the sweep is stopped when its first epoch is reported."""
     stop = threading.Event()

@@ -9,7 +9,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from _sweeps import assert_rows_match_bundles, stop_at_the_first_epoch, tiny_sweep
+from _sweeps import assert_rows_match_bundles, live_processes, stop_at_the_first_epoch, tiny_sweep
 
 from core.sweeps import TrialEpoch, TrialFinished, TrialStarted, ray_engine, read_results, run_sweep
 
@@ -51,17 +51,9 @@ def test_a_grid_sweep_on_ray_brings_every_bundle_home(ray_instance, tmp_path, mo
     assert ray.is_initialized()  # the caller's instance is left running
 
 
-def _trial_workers() -> list[int]:
+def _trial_workers() -> set[int]:
     """The Ray worker processes running a trial: Ray titles them after the Tune trainable's class."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if (proc / "cmdline").read_bytes().startswith(b"ray::ImplicitFunc"):
-                    pids.append(int(proc.name))
-            except OSError:
-                continue  # ended meanwhile
-    return pids
+    return live_processes(lambda command: command.startswith(b"ray::ImplicitFunc"))
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's worker processes through /proc")

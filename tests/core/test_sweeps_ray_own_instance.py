@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _sweeps import assert_rows_match_bundles, tiny_sweep
+from _sweeps import assert_rows_match_bundles, live_processes, tiny_sweep
 
 pytest.importorskip("ray", reason='Ray is not installed: pip install -e ".[test]" installs rnn-lab[ray]')
 
@@ -22,18 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _ray_processes() -> set[int]:
     """This machine's live Ray processes: its servers run programs from Ray's package, its workers
     are titled ``ray::...``."""
-    found = set()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            command = (proc / "cmdline").read_bytes()
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue  # ended meanwhile
-        if state != "Z" and (command.startswith(b"ray::") or b"/site-packages/ray/" in command):
-            found.add(int(proc.name))
-    return found
+    return live_processes(lambda command: command.startswith(b"ray::") or b"/site-packages/ray/" in command)
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's processes through /proc")
