@@ -38,9 +38,11 @@ def assert_rows_match_bundles(out: Path, spec: SweepSpec, results: list[TrialRes
     assert len(list((out / "trials").glob("*.rnnlab"))) == len(rows)
 
 
-def live_processes(matches: Callable[[bytes], bool]) -> set[int]:
+def live_processes(matches: Callable[[bytes], bool], environment_has: bytes | None = None) -> set[int]:
     """The pids of this machine's live (not zombie) processes whose command line ``matches``,
-    found through /proc."""
+    found through /proc; with ``environment_has`` (b"NAME=value"), only those whose environment
+    holds it: the processes a command started inherit its environment, whereas those of a test
+    running beside it in another worker do not."""
     found = set()
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -48,6 +50,8 @@ def live_processes(matches: Callable[[bytes], bool]) -> set[int]:
         try:
             command = (proc / "cmdline").read_bytes()
             state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if environment_has is not None and environment_has not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
         except (OSError, IndexError):
             continue  # ended meanwhile
         if state != "Z" and matches(command):
