@@ -128,7 +128,7 @@ class TrainingSession(QObject):
         self._progress_timer.setInterval(int(1000 / PROGRESS_HZ))
         self._progress_timer.timeout.connect(self._report_progress)
         self.worker.run_started.connect(self._on_run_started)
-        self.worker.batch_ended.connect(self._on_batch_ended)
+        self.worker.batches_ended.connect(self._on_batches_ended)
         self.worker.epoch_ended.connect(self._on_epoch_ended)
         self.worker.settings_changed.connect(self._on_settings_changed)
         self.worker.run_finished.connect(self._on_run_finished)
@@ -295,17 +295,19 @@ class TrainingSession(QObject):
         active.progress_dirty = True
         self._progress_timer.start()
 
-    def _on_batch_ended(self, event) -> None:
+    def _on_batches_ended(self, events: list) -> None:
         active = self._active
-        if active is None:
+        if active is None or not events:
             return
-        self.batch_ended.emit(active.record.run_id, event)
-        _record_batch(active.history, event)
-        active.epoch = int(event.epoch)
-        active.batch = int(event.batch)
-        active.batches_per_epoch = int(event.batches_per_epoch) or active.batches_per_epoch
+        for event in events:
+            self.batch_ended.emit(active.record.run_id, event)
+            _record_batch(active.history, event)
+        last = events[-1]
+        active.epoch = int(last.epoch)
+        active.batch = int(last.batch)
+        active.batches_per_epoch = int(last.batches_per_epoch) or active.batches_per_epoch
         # Epochs, batches and the global batch count from 1 (core.training).
-        active.done_batches = int(event.global_batch)
+        active.done_batches = int(last.global_batch)
         active.progress_dirty = True
 
     def _on_epoch_ended(self, event) -> None:

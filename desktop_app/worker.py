@@ -9,7 +9,12 @@ QThread only relays: it blocks in ``ProcessTrainer.train`` and emits the events 
 The worker never touches a widget: every event crosses to the GUI thread as a queued signal.
 Stop and pause go through ``core.training.TrainingControl``, a thread-safe flag the training
 loop polls after every batch, so the busy worker thread never needs to process a Qt event.
-Batch events are emitted as they come; the receivers only buffer them (plots redraw on a timer).
+Each batch event is emitted as it comes (``batch_ended``, for receivers in the worker thread), and
+also gathered for the GUI thread: ``batches_ended`` carries the batches of up to BATCH_SIGNAL_S at a
+time, so that a fast model's 30-100 batches a second wake the GUI thread ~20 times, not once per
+batch: the GUI thread's CPU while a 2-layer LSTM trains fell from 82-83 to 72-78 ms per second,
+time that on two cores the training child gets back (bench/RESULTS.md, 2026-12-02). The receivers
+only buffer them; plots redraw on a timer anyway.
 
 Importing core.training loads no TensorFlow (it imports Keras inside ``train``), so this module
 can subclass its listener at import time without delaying the window.
@@ -19,12 +24,17 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.errors import Failure, RNNLabError, TrainingError
 from core.training import TrainingControl, TrainingListener
+
+# The longest a batch waits in the worker before the GUI thread gets it: below the plots' redraw
+# period (desktop_app.plots, 15 Hz), so the plots show the same batches as before.
+BATCH_SIGNAL_S = 0.05
 
 _SHARED_TRAINER: Any = None
 _SHARED_TRAINER_LOCK = threading.Lock()
@@ -51,21 +61,38 @@ def close_shared_trainer(timeout: float = 10.0) -> None:
 
 
 class _SignalListener(TrainingListener):
-    """Forwards a run's events, in the training thread, to its worker's signals."""
+    """Forwards a run's events, in the training thread, to its worker's signals.
+
+    Batches for the GUI thread are gathered and sent every BATCH_SIGNAL_S, and at once when the
+    run is paused, before any other event and when the run ends: what the GUI shows never lags
+    behind the run by more than that."""
 
     def __init__(self, worker: TrainingWorker):
         self._worker = worker
+        self._batches: list = []
+        self._sent_at = 0.0
+
+    def flush(self) -> None:
+        if self._batches:
+            batches, self._batches = self._batches, []
+            self._worker.batches_ended.emit(batches)
+        self._sent_at = time.monotonic()
 
     def on_run_started(self, event):
         self._worker.run_started.emit(event)
 
     def on_batch_end(self, event):
         self._worker.batch_ended.emit(event)
+        self._batches.append(event)
+        if time.monotonic() - self._sent_at >= BATCH_SIGNAL_S or self._worker.is_paused():
+            self.flush()
 
     def on_epoch_end(self, event):
+        self.flush()
         self._worker.epoch_ended.emit(event)
 
     def on_settings_changed(self, event):
+        self.flush()
         self._worker.settings_changed.emit(event)
 
     def on_failed(self, message):
@@ -78,12 +105,15 @@ class TrainingWorker(QObject):
     """One training run at a time, in its own thread.
 
     Signals carry core.training's event objects unchanged: ``run_started(RunStarted)``,
-    ``batch_ended(BatchEnd)``, ``epoch_ended(EpochEnd)``, ``run_finished(TrainingResult)`` and
+    ``batch_ended(BatchEnd)`` (emitted in the worker thread: connect it there, with a direct
+    connection), ``batches_ended(list[BatchEnd])`` (the same batches gathered, for the GUI thread),
+    ``epoch_ended(EpochEnd)``, ``run_finished(TrainingResult)`` and
     ``run_failed(core.errors.Failure)``. Exactly one of the last two ends every run that ``start`` began.
     """
 
     run_started = Signal(object)
     batch_ended = Signal(object)
+    batches_ended = Signal(object)  # list[BatchEnd], in order; every batch exactly once
     epoch_ended = Signal(object)
     settings_changed = Signal(object)  # core.history.SettingsChanged: a change of course took effect
     run_finished = Signal(object)
@@ -170,9 +200,10 @@ class TrainingWorker(QObject):
     @Slot(object, object, object, object)
     def _run(self, project, data, model, control) -> None:
         outcome: Any
+        listener = _SignalListener(self)
         try:
             train = self._train_function or shared_trainer().train
-            result = train(project, data, listener=_SignalListener(self), control=control, model=model)
+            result = train(project, data, listener=listener, control=control, model=model)
         except RNNLabError as exc:
             outcome = Failure.from_exception(exc)  # its kind (killed, stopped before start) decided in core
             if self._pending_failure is not None:
@@ -185,6 +216,7 @@ class TrainingWorker(QObject):
             outcome = failure
         else:
             outcome = Failure(self._pending_failure) if self._pending_failure is not None else result
+        listener.flush()  # the batches since the last epoch's end (a stopped or failed run), first
         # Mark the worker idle before the final signal, so that its receiver may start the next
         # run (the compare-cells queue does) without finding this one still active.
         self._control = None

@@ -152,6 +152,49 @@ def test_run_reports_every_batch_and_epoch_from_the_worker_thread_and_pause_hold
     assert len(result.history.batch_loss) == len(batch_events)
 
 
+def test_the_gui_gets_batches_gathered_in_order_each_once_and_all_of_them_while_paused(qtbot, worker, monkeypatch):
+    """batches_ended wakes the GUI thread once per BATCH_SIGNAL_S, not once per batch. With the
+    interval longer than the run, what remains is the guarantee: an epoch's batches reach the GUI
+    before its epoch_ended, in order, each once, and a paused run's batches are all shown."""
+    import desktop_app.worker as worker_module
+
+    monkeypatch.setattr(worker_module, "BATCH_SIGNAL_S", 3600.0)
+    project = tiny_project(epochs=2, samples=160, batch_size=8)
+    data = tiny_data(project)
+    received: list[tuple[str, object]] = []
+    in_worker: list[int] = []
+    worker.batch_ended.connect(lambda e: in_worker.append(e.global_batch), Qt.ConnectionType.DirectConnection)
+    paused: list[int] = []
+
+    def on_batches(events):
+        received.append(("batches", [e.global_batch for e in events]))
+        if not paused and events[-1].global_batch >= 3:
+            paused.append(events[-1].global_batch)
+            worker.pause()
+
+    gathered = OnGui(on_batches)
+    epochs = OnGui(lambda event: received.append(("epoch", event.epoch)))
+    worker.batches_ended.connect(gathered.slot)
+    worker.epoch_ended.connect(epochs.slot)
+    worker.start(project, data)
+    # The first batch goes out at once (nothing was sent yet), the next ones wait for an epoch's
+    # end, except that a pause sends them: the run pauses at the batch after the third.
+    qtbot.waitUntil(lambda: bool(paused), timeout=60000)
+    qtbot.wait(500)
+    shown = [b for kind, value in received if kind == "batches" for b in value]
+    assert shown == in_worker, "every batch the run trained before the pause is shown while it is paused"
+    with qtbot.waitSignal(on_gui(worker.run_finished), timeout=60000):
+        worker.resume()
+    qtbot.wait(50)
+    per_epoch = -(-data.num_train // 8)
+    shown = [b for kind, value in received if kind == "batches" for b in value]
+    assert shown == list(range(1, 2 * per_epoch + 1)) == in_worker
+    epoch_positions = [i for i, (kind, _) in enumerate(received) if kind == "epoch"]
+    batches_before = [sum(len(v) for k, v in received[:i] if k == "batches") for i in epoch_positions]
+    assert batches_before == [per_epoch, 2 * per_epoch], "an epoch's batches come before its end"
+    assert len([k for k, _ in received if k == "batches"]) <= 5, "gathered, not one signal per batch"
+
+
 def test_stop_answers_within_one_batch_and_a_second_run_is_refused(qtbot, worker):
     project = tiny_project(epochs=200, samples=200, batch_size=8)
     data = tiny_data(project)
