@@ -13,19 +13,22 @@ w_R and the histograms of weights and gradients, within its time budget (1 % of 
 time: a look every few epochs here). Each round also prints how many epochs looked and what
 looking cost per epoch on average, and the same for the flow.
 
-The two sides alternate epoch by epoch (monitored, plain, monitored, ...: the monitored run's
-epoch-end listener trains the plain model for one epoch), because this machine's speed drifts
-from minute to minute and other processes share it. Time per epoch is estimated robustly: the
-median time between consecutive batch ends times the number of batches, plus the median time from
-an epoch's last batch to its end (validation), plus, for the monitored side, the mean time per
-epoch of the budgeted work (flow passes and looks: a median of epochs would leave out the work
-that only some epochs do). Each side's first epoch, which traces the graphs, is not counted. The ratio is taken per
-round and cell; the first round is warm-up, then rounds go on until every cell has enough
-(``_common.enough_rounds``: 7, or fewer once the verdict is sure). Each cell's rounds are
-summarised (min / median / max and the median's interval), and the last line gives the MINIMUM
-of the per-cell medians.
+The two sides take turns batch by batch (``Lockstep``): both run ``fit`` at once, each in its own
+thread, and each side's batch end hands the turn to the other and waits for it back, so that only
+one trains at any moment. Each side is timed on its own clock, which runs only while it has the
+turn. This machine's speed drifts from second to second and other processes share it: epochs
+taken in turns (0.6 s each) put a drift on one side, and single rounds swung from 0.80 to 0.98;
+batches in turns (10-30 ms) share every drift between the sides. Time per epoch is estimated
+robustly: the median time between consecutive batch ends times the number of batches, plus the
+median time from an epoch's last batch to its end (validation), plus, for the monitored side, the
+mean time per epoch of the budgeted work (flow passes and looks: a median of epochs would leave
+out the work that only some epochs do). Each side's first epoch, which traces the graphs, is not
+counted. The ratio is taken per round and cell; the first round is warm-up, then rounds go on
+until every cell has enough (``_common.enough_rounds``: 7, or fewer once the verdict is sure).
+Each cell's rounds are summarised (min / median / max and the median's interval), and the last
+line gives the MINIMUM of the per-cell medians.
 
-About 4 minutes on an idle two-core machine.
+About 5 minutes on an idle two-core machine.
 
 Usage: python bench/bench_monitored_training.py [--rounds 7] [--epochs 4] [--samples 2048]
 """
@@ -33,6 +36,7 @@ Usage: python bench/bench_monitored_training.py [--rounds 7] [--epochs 4] [--sam
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 
 import _common  # first: TensorFlow quiet, the repository importable
@@ -42,7 +46,7 @@ import numpy as np  # noqa: E402
 from core.datasets.base import REGRESSION, DataInfo, SequenceData  # noqa: E402
 from core.models import build_model, loss_and_metrics  # noqa: E402
 from core.specs import ModelSpec, Project, TrainingSpec  # noqa: E402
-from core.training import TrainingListener, fit_inputs, make_optimizer, train  # noqa: E402
+from core.training import TrainingControl, TrainingListener, fit_inputs, make_optimizer, train  # noqa: E402
 
 GOAL = _common.Goal("monitored/plain throughput", 0.95, higher_is_better=True)
 STEPS, FEATURES, UNITS, LAYERS, BATCH = 50, 8, 64, 2, 64
@@ -76,20 +80,60 @@ def project(cell: str, epochs: int) -> Project:
     )
 
 
-class Clock:
-    """Start, batch ends and end of each epoch, and the budgeted epoch-end work inside it."""
+class Lockstep:
+    """Two threads that take turns: ``hand_over`` gives the turn to the other side and waits for
+    it back. ``own_time`` is a side's clock, which runs only while that side has the turn. When a
+    side finishes (or fails), the other runs on without waiting."""
+
+    SIDES = ("monitored", "plain")
 
     def __init__(self) -> None:
+        self.turn = {side: threading.Event() for side in self.SIDES}
+        self.spent = dict.fromkeys(self.SIDES, 0.0)
+        self.resumed: dict[str, float | None] = dict.fromkeys(self.SIDES)
+        self.finished = False
+
+    def begin(self, side: str) -> None:
+        """Called once by each side's thread before it trains: the monitored side starts."""
+        if side != "monitored":
+            self.turn[side].wait()
+        self.resumed[side] = time.perf_counter()
+
+    def own_time(self, side: str) -> float:
+        return self.spent[side] + time.perf_counter() - self.resumed[side]
+
+    def hand_over(self, side: str) -> None:
+        if self.finished:
+            return
+        other = self.SIDES[1 - self.SIDES.index(side)]
+        self.spent[side] += time.perf_counter() - self.resumed[side]
+        self.turn[side].clear()
+        self.turn[other].set()
+        self.turn[side].wait()
+        self.resumed[side] = time.perf_counter()
+
+    def finish(self) -> None:
+        self.finished = True
+        for event in self.turn.values():
+            event.set()
+
+
+class Clock:
+    """Start, batch ends and end of each epoch on one side's own clock, and the budgeted
+    epoch-end work inside it."""
+
+    def __init__(self, lockstep: Lockstep, side: str) -> None:
+        self.now = lambda: lockstep.own_time(side)
         self.epochs: list[dict] = []
 
     def start(self) -> None:
-        self.epochs.append({"start": time.perf_counter(), "batches": [], "end": None, "budgeted": 0.0})
+        self.epochs.append({"start": self.now(), "batches": [], "end": None, "budgeted": 0.0})
 
     def batch(self) -> None:
-        self.epochs[-1]["batches"].append(time.perf_counter())
+        self.epochs[-1]["batches"].append(self.now())
 
     def end(self) -> None:
-        self.epochs[-1]["end"] = time.perf_counter()
+        self.epochs[-1]["end"] = self.now()
 
     def throughput(self, samples: int) -> float:
         """Samples per second, first epoch left out: median step x steps + median epoch-end work
@@ -142,8 +186,8 @@ class BudgetedClock:
                 for kind, calls in self.counts.items()}
 
 
-def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, float]:
-    """(plain, monitored) samples/s, their epochs alternating: M, P, M, P, ..."""
+def run_lockstep(cell: str, data: SequenceData, epochs: int) -> tuple[float, float]:
+    """(plain, monitored) samples/s, the two fits taking turns batch by batch (``Lockstep``)."""
     import tensorflow as tf
 
     spec = project(cell, epochs)
@@ -151,21 +195,26 @@ def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, 
     plain = build_model(spec.model, data.info)
     loss, metrics = loss_and_metrics(data.info)
     plain.compile(optimizer=make_optimizer(spec.training), loss=loss, metrics=metrics)
-    plain_clock, monitored_clock = Clock(), Clock()
+    lockstep = Lockstep()
+    plain_clock, monitored_clock = Clock(lockstep, "plain"), Clock(lockstep, "monitored")
     # Fed as the app feeds Keras (repeated tf.data pipelines, steps given): the same input path on
     # both sides, so the ratio is the cost of monitoring alone.
     plain_inputs = fit_inputs(data, spec.training)
 
-    class PlainClock(keras.callbacks.Callback):
+    class PlainTurns(keras.callbacks.Callback):
         # Keras converts every batch's logs to Python numbers whether or not a callback wants
-        # them, so this adds only the cost of a timestamp.
+        # them, so this adds only the cost of a timestamp and of the hand-over.
+        def on_epoch_begin(self, epoch, logs=None):
+            plain_clock.start()
+
         def on_train_batch_end(self, batch, logs=None):
             plain_clock.batch()
+            lockstep.hand_over("plain")
 
         def on_epoch_end(self, epoch, logs=None):
             plain_clock.end()
 
-    class Interleave(TrainingListener):
+    class MonitoredTurns(TrainingListener):
         def on_run_started(self, event):
             monitored_clock.start()
 
@@ -174,17 +223,42 @@ def run_interleaved(cell: str, data: SequenceData, epochs: int) -> tuple[float, 
 
         def on_epoch_end(self, event):
             monitored_clock.end()
-            # One epoch of the plain model, then the monitored run's next epoch starts.
-            plain_clock.start()
-            with tf.device("/GPU:0" if spec.training.device == "gpu:0" else "/CPU:0"):
-                plain.fit(**plain_inputs, epochs=1, verbose=0, callbacks=[PlainClock()])
             monitored_clock.start()
 
+    class TakeTurns(TrainingControl):
+        """Hands the turn over after each of the monitored run's batches. The run counts the wait
+        as a pause, as it would a user's: its time budgets (core.epoch_probe) then see its own
+        training time, not both sides'."""
+
+        def wait_while_paused(self) -> float:
+            start = time.perf_counter()
+            lockstep.hand_over("monitored")
+            return time.perf_counter() - start
+
+    plain_error: list[BaseException] = []
+
+    def fit_plain() -> None:
+        try:
+            lockstep.begin("plain")
+            with tf.device("/GPU:0" if spec.training.device == "gpu:0" else "/CPU:0"):
+                plain.fit(**plain_inputs, epochs=epochs, verbose=0, callbacks=[PlainTurns()])
+        except BaseException as exc:  # re-raised in the main thread
+            plain_error.append(exc)
+        finally:
+            lockstep.finish()
+
+    plain_thread = threading.Thread(target=fit_plain, name="plain fit", daemon=True)
+    plain_thread.start()
     budgeted = BudgetedClock(monitored_clock)
     try:
-        result = train(spec, data, listener=Interleave())
+        lockstep.begin("monitored")
+        result = train(spec, data, listener=MonitoredTurns(), control=TakeTurns())
     finally:
+        lockstep.finish()
         spent = budgeted.close()
+        plain_thread.join()
+    if plain_error:
+        raise plain_error[0]
     assert result.stop_reason == "completed", result.message
     assert len(result.history.batch_loss) == epochs * -(-data.num_train // BATCH)
     monitored_clock.epochs.pop()  # started after the last epoch; never ran
@@ -215,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     while not all(_common.enough_rounds(values, GOAL, args.rounds) for values in ratios.values()):
         number += 1
         for cell in cells:
-            plain, monitored = run_interleaved(cell, data, args.epochs)
+            plain, monitored = run_lockstep(cell, data, args.epochs)
             ratio = monitored / plain
             if number > 1:
                 ratios[cell].append(ratio)
