@@ -12,9 +12,9 @@ loop polls after every batch, so the busy worker thread never needs to process a
 Each batch event is emitted as it comes (``batch_ended``, for receivers in the worker thread), and
 also gathered for the GUI thread: ``batches_ended`` carries the batches of up to BATCH_SIGNAL_S at a
 time, so that a fast model's 30-100 batches a second wake the GUI thread ~20 times, not once per
-batch: the GUI thread's CPU while a 2-layer LSTM trains fell from 82-83 to 72-78 ms per second,
-time that on two cores the training child gets back (bench/RESULTS.md, 2026-12-02). The receivers
-only buffer them; plots redraw on a timer anyway.
+batch: the GUI thread's CPU while a 2-layer LSTM trains fell from 82-83 to 72-78 ms per second
+(bench/RESULTS.md, 2026-12-02; the training child's cores did not measurably change). The
+receivers only buffer them; plots redraw on a timer anyway.
 
 Importing core.training loads no TensorFlow (it imports Keras inside ``train``), so this module
 can subclass its listener at import time without delaying the window.
