@@ -5,6 +5,7 @@ The fixtures (``make_window``, ``prompt_answers``) and helpers live in conftest.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 
@@ -74,6 +75,11 @@ def test_fresh_window_has_menus_toolbar_and_loads_tensorflow_after_showing(qtbot
     assert ready.args[0].startswith("TensorFlow 2.") and ready.args[0].endswith("ready · CPU")
     assert window.tf_label.text() == ready.args[0]
     assert window.action_train.isEnabled() and window.training_panel.train_button.isEnabled()
+    # What the import made lives as long as the process: out of the collector's generations, so
+    # that a full collection while a run trains does not stop the window to walk it.
+    keras_names = vars(sys.modules["keras"])
+    assert all(tracked is not keras_names for tracked in gc.get_objects())
+    assert gc.get_freeze_count() > 100_000
 
 
 def test_a_trained_cooking_lstm_shows_its_accuracy_and_plots_asks_before_closing_and_reopens_from_its_bundle(
