@@ -137,15 +137,18 @@ class MemoryTab(QtWidgets.QWidget):
             return
         following = self._source[0] == "probe" and (self._source[1] == 0 or self.picker.at_newest())
         self.picker.set_epochs(probes.epochs(), follow=following)
-        if not following:
-            return
+        if following:
+            self._show_probe_when_visible(self.picker.epoch())
+
+    def _show_probe_when_visible(self, epoch: int) -> None:
         if self.isVisible():
-            self.show_probe(self.picker.epoch())
-        else:
-            # Building the heat-maps of a hidden tab at every epoch end made the window's longest
-            # pauses (bench_responsiveness); the newest probe is drawn when the tab is shown.
-            self._unshown_probe_epoch = self.picker.epoch()
-            self._set_probe_title(self._unshown_probe_epoch)
+            self.show_probe(epoch)
+        elif self._probes.get(self._probe_run, RunProbes()).states(epoch) is not None:
+            # Building the heat-maps of a hidden tab made the window's longest pauses
+            # (bench_responsiveness: at every epoch end; 258 ms at the first run's end, when the
+            # maps are first made): the probe is drawn when the tab is shown.
+            self._unshown_probe_epoch = epoch
+            self._set_probe_title(epoch)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
@@ -188,7 +191,7 @@ class MemoryTab(QtWidgets.QWidget):
             self.picker.set_epochs([])
         self.picker.set_epochs(probes.epochs())
         if self._source[0] == "probe" and probes:
-            self.show_probe(self.picker.epoch())
+            self._show_probe_when_visible(self.picker.epoch())
         elif not probes:
             self._show_empty(f"Run {record.label} has no probe sample recorded: choose a validation sample or type "
                              "one, then press Show.")
@@ -201,7 +204,7 @@ class MemoryTab(QtWidgets.QWidget):
             if record.run_id not in self._probes and record.history is not None and record.history.probes:
                 self._probes[record.run_id] = RunProbes(record.history)
         if self._source[0] == "probe":
-            self.show_probe(self.picker.epoch())
+            self._show_probe_when_visible(self.picker.epoch())
 
     def clear(self) -> None:
         """Another project or task: forget what was shown (the runs' probes stay for their runs)."""
@@ -330,6 +333,7 @@ class MemoryTab(QtWidgets.QWidget):
         return not self._busy and self._record is not None and self._record.model is not None
 
     def _show_empty(self, text: str) -> None:
+        self._unshown_probe_epoch = 0  # nothing left to draw when the tab is shown
         self.memory_view.clear()
         self.connectivity_view.set_matrices([])
         self.connectivity_view.set_note("")
