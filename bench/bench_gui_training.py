@@ -9,20 +9,22 @@ process on the very arrays the window trained on (``dataset_panel.current_data()
 the way the app feeds it (``core.training.fit_inputs``), the same model (``core.models.build_model``),
 optimizer and seed.
 
-Each round trains both sides, the window first in odd rounds and plain fit first in even ones
-(``_common.alternate``), because this machine's speed drifts from minute to minute; the first
-round is warm-up, then rounds go on until ``_common.enough_rounds`` (7, or fewer once the
-verdict is sure). The window keeps every run in its Runs list, as a user's session does, so the
-last rounds show whether the window slows training as runs pile up. Only the training part is timed: the child is started (TensorFlow imported) before the first
-round, and epoch-end timestamps are taken where the user sees them: for the window, when
-``epoch_ended`` reaches the GUI thread; for plain fit, in ``on_epoch_end``. Both include
-validation; the window side also includes gradient norms every batch and the gradient-flow
-probe within its time budget (core.epoch_probe.FlowSchedule). Each round also prints the cores each side kept busy over its steady epochs
-(CPU time per wall second: the training child's for the window, this process's for plain fit) and
-the GUI process's own CPU ms per second of training: when a round is slow because the machine
-gave both processes less, the cores fall with it; when the window's own work grows, the GUI's
-ms/s does (bench/profile_window_cost.py follows that over 20 runs). "Idle" is the machine's idle
-CPU time meanwhile, in cores: a slow round with idle cores was waiting, not starved.
+Each round trains both sides taking turns epoch by epoch (``turns_round``): the window's run is
+paused at each of its epoch ends, as the Pause button pauses it, while plain fit trains one
+epoch in a thread of this process, then resumed. Whole runs in turns (10 s each side) let the
+machine's drift from minute to minute fall on one side: single rounds swung 0.69-1.10 on
+2026-12-03. Each side is timed on its own clock with the waits left out: the window by the
+training child's own ``EpochEnd.elapsed_s`` (pauses excluded), plain fit from each epoch's begin
+to its end. Both include validation; the window side also gradient norms every batch, the
+gradient-flow probe within its time budget (core.epoch_probe.FlowSchedule) and what the GUI
+process takes from the child's cores while it trains. The first round is warm-up, then rounds go
+on until ``_common.enough_rounds`` (7, or fewer once the verdict is sure). The window keeps every
+run in its Runs list, as a user's session does, so the last rounds show whether the window
+slows training as runs pile up. The child is started (TensorFlow imported) before the first
+round. Each round also prints, over the window's turns, the cores the training child kept busy,
+the GUI process's own CPU ms per second, and the machine's idle cores: when the window's own work
+grows, the GUI's ms/s does (bench/profile_window_cost.py follows that over 20 runs); a slow round
+with idle cores was waiting, not starved.
 
 Two figures per side: "steady" runs from the end of epoch 2 to the end of the last epoch (the
 final line uses it); "from epoch 1" runs from the end of epoch 1. They differ because of one-time
@@ -186,14 +188,6 @@ def click_train_and_wait(app, window, on_epoch=None, timeout_s: float = 1800):
 WARM_EPOCHS = 2
 
 
-def throughputs(epoch_ends: list[float], samples: int) -> tuple[float, float]:
-    """(steady, from epoch 1) samples/s: from the end of epoch 2 / epoch 1 to the end of the last."""
-    def rate(first: int) -> float:
-        return samples * (len(epoch_ends) - 1 - first) / (epoch_ends[-1] - epoch_ends[first])
-
-    return rate(WARM_EPOCHS - 1), rate(0)
-
-
 def child_cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process."""
     times = psutil.Process(pid).cpu_times()
@@ -207,62 +201,110 @@ def idle_s() -> float:
     return times.idle + getattr(times, "iowait", 0.0)
 
 
-def cores(marks: list[tuple[float, float]]) -> float:
-    """CPU seconds per wall second over the steady epochs, from (wall, cpu) marks at each epoch end."""
-    (wall0, cpu0), (wall1, cpu1) = marks[WARM_EPOCHS - 1], marks[-1]
-    return (cpu1 - cpu0) / (wall1 - wall0)
+def turns_round(app, window, project, data, epochs: int) -> dict[str, float]:
+    """One round: the window's run and plain ``fit`` take turns epoch by epoch.
 
+    The window trains an epoch; when its end reaches the GUI thread the run is paused (the
+    Pause button's way: the child stops at its next batch end) and plain fit, in a thread of this
+    process, trains one epoch; then the window's run is resumed, and so on. Turns of ~1 s
+    instead of whole 10-second runs: a drift of the machine's speed falls on both sides alike.
+    Each side is timed on its own clock, waits left out: the window's by the training child
+    (``EpochEnd.elapsed_s``, pauses excluded), plain fit's from each epoch's begin to its end.
+    Both include validation; the window also its monitoring and whatever the GUI process takes
+    from the child's cores. Returns samples/s per side (steady and from epoch 1), and over the
+    window's turns the child's cores, the GUI process's CPU ms per second and the idle cores."""
+    import threading
 
-def window_round(app, window, samples: int, epochs: int) -> tuple[float, float, float, float]:
-    """(steady and from-epoch-1 samples/s, the training child's cores and the GUI process's CPU ms
-    per second over the steady epochs)."""
-    from desktop_app.worker import shared_trainer
-
-    ends: list[float] = []
-    child: list[tuple[float, float]] = []
-    gui: list[tuple[float, float]] = []
-    idle: list[tuple[float, float]] = []
-
-    def on_epoch(_event) -> None:
-        now = time.perf_counter()
-        ends.append(now)
-        child.append((now, child_cpu_s(shared_trainer().pid)))
-        gui.append((now, time.process_time()))
-        idle.append((now, idle_s()))
-
-    record = click_train_and_wait(app, window, on_epoch=on_epoch)
-    if record.status != "completed" or len(ends) != epochs:
-        raise SystemExit(f"window run ended '{record.status}' after {len(ends)} epochs: {record.message}")
-    return (*throughputs(ends, samples), cores(child), 1000 * cores(gui), cores(idle))
-
-
-def plain_round(project, data, epochs: int) -> tuple[float, float, float, float]:
-    """(steady and from-epoch-1 samples/s, the cores this process kept busy and the machine's idle
-    cores over the steady epochs)."""
     import keras
+    from PySide6.QtCore import QTimer
 
     from core.models import build_model, loss_and_metrics
     from core.training import fit_inputs, make_optimizer
+    from desktop_app.worker import shared_trainer
 
     keras.utils.set_random_seed(project.training.seed)
     model = build_model(project.model, data.info)
     loss, metrics = loss_and_metrics(data.info)
     model.compile(optimizer=make_optimizer(project.training), loss=loss, metrics=metrics)
-    ends: list[float] = []
-    cpu: list[tuple[float, float]] = []
-    idle: list[tuple[float, float]] = []
+    plain_go, plain_done, turns_over = threading.Event(), threading.Event(), threading.Event()
+    plain_epoch_s: list[float] = []
+    plain_failed: list[BaseException] = []
 
-    class EpochClock(keras.callbacks.Callback):
+    class TakeTurns(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if not turns_over.is_set():
+                plain_go.wait()
+                plain_go.clear()
+            self.started = time.perf_counter()
+
         def on_epoch_end(self, epoch, logs=None):
-            ends.append(time.perf_counter())
-            cpu.append((ends[-1], time.process_time()))
-            idle.append((ends[-1], idle_s()))
+            plain_epoch_s.append(time.perf_counter() - self.started)
+            plain_done.set()
 
-    # Fed as the app feeds Keras (core.training.fit_inputs: repeated tf.data pipelines, steps given).
-    # Arrays would get a fresh iterator every epoch, whose first batch sometimes waits ~1 s with
-    # the cores idle: a baseline slower than the app's own input path.
-    model.fit(**fit_inputs(data, project.training), epochs=epochs, verbose=0, callbacks=[EpochClock()])
-    return (*throughputs(ends, data.num_train), cores(cpu), cores(idle))
+    def plain_fit() -> None:
+        try:
+            model.fit(**fit_inputs(data, project.training), epochs=epochs, verbose=0, callbacks=[TakeTurns()])
+        except BaseException as exc:  # noqa: BLE001 - reported by the round
+            plain_failed.append(exc)
+            plain_done.set()
+
+    plain = threading.Thread(target=plain_fit, name="plain-fit", daemon=True)
+    window_elapsed: list[float] = []
+    # (wall, child CPU, this process's CPU, idle) at the start and the end of each window turn.
+    turn_marks: list[tuple[tuple[float, ...], tuple[float, ...]]] = []
+    turn_start: list[tuple[float, ...]] = []
+
+    def marks() -> tuple[float, ...]:
+        return time.perf_counter(), child_cpu_s(shared_trainer().pid), time.process_time(), idle_s()
+
+    def on_epoch(event) -> None:  # the GUI thread
+        window_elapsed.append(event.elapsed_s)
+        if turn_start:
+            turn_marks.append((turn_start.pop(), marks()))
+        if len(window_elapsed) < epochs:
+            window.session.pause()
+            plain_go.set()
+        # After the window's last epoch, plain fit's last one waits for the run's end (the model
+        # sent back, the window's records updated), which would otherwise slow it.
+
+    def hand_back() -> None:
+        if plain_done.is_set():
+            plain_done.clear()
+            if window.session.is_training() and window.session.worker.is_paused():
+                turn_start.append(marks())
+                window.session.resume()
+
+    checker = QTimer()
+    checker.setInterval(5)
+    checker.timeout.connect(hand_back)
+    checker.start()
+    plain.start()
+    try:
+        turn_start.append(marks())
+        record = click_train_and_wait(app, window, on_epoch=on_epoch)
+    finally:
+        turns_over.set()
+        plain_go.set()
+        plain.join(600)
+        checker.stop()
+    if plain_failed:
+        raise SystemExit(f"plain fit failed: {plain_failed[0]!r}")
+    if record.status != "completed" or len(window_elapsed) != epochs or len(plain_epoch_s) != epochs:
+        raise SystemExit(f"window run ended '{record.status}' after {len(window_elapsed)} epochs, plain fit "
+                         f"after {len(plain_epoch_s)}: {record.message}")
+    steady = turn_marks[WARM_EPOCHS:]  # the turns that end at epochs 3, 4, ...
+    wall = sum(end[0] - begin[0] for begin, end in steady)
+
+    def share(index: int) -> float:
+        return sum(end[index] - begin[index] for begin, end in steady) / wall
+
+    return {
+        "window": data.num_train * (epochs - WARM_EPOCHS) / (window_elapsed[-1] - window_elapsed[WARM_EPOCHS - 1]),
+        "window_all": data.num_train * (epochs - 1) / (window_elapsed[-1] - window_elapsed[0]),
+        "plain": data.num_train * (epochs - WARM_EPOCHS) / sum(plain_epoch_s[WARM_EPOCHS:]),
+        "plain_all": data.num_train * (epochs - 1) / sum(plain_epoch_s[1:]),
+        "child_cores": share(1), "gui_ms": 1000 * share(2), "idle": share(3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,15 +323,12 @@ def main(argv: list[str] | None = None) -> int:
               f"(steady: after epoch {WARM_EPOCHS}); {os.cpu_count()} CPU cores", flush=True)
 
         def one_round(number: int) -> float:
-            (gui, gui_all, child_cores, gui_ms, gui_idle), (plain, plain_all, plain_cores, plain_idle) = \
-                _common.alternate(lambda: window_round(app, window, data.num_train, args.epochs),
-                                  lambda: plain_round(project, data, args.epochs), number)
-            print(f"  window {gui:6.0f} samples/s (child {child_cores:.2f} cores, GUI {gui_ms:3.0f} ms/s, "
-                  f"idle {gui_idle:.2f} cores), plain fit {plain:6.0f} samples/s ({plain_cores:.2f} cores, "
-                  f"idle {plain_idle:.2f}), steady; from epoch 1: "
-                  f"ratio {gui_all / plain_all:.3f}; runs in the window's list: {len(window.session.records())}",
-                  flush=True)
-            return gui / plain
+            r = turns_round(app, window, project, data, args.epochs)
+            print(f"  window {r['window']:6.0f} samples/s (over its turns: child {r['child_cores']:.2f} cores, GUI "
+                  f"{r['gui_ms']:3.0f} ms/s, idle {r['idle']:.2f} cores), plain fit {r['plain']:6.0f} samples/s, "
+                  f"steady; from epoch 1: ratio {r['window_all'] / r['plain_all']:.3f}; runs in the window's list: "
+                  f"{len(window.session.records())}", flush=True)
+            return r["window"] / r["plain"]
 
         _common.run_rounds(one_round, GOAL, min_rounds=args.rounds)
     return 0
