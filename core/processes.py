@@ -27,9 +27,10 @@ from typing import Any
 # After terminate (SIGTERM) and after kill, how long to wait for the process to be gone.
 SIGNAL_WAIT_S = 2.0
 
-# How much background children lower their priority. RNN_LAB_CHILD_NICENESS overrides it where a
-# child must not yield to other work of equal standing (the test suite's parallel workers,
-# benchmarks): there a child at nice 10 gets a tenth of a core.
+# How much the window's sweep workers lower their priority (the training child keeps the window's:
+# core.runner_child). RNN_LAB_CHILD_NICENESS overrides it where a worker must not yield to other
+# work of equal standing (the test suite's parallel workers): there one at nice 10 gets a tenth of
+# a core.
 BACKGROUND_NICENESS = int(os.environ.get("RNN_LAB_CHILD_NICENESS", "10"))
 
 PRELOAD_MODULE = "core.child_preload"
@@ -55,9 +56,9 @@ def child_context() -> Any:
 def lower_priority(niceness: int = BACKGROUND_NICENESS) -> None:
     """Raise this process's nice value by ``niceness`` (background work yields to the window).
 
-    When training and the window both want a core, the window should win, or on a 2-core machine
-    the GUI thread waits for time slices (gaps of 100+ ms seen); the window needs little CPU, so
-    training speed barely changes."""
+    For the window's sweep workers: as many as there are cores, each wanting all of its core, they
+    would leave the GUI thread waiting for time slices. (The one training child is not niced:
+    core.runner_child.)"""
     if niceness:
         try:
             os.nice(niceness)

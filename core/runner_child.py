@@ -20,7 +20,7 @@ from typing import Any
 from core.course import optimizer_from_state, optimizer_state, restore_state
 from core.datasets.base import DataInfo, SequenceData
 from core.errors import Failure, RNNLabError
-from core.processes import exit_with_parent, lower_priority
+from core.processes import exit_with_parent
 from core.specs import Project
 from core.training import TrainingControl, TrainingListener, train
 
@@ -31,7 +31,11 @@ def child_main(conn, stop, running, env: dict[str, str], changes=None) -> None:
     # Ctrl+C in the terminal reaches the whole process group; the parent decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent()
-    lower_priority()
+    # At the window's own priority, unlike sweep workers (lower_priority). Niced, it trained
+    # slower than the GUI's ~90 ms of CPU a second explains, likely because each of the GUI's
+    # wake-ups preempts one of TensorFlow's threads mid-step. Measured 2026-12-03 with
+    # bench_gui_training in turns: window/plain 0.83-0.87 at nice 10, 0.88 at 5, 0.93 at 0; the
+    # window's longest gaps 27 ms at 10, 31-34 ms at 0 (goal 50).
     try:
         import tensorflow as tf
 

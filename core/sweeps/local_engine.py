@@ -55,8 +55,8 @@ def run_local(spec: SweepSpec, trials: list[Trial], out_dir: Path, recorder: Rec
               max_concurrent: int | None = None, background: bool = False) -> None:
     """Run ``trials`` at most ``max_concurrent`` (default: the cores) at a time; returns when all have
     a row or a stop request has ended the running ones. ``background`` lowers the workers'
-    priority as the window's training child's (``core.processes.lower_priority``), so that the
-    window stays responsive; on a machine busy with other work a worker at nice 10 gets about a
+    priority (``core.processes.lower_priority``), so that the window and its training run stay
+    responsive beside them; on a machine busy with other work a worker at nice 10 gets about a
     tenth of a core's share, so the command line, where the sweep is the work, leaves it off."""
     slots = max(1, min(max_concurrent or os.cpu_count() or 1, len(trials)))
     threads_per_trial = max(1, (os.cpu_count() or 1) // slots)

@@ -29,8 +29,8 @@ from core.training import TrainingListener
 T_IN, T_OUT, FEATURES = 5, 4, 3
 VOCAB = ["a", "b", "c", "d"]
 
-# The training child yields to the window (nice 10); beside the suite's other worker, which
-# runs at full priority, it would get a tenth of a core and every window test would crawl.
+# The window's sweep workers yield to it (nice 10); beside the suite's other worker, which runs
+# at full priority, they would get a tenth of a core and every sweep test would crawl.
 os.environ.setdefault("RNN_LAB_CHILD_NICENESS", "0")
 
 

@@ -20,8 +20,8 @@ import os
 # to PySide6 even if another binding happens to be installed.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-# The training child yields to the window (nice 10); beside the suite's other worker, which
-# runs at full priority, it would get a tenth of a core and every window test would crawl.
+# The window's sweep workers yield to it (nice 10); beside the suite's other worker, which runs
+# at full priority, they would get a tenth of a core and every sweep test would crawl.
 os.environ.setdefault("RNN_LAB_CHILD_NICENESS", "0")
 
 import threading  # noqa: E402
