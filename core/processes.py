@@ -53,7 +53,7 @@ def child_context() -> Any:
         return _context
 
 
-def lower_priority(niceness: int = BACKGROUND_NICENESS) -> None:
+def lower_priority(niceness: int) -> None:
     """Raise this process's nice value by ``niceness`` (background work yields to the window).
 
     For the window's sweep workers: as many as there are cores, each wanting all of its core, they

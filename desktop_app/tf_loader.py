@@ -21,18 +21,14 @@ from core.errors import Failure
 # Joining the finished import thread never takes long; this only bounds a pathological case.
 JOIN_TIMEOUT_S = 5.0
 
-_imports_frozen = False  # once per process: a later freeze would also keep earlier windows' garbage
-
-
 def _freeze_the_imports() -> None:
     """Move what the import made (~350,000 objects, as long-lived as the process) out of the
     collector's generations. Otherwise a full collection walks them all: measured 2026-12-02, one
     232 ms stop of the GUI thread, mid-training, every dozen runs or so (bench_responsiveness.py);
     afterwards a full collection walks ~2,000 objects per run held. A collection right after the
-    import found no garbage, so freezing keeps nothing that would have been freed."""
-    global _imports_frozen
-    if not _imports_frozen:
-        _imports_frozen = True
+    import found no garbage, so freezing keeps nothing that would have been freed. Once per
+    process: a later freeze would also keep earlier windows' garbage."""
+    if gc.get_freeze_count() == 0:
         gc.freeze()
 
 

@@ -141,9 +141,10 @@ class MemoryTab(QtWidgets.QWidget):
             self._show_probe_when_visible(self.picker.epoch())
 
     def _show_probe_when_visible(self, epoch: int) -> None:
+        probes = self._probes.get(self._probe_run)
         if self.isVisible():
             self.show_probe(epoch)
-        elif self._probes.get(self._probe_run, RunProbes()).states(epoch) is not None:
+        elif probes is not None and epoch in probes.epochs():  # kept, and not parsed until shown
             # Building the heat-maps of a hidden tab made the window's longest pauses
             # (bench_responsiveness: at every epoch end; 258 ms at the first run's end, when the
             # maps are first made): the probe is drawn when the tab is shown.
