@@ -7,16 +7,19 @@ of the same file, alternating, in one process. Goal: time ratio <= 1.5.
 Training: ``core.training.train`` on the CSV task's data (window 50, the windows cut on demand and
 fed through tf.data) against plain Keras fitting ``keras.utils.timeseries_dataset_from_array`` of
 the same normalised rows, with the same model (LSTM 32 -> Dense 1, Adam, batch 256). Each side
-runs in a fresh child process that reads the CSV itself, so the peak resident memory of the
-training process (``ru_maxrss``: file parsing, windows and TensorFlow together) is measured per
-side; materialised windows alone would take 1e6 x 50 x 10 x 4 B = 2 GB. Throughput is the samples
-per second between batch WARMUP and batch WARMUP + --batches (tracing excluded); the sides
-alternate, which goes first changing round by round (``_common.alternate``). Goals: peak RSS <=
-1.5 GB, throughput ratio (app / plain) >= 0.9. Loading and training each drop a warm-up round
-and go on until ``_common.enough_rounds`` (7, or 3 once the verdict is sure); each prints its
-min / median / max, and the three final lines follow (the peak RSS is the largest of the rounds).
+has a child process of its own that reads the CSV itself once and then trains a freshly built
+model every round, as the window's long-lived training child serves run after run; so the peak
+resident memory of the training process (``ru_maxrss``: file parsing, windows, TensorFlow and
+every round's model together; the child collects its garbage after each round, as the window's
+does after each run) is measured per side; materialised windows alone would take
+1e6 x 50 x 10 x 4 B = 2 GB. Throughput is the samples per second between batch WARMUP and batch
+WARMUP + --batches (tracing excluded); the sides alternate, which goes first changing round by
+round (``_common.alternate``); the idle side waits on its pipe. Goals: peak RSS <= 1.5 GB,
+throughput ratio (app / plain) >= 0.9. Loading and training each drop a warm-up round and go on
+until ``_common.enough_rounds`` (7, or 3 once the verdict is sure); each prints its min / median /
+max, and the three final lines follow (the peak RSS is the child's after its last round).
 
-About 4 minutes on an idle two-core machine.
+About 3 minutes on an idle two-core machine.
 
 Usage: python bench/bench_big_csv.py [--rounds 7] [--batches 150] [--rows 1000000]
 """
@@ -24,12 +27,14 @@ Usage: python bench/bench_big_csv.py [--rounds 7] [--batches 150] [--rows 100000
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import _common
@@ -71,14 +76,14 @@ def load_round(path: Path, number: int) -> tuple[float, float]:
     return _common.alternate(app, plain, number)
 
 
-# --- training, in a child process per side ------------------------------------------------------
+# --- training, in a long-lived child process per side --------------------------------------------
 
 
 def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # kB on Linux
 
 
-def child_app(path: Path, batches: int) -> dict:
+def app_trainer(path: Path, batches: int) -> Callable[[], dict]:
     from core.datasets import build_dataset
     from core.specs import DatasetSpec, ModelSpec, Project, TrainingSpec
     from core.training import TrainingControl, TrainingListener, train
@@ -88,21 +93,25 @@ def child_app(path: Path, batches: int) -> dict:
         model=ModelSpec(cell="LSTM", io_mode="many_to_one", units=UNITS),
         training=TrainingSpec(epochs=1, batch_size=BATCH, early_stopping=False))
     data = build_dataset(project.dataset, "many_to_one")
-    control = TrainingControl()
-    times: list[float] = []
 
-    class Clock(TrainingListener):
-        def on_batch_end(self, event) -> None:
-            times.append(time.perf_counter())
-            if len(times) >= WARMUP + batches:
-                control.request_stop()
+    def one_round() -> dict:
+        control = TrainingControl()
+        times: list[float] = []
 
-    train(project, data, listener=Clock(), control=control)
-    return {"samples_per_s": batches * BATCH / (times[WARMUP + batches - 1] - times[WARMUP - 1]),
-            "peak_rss_gb": peak_rss_gb(), "train_windows": data.num_train}
+        class Clock(TrainingListener):
+            def on_batch_end(self, event) -> None:
+                times.append(time.perf_counter())
+                if len(times) >= WARMUP + batches:
+                    control.request_stop()
+
+        train(project, data, listener=Clock(), control=control)
+        return {"samples_per_s": batches * BATCH / (times[WARMUP + batches - 1] - times[WARMUP - 1]),
+                "peak_rss_gb": peak_rss_gb(), "train_windows": data.num_train}
+
+    return one_round
 
 
-def child_plain(path: Path, batches: int) -> dict:
+def plain_trainer(path: Path, batches: int) -> Callable[[], dict]:
     import keras
     import pandas as pd
 
@@ -115,31 +124,68 @@ def child_plain(path: Path, batches: int) -> dict:
     mean, std = rows[:n_train].mean(axis=0), rows[:n_train].std(axis=0)
     x = ((rows - mean) / std).astype(np.float32)
     # Window [s, s + 50) predicts the first column one row after it, as the app's many-to-one.
-    train = keras.utils.timeseries_dataset_from_array(
+    windows = keras.utils.timeseries_dataset_from_array(
         x[:n_train - 1], x[WINDOW:n_train, :1], WINDOW, batch_size=BATCH, shuffle=True, seed=0)
     info = DataInfo(task="bench", io_mode="many_to_one", kind=REGRESSION, input_kind="real",
                     input_shape=(WINDOW, COLUMNS), output_shape=(1,), target_names=["sensor_0"])
-    keras.utils.set_random_seed(42)
-    model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_one", units=UNITS), info)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", metrics=["mae"])
-    times: list[float] = []
 
-    class Clock(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            times.append(time.perf_counter())
+    def one_round() -> dict:
+        keras.utils.set_random_seed(42)
+        model = build_model(ModelSpec(cell="LSTM", io_mode="many_to_one", units=UNITS), info)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", metrics=["mae"])
+        times: list[float] = []
 
-    model.fit(train, epochs=1, steps_per_epoch=WARMUP + batches, verbose=0, callbacks=[Clock()])
-    return {"samples_per_s": batches * BATCH / (times[WARMUP + batches - 1] - times[WARMUP - 1]),
-            "peak_rss_gb": peak_rss_gb()}
+        class Clock(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                times.append(time.perf_counter())
+
+        model.fit(windows, epochs=1, steps_per_epoch=WARMUP + batches, verbose=0, callbacks=[Clock()])
+        return {"samples_per_s": batches * BATCH / (times[WARMUP + batches - 1] - times[WARMUP - 1]),
+                "peak_rss_gb": peak_rss_gb()}
+
+    return one_round
 
 
-def run_child(side: str, path: Path, batches: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", side, "--csv", str(path), "--batches", str(batches)],
-                         capture_output=True, text=True, check=False)
-    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-    if out.returncode or not lines:
-        raise SystemExit(f"{side} child failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
-    return json.loads(lines[-1])
+def serve(side: str, path: Path, batches: int) -> None:
+    """The child: load once, then one training round per line on stdin, its figures as a JSON line."""
+    one_round = (app_trainer if side == "app" else plain_trainer)(path, batches)
+    print("ready", flush=True)
+    for _request in sys.stdin:
+        figures = one_round()
+        # As the window's training child does after every run (core/runner_child.py): a round's
+        # model, graphs and pipelines sit in reference cycles, ~100 MB a round here until a full
+        # collection, which the child's few allocations between rounds would seldom trigger.
+        gc.collect()
+        print(json.dumps(figures), flush=True)
+
+
+class Side:
+    """One side's child process: started once, asked for a round at a time."""
+
+    def __init__(self, side: str, path: Path, batches: int, log_folder: Path) -> None:
+        self.side = side
+        self._log = open(log_folder / f"{side}.stderr", "w+")  # TensorFlow's chatter, shown on failure
+        self._process = subprocess.Popen(
+            [sys.executable, __file__, "--child", side, "--csv", str(path), "--batches", str(batches)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True)
+        self._answer()  # "ready": the CSV is read before any round is timed
+
+    def _answer(self) -> str:
+        while line := self._process.stdout.readline():
+            if line.startswith(("{", "ready")):
+                return line
+        self._log.seek(0)
+        raise SystemExit(f"{self.side} child failed (exit {self._process.wait()}):\n{self._log.read()[-4000:]}")
+
+    def round(self) -> dict:
+        self._process.stdin.write("train\n")
+        self._process.stdin.flush()
+        return json.loads(self._answer())
+
+    def close(self) -> None:
+        self._process.stdin.close()
+        self._process.wait(timeout=60)
+        self._log.close()
 
 
 def main() -> None:
@@ -151,8 +197,7 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = (child_app if args.child == "app" else child_plain)(args.csv, args.batches)
-        print(json.dumps(result))
+        serve(args.child, args.csv, args.batches)
         return
 
     with tempfile.TemporaryDirectory() as folder:
@@ -167,10 +212,10 @@ def main() -> None:
 
         load_ratio = _common.run_rounds(load, LOAD_GOAL, min_rounds=args.rounds, final=False)
         rss: list[float] = []
+        app_side, plain_side = Side("app", path, args.batches, Path(folder)), Side("plain", path, args.batches, Path(folder))
 
         def training(number: int) -> float:
-            app, plain = _common.alternate(lambda: run_child("app", path, args.batches),
-                                           lambda: run_child("plain", path, args.batches), number)
+            app, plain = _common.alternate(app_side.round, plain_side.round, number)
             rss.append(app["peak_rss_gb"])
             print(f"  app {app['samples_per_s']:.0f} samples/s (peak RSS {app['peak_rss_gb']:.2f} GB, "
                   f"{app['train_windows']:,} training windows), plain Keras + timeseries_dataset_from_array "
@@ -178,6 +223,8 @@ def main() -> None:
             return app["samples_per_s"] / plain["samples_per_s"]
 
         throughput = _common.run_rounds(training, THROUGHPUT_GOAL, min_rounds=args.rounds, final=False)
+        app_side.close()
+        plain_side.close()
     _common.final_line(LOAD_GOAL, load_ratio)
     _common.final_line(RSS_GOAL, max(rss))
     _common.final_line(THROUGHPUT_GOAL, throughput)

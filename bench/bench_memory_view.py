@@ -6,12 +6,14 @@ coloured by it. Each round hands it the states of a new epoch (same shapes, new 
 the probe brings at every epoch end while a run trains) and times what the user waits for:
 ``set_states`` (images, colour ranges, token colours, saturation strip) followed by
 ``repaint()`` of the view and ``processEvents()``. The first draw, which builds the maps, is
-printed on its own and not counted; rounds go on until ``_common.enough_rounds``; the final line
-is the MEDIAN of the rounds.
+printed on its own and not counted, and so are the next WARMUP rounds; then 21 counted rounds
+(``_common.enough_rounds``): a round is one redraw of ~20 ms, and with the 7 rounds of the other
+benches one slow redraw moved the median by a third from one run to the next (13.5 and 22.3 ms on
+2026-12-03). The final line is the MEDIAN of the rounds.
 
 A few seconds on an idle two-core machine.
 
-Usage: python bench/bench_memory_view.py [--rounds 7] [--steps 100] [--units 64] [--cell LSTM]
+Usage: python bench/bench_memory_view.py [--rounds 21] [--steps 100] [--units 64] [--cell LSTM]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import _common  # first: headless Qt, pyqtgraph on PySide6, the repository impor
 import numpy as np
 
 GOAL = _common.Goal("memory view redraw", 30.0, higher_is_better=False, unit=" ms", decimals=1)
+ROUNDS, WARMUP = 21, 3
 
 
 def fake_states(rng: np.random.Generator, steps: int, units: int, cell: str):
@@ -44,7 +47,7 @@ def fake_states(rng: np.random.Generator, steps: int, units: int, cell: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=_common.MIN_ROUNDS, help="counted rounds at most")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="counted rounds at most")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--units", type=int, default=64)
     parser.add_argument("--cell", default="LSTM", choices=("SimpleRNN", "LSTM", "GRU"))
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         shown.append(states)
         return (time.perf_counter() - start) * 1000
 
-    _common.run_rounds(one_round, GOAL, warmup=0, min_rounds=args.rounds)
+    _common.run_rounds(one_round, GOAL, warmup=WARMUP, min_rounds=args.rounds)
     assert np.allclose(view.maps.maps["hidden"].image_data(), shown[-1].layers[0].hidden.T)
     return 0
 

@@ -15,7 +15,9 @@
 sweep_parallel_efficiency = local wall in this process / (sum of single-run times / cores): 1.0
 is perfect use of every core (the parallelism itself, start-up aside). ray_vs_local = the Ray
 command's wall / the local command's wall: the same 12 trials, each engine's start-up included.
-Each round measures all four, in an order that turns every round; the first round is warm-up;
+Each round measures all four, each ratio's two sides one right after the other (so that a drift
+in the machine's speed between them stays small), which pair goes first and which side of a pair
+goes first changing from round to round; the first round is warm-up;
 rounds go on until both figures have enough (bench/_common.py), and the final lines give medians.
 The window's case (local fork server warm, Ray started afresh) is Ray / local-in-this-process,
 printed per round for scale: there Ray's start-up weighs more.
@@ -112,7 +114,9 @@ def main() -> None:
                      "local": lambda at=folder: sweep_seconds(spec, at / "local", "local"),
                      "local command": lambda at=folder: command_seconds(spec_path, at / "local-command", "local"),
                      "ray command": lambda at=folder: command_seconds(spec_path, at / "ray-command", "ray")}
-            order = list(sides)[number % 4:] + list(sides)[:number % 4]  # each side first in turn
+            pairs = [["sequential", "local"], ["local command", "ray command"]]
+            pairs = [pair if number % 2 else pair[::-1] for pair in pairs]
+            order = pairs[0] + pairs[1] if (number // 2) % 2 else pairs[1] + pairs[0]
             seconds = {name: sides[name]() for name in order}
             single, local = seconds["sequential"], seconds["local"]
             local_command, ray = seconds["local command"], seconds["ray command"]
