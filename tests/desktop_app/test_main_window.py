@@ -70,6 +70,7 @@ def test_fresh_window_has_menus_toolbar_and_loads_tensorflow_after_showing(qtbot
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Training plots", "Memory", "Runs", "Predict", "Evaluation", "Sweeps"]
     assert {d.windowTitle() for d in window.docks.values()} == {"Dataset", "Architecture", "Training"}
 
+    gc.unfreeze()  # the suite froze its own imports (tests/conftest.py): the window's freeze is checked below
     with qtbot.waitSignal(window.tensorflow_ready, timeout=60000) as ready:
         window.start_loading_tensorflow()
     assert ready.args[0].startswith("TensorFlow 2.") and ready.args[0].endswith("ready · CPU")
