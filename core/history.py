@@ -376,6 +376,9 @@ class TrainingListener:
 
     def on_settings_changed(self, event: SettingsChanged) -> None: ...
 
+    def on_paused(self, global_batch: int) -> None:
+        """The run has paused after batch ``global_batch``; nothing more comes until it resumes."""
+
     def on_finished(self, result: TrainingResult) -> None: ...
 
     def on_failed(self, message: str) -> None: ...

@@ -82,6 +82,9 @@ class _ForwardingListener(TrainingListener):
     def on_settings_changed(self, event) -> None:
         self.conn.send(("event", self.job_id, "on_settings_changed", event))
 
+    def on_paused(self, global_batch: int) -> None:
+        self.conn.send(("event", self.job_id, "on_paused", global_batch))
+
     def on_finished(self, result) -> None:
         pass  # the parent calls it with the result it rebuilds
 

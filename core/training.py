@@ -299,6 +299,13 @@ class _Run:
                 layer_norms=layer_dict, weight_norms=weight_norms,
             ))
         if self.control is not None and not diverged:
+            if self.control.paused:
+                # Before blocking: a listener that gathers batches (the window's worker, or the
+                # parent of a training child with batches still in the pipe) learns here that no
+                # more follow until the run resumes, and shows what it holds.
+                notify_paused = getattr(self.listener, "on_paused", None)
+                if notify_paused is not None:
+                    notify_paused(self.global_batch)
             self.paused_s += self.control.wait_while_paused()
             if self.control.stop_requested:
                 self.stop_reason = "stopped"

@@ -64,13 +64,15 @@ class _SignalListener(TrainingListener):
     """Forwards a run's events, in the training thread, to its worker's signals.
 
     Batches for the GUI thread are gathered and sent every BATCH_SIGNAL_S, and at once when the
-    run is paused, before any other event and when the run ends: what the GUI shows never lags
-    behind the run by more than that."""
+    run pauses, before any other event and when the run ends: what the GUI shows never lags
+    behind the run by more than that. A pause is sent on the run's own word (``on_paused``),
+    not on the pause request: the training child has a few batches in the pipe when the request
+    reaches it, and flushing on the request sent each of them alone."""
 
     def __init__(self, worker: TrainingWorker):
         self._worker = worker
         self._batches: list = []
-        self._sent_at = 0.0
+        self._sent_at = float("-inf")  # the first batch goes out at once
 
     def flush(self) -> None:
         if self._batches:
@@ -84,8 +86,11 @@ class _SignalListener(TrainingListener):
     def on_batch_end(self, event):
         self._worker.batch_ended.emit(event)
         self._batches.append(event)
-        if time.monotonic() - self._sent_at >= BATCH_SIGNAL_S or self._worker.is_paused():
+        if time.monotonic() - self._sent_at >= BATCH_SIGNAL_S:
             self.flush()
+
+    def on_paused(self, global_batch):
+        self.flush()
 
     def on_epoch_end(self, event):
         self.flush()

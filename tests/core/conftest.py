@@ -91,6 +91,7 @@ class Recorder(TrainingListener):
         self.epochs: list = []
         self.result = None
         self.failed: list[str] = []
+        self.pauses: list[tuple[int, int]] = []  # (the batch paused after, batches seen by then)
 
     def _note(self, name: str) -> None:
         self.events.append(name)
@@ -116,6 +117,10 @@ class Recorder(TrainingListener):
     def on_failed(self, message: str) -> None:
         self.failed.append(message)
         self._note("failed")
+
+    def on_paused(self, global_batch: int) -> None:
+        # Not in ``events``: the pause tests look at it, the others keep their sequences.
+        self.pauses.append((global_batch, len(self.batches)))
 
 
 class StopAtBatch(Recorder):

@@ -194,6 +194,13 @@ def test_pause_then_resume_runs_to_completion(Recorder, trainer):
     # The child stood still for the pause: one gap between events spans it.
     gaps = np.diff(recorder.times)
     assert gaps.max() >= 0.45
+    # The child says where it paused (a batch or two after the request, which crossed the pipe),
+    # after sending that batch: the parent's listener then knows nothing more is on its way.
+    [(paused_after, seen)] = recorder.pauses
+    assert paused_after in (2, 3, 4) and seen == paused_after
+    batch_times = [t for name, t in zip(recorder.events, recorder.times) if name == "batch"]
+    assert batch_times[paused_after] - batch_times[paused_after - 1] >= 0.45, \
+        "the stand-still follows the batch the run paused after"
 
 
 def test_expected_errors_come_back_with_their_class_and_message(Recorder, trainer):

@@ -311,6 +311,7 @@ def test_pause_blocks_until_resumed_and_a_stop_ends_a_paused_run(tiny_data, proj
     assert [b.global_batch for b in recorder.batches] == [1, 2, 3, 4]
     assert times[2] - times[1] >= 0.35  # nothing trained while paused
     assert result.stop_reason == "stopped" and not control.paused
+    assert recorder.pauses == [(2, 2), (4, 4)], "the listener hears of each pause after its batch"
 
 
 # --- divergence -----------------------------------------------------------------------------
