@@ -18,7 +18,9 @@ command's wall / the local command's wall: the same 12 trials, each engine's sta
 Each round measures all four, each ratio's two sides one right after the other (so that a drift
 in the machine's speed between them stays small), which pair goes first and which side of a pair
 goes first changing from round to round; the first round is warm-up;
-rounds go on until both figures have enough (bench/_common.py), and the final lines give medians.
+rounds go on until both figures have enough (bench/_common.py: 7, up to 15 while a goal lies inside
+its median's interval; a round for Ray's ratio alone skips the other pair), and the final lines
+give medians.
 The window's case (local fork server warm, Ray started afresh) is Ray / local-in-this-process,
 printed per round for scale: there Ray's start-up weighs more.
 
@@ -96,7 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--samples", type=int, default=400)
-    parser.add_argument("--rounds", type=int, default=_common.MIN_ROUNDS, help="counted rounds at most")
+    parser.add_argument("--rounds", type=int, default=_common.MIN_ROUNDS, help="counted rounds (more while a goal is inside its median's interval)")
     args = parser.parse_args()
     spec = make_spec(args.epochs, args.samples)
     cores = os.cpu_count() or 1
@@ -116,19 +118,26 @@ def main() -> None:
                      "ray command": lambda at=folder: command_seconds(spec_path, at / "ray-command", "ray")}
             pairs = [["sequential", "local"], ["local command", "ray command"]]
             pairs = [pair if number % 2 else pair[::-1] for pair in pairs]
-            order = pairs[0] + pairs[1] if (number // 2) % 2 else pairs[1] + pairs[0]
+            if number > 1 and _common.enough_rounds(efficiency, PARALLEL_GOAL, args.rounds):
+                pairs = pairs[1:]  # the efficiency is sure: the rounds Ray's ratio still needs skip it
+            order = [name for pair in (pairs if (number // 2) % 2 else pairs[::-1]) for name in pair]
             seconds = {name: sides[name]() for name in order}
-            single, local = seconds["sequential"], seconds["local"]
             local_command, ray = seconds["local command"], seconds["ray command"]
             counted = number > 1
+            parts = []
+            if "local" in seconds:
+                single, local = seconds["sequential"], seconds["local"]
+                if counted:
+                    efficiency.append(local / (single / cores))
+                parts.append(f"one after another {single:.1f} s, local engine {local:.1f} s; ")
             if counted:
-                efficiency.append(local / (single / cores))
                 ray_ratio.append(ray / local_command)
             note = "" if counted else " (warm-up, not counted)"
-            print(f"round {number}: 12 trials on {cores} cores: one after another {single:.1f} s, local engine "
-                  f"{local:.1f} s; main.py sweep --engine local {local_command:.1f} s, --engine ray {ray:.1f} s "
-                  f"(order: {', '.join(order)}); efficiency {local / (single / cores):.2f}, Ray/local commands "
-                  f"{ray / local_command:.2f} (Ray command / warm local engine {ray / local:.2f}){note}", flush=True)
+            scale = f" (Ray command / warm local engine {ray / local:.2f})" if "local" in seconds else ""
+            figures = f"efficiency {local / (single / cores):.2f}, " if "local" in seconds else ""
+            print(f"round {number}: 12 trials on {cores} cores: {''.join(parts)}main.py sweep --engine local "
+                  f"{local_command:.1f} s, --engine ray {ray:.1f} s (order: {', '.join(order)}); {figures}"
+                  f"Ray/local commands {ray / local_command:.2f}{scale}{note}", flush=True)
     efficiency_median = _common.summarize(efficiency, PARALLEL_GOAL, PARALLEL_GOAL.name)
     ray_median = _common.summarize(ray_ratio, RAY_GOAL, RAY_GOAL.name)
     _common.final_line(PARALLEL_GOAL, efficiency_median)
