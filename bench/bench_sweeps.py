@@ -124,18 +124,18 @@ def main() -> None:
             seconds = {name: sides[name]() for name in order}
             local_command, ray = seconds["local command"], seconds["ray command"]
             counted = number > 1
-            parts = []
+            if counted:
+                ray_ratio.append(ray / local_command)
+            times, figures, scale = "", "", ""
             if "local" in seconds:
                 single, local = seconds["sequential"], seconds["local"]
                 if counted:
                     efficiency.append(local / (single / cores))
-                parts.append(f"one after another {single:.1f} s, local engine {local:.1f} s; ")
-            if counted:
-                ray_ratio.append(ray / local_command)
+                times = f"one after another {single:.1f} s, local engine {local:.1f} s; "
+                figures = f"efficiency {local / (single / cores):.2f}, "
+                scale = f" (Ray command / warm local engine {ray / local:.2f})"
             note = "" if counted else " (warm-up, not counted)"
-            scale = f" (Ray command / warm local engine {ray / local:.2f})" if "local" in seconds else ""
-            figures = f"efficiency {local / (single / cores):.2f}, " if "local" in seconds else ""
-            print(f"round {number}: 12 trials on {cores} cores: {''.join(parts)}main.py sweep --engine local "
+            print(f"round {number}: 12 trials on {cores} cores: {times}main.py sweep --engine local "
                   f"{local_command:.1f} s, --engine ray {ray:.1f} s (order: {', '.join(order)}); {figures}"
                   f"Ray/local commands {ray / local_command:.2f}{scale}{note}", flush=True)
     efficiency_median = _common.summarize(efficiency, PARALLEL_GOAL, PARALLEL_GOAL.name)
