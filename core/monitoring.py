@@ -259,6 +259,25 @@ class _EagerThenCompiled:
         return result
 
 
+class OnFirstReplica:
+    """A flow function run in a distribution strategy's replica context: gradients with respect to
+    the strategy's (mirrored) variables exist only there; outside, ``tape.gradient`` raises. Every
+    replica passes over the same probe batch, so the first replica's result is the single
+    device's."""
+
+    def __init__(self, fn: _EagerThenCompiled, strategy) -> None:
+        self.fn = fn
+        self.strategy = strategy
+
+    @property
+    def warm(self) -> bool:
+        return self.fn.warm
+
+    def __call__(self, x, y, calls_left: int | None = None):
+        result = self.strategy.run(self.fn, args=(x, y), kwargs={"calls_left": calls_left})
+        return self.strategy.experimental_local_results(result)[0]
+
+
 class _RetracingFilter:
     """Drops TensorFlow's "triggered tf.function retracing" warning about the functions compiled
     once per model: the gradient flow and the connectivity (core.connectivity).

@@ -43,7 +43,14 @@ from core.history import (
 )
 from core.model_fit import dims_fit, targets_fit
 from core.models import build_model, check_compatible, loss_and_metrics
-from core.monitoring import BATCH_LOSS, GRAD_NORMS, gradient_flow_function, monitored_model, weight_names_by_id
+from core.monitoring import (
+    BATCH_LOSS,
+    GRAD_NORMS,
+    OnFirstReplica,
+    gradient_flow_function,
+    monitored_model,
+    weight_names_by_id,
+)
 
 __all__ = [
     "STOP_REASONS", "BatchEnd", "EpochEnd", "History", "RunStarted", "SettingsChanged", "TrainingControl",
@@ -619,6 +626,8 @@ def train(project, data: SequenceData, *, listener: TrainingListener | None = No
     probe = (tf.constant(np.asarray(probe_x[:PROBE_SIZE])), tf.constant(np.asarray(probe_y[:PROBE_SIZE]))
              if len(probe_x) else None)
     flow_fn = gradient_flow_function(model, info, with_weights=True)
+    if flow_fn is not None and strategy is not None:
+        flow_fn = OnFirstReplica(flow_fn, strategy)
     epoch_probe = EpochProbe(model, info, np.asarray(probe_x[0]) if len(probe_x) else None, names)
     run = _Run(wrapper=wrapper, model=model, info=info, listener=listener, control=control,
                epochs=training.epochs, batches_per_epoch=batches, names=names, training=training,

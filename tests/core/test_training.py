@@ -650,8 +650,9 @@ print("MIRRORED OK")
 """
 
 
-@pytest.mark.skipif(not os.environ.get("RNNLAB_SLOW"), reason="about 15 s in a subprocess; set RNNLAB_SLOW=1")
 def test_all_gpus_trains_through_a_mirrored_strategy(tmp_path):
+    """~10 s in a subprocess, always run: skipped by default it hid a crash of every all_gpus run at
+    its first epoch end (the weight gradients of the flow pass, taken outside a replica context)."""
     import subprocess
     import sys
     from pathlib import Path
