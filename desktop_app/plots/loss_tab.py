@@ -68,7 +68,7 @@ class LossTab(PlotTab):
         self.body.addWidget(splitter, 1)
         self._curves = {name: SeriesCurves(self.plots[name], self.legends[name], self.redraw_requested.emit)
                         for name in PLOTS}
-        self._baseline_lines: list[tuple[str, pg.InfiniteLine]] = []
+        self._baseline_lines: list[tuple[str, pg.InfiniteLine, pg.InfiniteLine]] = []  # plot, line, label
         self._baseline_keys: list[tuple[str, float]] = []  # (plot, rounded level) of each line drawn
 
     def set_runs(self, runs: Sequence[RunSeries]) -> None:
@@ -132,19 +132,22 @@ class LossTab(PlotTab):
         if list(levels) == self._baseline_keys:
             return
         self._baseline_keys = list(levels)
-        for plot, line in self._baseline_lines:
-            self.plots[plot].removeItem(line)
+        for plot, *items in self._baseline_lines:
+            for item in items:
+                self.plots[plot].removeItem(item)
         self._baseline_lines = []
         for (plot, _rounded), (level, text) in levels.items():
-            line = level_line(level, text, pen(BASELINE_COLOR, 1.5, DASHES[1]), BASELINE_COLOR)
+            line, label = level_line(level, text, pen(BASELINE_COLOR, 1.5, DASHES[1]), BASELINE_COLOR)
             line.setZValue(-5)  # under the curves
+            label.setZValue(5)  # over them
             self.plots[plot].addItem(line)
-            self._baseline_lines.append((plot, line))
+            self.plots[plot].addItem(label)
+            self._baseline_lines.append((plot, line, label))
 
     def baseline_levels(self) -> dict[str, list[float]]:
         """The baseline lines drawn, per plot ("loss", "metric")."""
         levels: dict[str, list[float]] = {name: [] for name in PLOTS}
-        for plot, line in self._baseline_lines:
+        for plot, line, _label in self._baseline_lines:
             levels[plot].append(float(line.value()))
         return levels
 

@@ -282,11 +282,17 @@ class FittingLabel(pg.InfLineLabel):
             self.setAnchor((0, 1) if room >= self.boundingRect().height() else (0, 0))
 
 
-def level_line(level: float, text: str, line_pen: QtGui.QPen, color: str) -> pg.InfiniteLine:
-    """A horizontal line at ``level`` labelled ``text`` near its left end, the label always in view."""
+def level_line(level: float, text: str, line_pen: QtGui.QPen, color: str) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
+    """A horizontal line at ``level``, and its label ``text`` near its left end, always in view.
+
+    Two items: the line, to go under the curves, and an invisible twin carrying the label on a
+    light ground, to go over them: a label under the curves had its words crossed out by every
+    curve that ran along the line (a run stuck at its untrained baseline does exactly that)."""
     line = pg.InfiniteLine(pos=level, angle=0, movable=False, pen=line_pen)
-    line.label = FittingLabel(line, text=text, position=0.02, color=color, anchors=[(0, 1), (0, 1)])
-    return line
+    holder = pg.InfiniteLine(pos=level, angle=0, movable=False, pen=pg.mkPen(None))
+    holder.label = FittingLabel(holder, text=text, position=0.02, color=color, anchors=[(0, 1), (0, 1)],
+                                fill=pg.mkBrush(255, 255, 255, 200))
+    return line, holder
 
 
 def placeholder(widget: pg.PlotWidget, text: str) -> pg.TextItem:
