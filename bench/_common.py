@@ -55,7 +55,13 @@ class Goal:
         return value >= self.target if self.higher_is_better else value <= self.target
 
     def text(self, value: float) -> str:
-        return f"{value:.{self.decimals}f}{self.unit}"
+        """The value at ``decimals``, or with more where those would round a miss onto the target
+        (a median of 0.947 printed "0.95" against a goal of >= 0.95)."""
+        decimals = self.decimals
+        while (not self.met(value) and decimals < self.decimals + 3
+               and f"{value:.{decimals}f}" == f"{self.target:.{decimals}f}"):
+            decimals += 1
+        return f"{value:.{decimals}f}{self.unit}"
 
     def line(self, value: float) -> str:
         """``NAME: VALUE (goal >= TARGET)``, the last line a bench prints."""
