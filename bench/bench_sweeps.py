@@ -124,20 +124,22 @@ def main() -> None:
             seconds = {name: sides[name]() for name in order}
             local_command, ray = seconds["local command"], seconds["ray command"]
             counted = number > 1
+            commands_ratio = ray / local_command
             if counted:
-                ray_ratio.append(ray / local_command)
+                ray_ratio.append(commands_ratio)
             times, figures, scale = "", "", ""
             if "local" in seconds:
                 single, local = seconds["sequential"], seconds["local"]
+                round_efficiency = local / (single / cores)
                 if counted:
-                    efficiency.append(local / (single / cores))
+                    efficiency.append(round_efficiency)
                 times = f"one after another {single:.1f} s, local engine {local:.1f} s; "
-                figures = f"efficiency {local / (single / cores):.2f}, "
+                figures = f"efficiency {round_efficiency:.2f}, "
                 scale = f" (Ray command / warm local engine {ray / local:.2f})"
             note = "" if counted else " (warm-up, not counted)"
             print(f"round {number}: 12 trials on {cores} cores: {times}main.py sweep --engine local "
                   f"{local_command:.1f} s, --engine ray {ray:.1f} s (order: {', '.join(order)}); {figures}"
-                  f"Ray/local commands {ray / local_command:.2f}{scale}{note}", flush=True)
+                  f"Ray/local commands {commands_ratio:.2f}{scale}{note}", flush=True)
     efficiency_median = _common.summarize(efficiency, PARALLEL_GOAL, PARALLEL_GOAL.name)
     ray_median = _common.summarize(ray_ratio, RAY_GOAL, RAY_GOAL.name)
     _common.final_line(PARALLEL_GOAL, efficiency_median)

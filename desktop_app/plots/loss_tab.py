@@ -138,8 +138,6 @@ class LossTab(PlotTab):
         self._baseline_lines = []
         for (plot, _rounded), (level, text) in levels.items():
             line, label = level_line(level, text, pen(BASELINE_COLOR, 1.5, DASHES[1]), BASELINE_COLOR)
-            line.setZValue(-5)  # under the curves
-            label.setZValue(5)  # over them
             self.plots[plot].addItem(line)
             self.plots[plot].addItem(label)
             self._baseline_lines.append((plot, line, label))

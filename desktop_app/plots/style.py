@@ -285,13 +285,15 @@ class FittingLabel(pg.InfLineLabel):
 def level_line(level: float, text: str, line_pen: QtGui.QPen, color: str) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
     """A horizontal line at ``level``, and its label ``text`` near its left end, always in view.
 
-    Two items: the line, to go under the curves, and an invisible twin carrying the label on a
-    light ground, to go over them: a label under the curves had its words crossed out by every
-    curve that ran along the line (a run stuck at its untrained baseline does exactly that)."""
+    Two items: the line, under the curves, and an invisible twin carrying the label on a light
+    ground, over them: a label under the curves had its words crossed out by every curve that ran
+    along the line (a run stuck at its untrained baseline does exactly that)."""
     line = pg.InfiniteLine(pos=level, angle=0, movable=False, pen=line_pen)
+    line.setZValue(-5)
     holder = pg.InfiniteLine(pos=level, angle=0, movable=False, pen=pg.mkPen(None))
     holder.label = FittingLabel(holder, text=text, position=0.02, color=color, anchors=[(0, 1), (0, 1)],
                                 fill=pg.mkBrush(255, 255, 255, 200))
+    holder.setZValue(5)
     return line, holder
 
 
