@@ -555,12 +555,13 @@ def fit_inputs(data: SequenceData, training) -> dict[str, Any]:
     dataset get a new iterator every epoch, and the first step of an epoch then sometimes waited
     ~1 s on it with the cores idle (in a training process beside the window, about one epoch in
     four of a 2-layer LSTM; bench/RESULTS.md, 2026-12-01)."""
-    def repeated(x, y, shuffle: bool) -> tuple[Any, int]:
+    def repeated(x, y, training_pass: bool) -> tuple[Any, int]:
         """(the pipeline repeated, the steps of one pass: as_dataset declares them)."""
-        pipeline = as_dataset(x, y, batch_size=training.batch_size, shuffle=shuffle, seed=training.seed)
+        pipeline = as_dataset(x, y, batch_size=training.batch_size, shuffle=training_pass, seed=training.seed,
+                              full_batches=training_pass)
         return pipeline.repeat(), int(pipeline.cardinality())
 
-    train_pipeline, train_steps = repeated(data.x_train, data.y_train, shuffle=True)
+    train_pipeline, train_steps = repeated(data.x_train, data.y_train, training_pass=True)
     inputs: dict[str, Any] = {
         "x": train_pipeline,
         "steps_per_epoch": train_steps,
@@ -568,7 +569,7 @@ def fit_inputs(data: SequenceData, training) -> dict[str, Any]:
     }
     if data.num_val > 0:
         # Unshuffled and exactly one pass long, so every validation pass starts at the first sample.
-        inputs["validation_data"], inputs["validation_steps"] = repeated(data.x_val, data.y_val, shuffle=False)
+        inputs["validation_data"], inputs["validation_steps"] = repeated(data.x_val, data.y_val, training_pass=False)
     return inputs
 
 

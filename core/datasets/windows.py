@@ -100,7 +100,7 @@ def segment_starts(bounds: Sequence[tuple[int, int]], *, need: int, stride: int)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def as_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 0):
+def as_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 0, full_batches: bool = False):
     """A batched tf.data.Dataset of ``(x, y)``; either may be ``Windows`` or an array.
 
     Windows are gathered a batch at a time inside the graph (one ``tf.gather`` per batch, not per
@@ -108,6 +108,14 @@ def as_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 0):
     over the data (every epoch) draws a new order of all samples, as ``fit(shuffle=True)`` does
     with arrays, reproducibly from ``seed``. Call it outside a distribution strategy's scope: the
     pass counter is a plain variable.
+
+    ``full_batches`` (for training): every batch of a pass has the same, known size, so the train
+    step is traced for it. A pass still has ``ceil(n / batch_size)`` batches with every sample in
+    them; the last one is filled up with the first samples of the pass's order (as repeating a
+    dataset and then batching it would), and fewer samples than one batch make one batch of
+    that many. A step traced for any batch size ran ~8 % slower on the CPU for the whole run, not
+    only for the one smaller batch (an LSTM 32 on a big CSV, bench/RESULTS.md 2026-12-04).
+    Evaluation must see every sample exactly once: leave it off there.
     """
     import tensorflow as tf
 
@@ -152,6 +160,10 @@ def as_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 0):
             # train step traced for a known batch size ran ~10 % faster per step than for any size
             # (a 2-layer LSTM, bench/RESULTS.md 2026-12-01).
             return tf.data.Dataset.from_tensor_slices(tf.reshape(order, (batches, batch_size)))
+        if n and full_batches:
+            size = min(n, batch_size)
+            filled = tf.concat([order, order[:batches * size - n]], axis=0)
+            return tf.data.Dataset.from_tensor_slices(tf.reshape(filled, (batches, size)))
         return tf.data.Dataset.range(batches).map(
             as_written(lambda b: order[b * batch_size:tf.minimum((b + 1) * batch_size, n)]))
 

@@ -75,6 +75,33 @@ def test_when_the_batches_divide_the_data_each_has_its_size_known_and_floats_bec
     assert tuple(as_dataset(x[:60], y[:60], batch_size=16).element_spec[0].shape) == (None, 3, 1)
 
 
+def test_training_batches_are_all_full_and_every_sample_is_in_each_pass():
+    # The training pipeline: 60 samples in batches of 16 are 4 batches of 16, the last filled up
+    # with the first samples of the pass's order, so the train step is traced for one known size.
+    pytest.importorskip("tensorflow")
+    rows = np.arange(200, dtype=np.float32).reshape(100, 2)
+    starts = segment_starts([(0, 100)], need=6, stride=1)[:60]
+    x, y = Windows(rows, starts, 5), rows[starts + 5, :1]
+    training = as_dataset(x, y, batch_size=16, shuffle=True, seed=3, full_batches=True)
+    assert [tuple(spec.shape) for spec in training.element_spec] == [(16, 5, 2), (16, 1)]
+    assert int(training.cardinality()) == 4
+    passes = []
+    for _ in range(2):
+        batches = list(training)
+        assert [len(b[1]) for b in batches] == [16] * 4
+        order = np.concatenate([b[1].numpy()[:, 0] for b in batches])
+        assert sorted(set(order.tolist())) == sorted(y[:, 0].tolist())  # every sample in every pass
+        np.testing.assert_array_equal(order[60:], order[:4])  # the filling: the pass's first four
+        for xb, yb in batches:
+            np.testing.assert_array_equal(xb.numpy()[:, -1, 0] + 2, yb.numpy()[:, 0])
+        passes.append(order)
+    assert not np.array_equal(passes[0], passes[1])
+    # Fewer samples than one batch: one batch of all of them, its size known.
+    few = as_dataset(x[:10], y[:10], batch_size=16, shuffle=True, full_batches=True)
+    assert tuple(few.element_spec[1].shape) == (10, 1)
+    assert sorted(next(iter(few))[1].numpy()[:, 0].tolist()) == sorted(y[:10, 0].tolist())
+
+
 def big_series(tmp_path, rows: int, bad_row: int | None = None):
     values = [f"{i},{(i * 7) % 101 * 0.5}" for i in range(rows)]
     if bad_row is not None:
