@@ -96,6 +96,11 @@ def _make_wrapper_class():
         def call(self, inputs, training=False):
             return self.inner(inputs, training=training)
 
+        def evaluate(self, *args, **kwargs):
+            # fit's validation: the wrapper is only fitted on core.training.fit_inputs' pipelines.
+            keras_compat.keep_validation_iterator(self)
+            return super().evaluate(*args, **kwargs)
+
         def train_step(self, data):
             x, y, sample_weight = keras_compat.unpack_x_y_sample_weight(data)
             variables = self.trainable_weights
