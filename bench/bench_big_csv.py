@@ -24,7 +24,7 @@ throughput ratio (app / plain) >= 0.9. Loading and training each drop a warm-up 
 until ``_common.enough_rounds`` (7, or 3 once the verdict is sure); each prints its min / median /
 max, and the three final lines follow (the peak RSS is the child's after its last round).
 
-About 3 minutes on an idle two-core machine.
+About 2 minutes on an idle two-core machine.
 
 Usage: python bench/bench_big_csv.py [--rounds 7] [--batches 150] [--rows 1000000]
 """
