@@ -155,15 +155,15 @@ def as_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 0, f
         if shuffle:
             key = tf.stack([tf.constant(seed, tf.int64), passes.assign_add(1)])
             order = tf.random.experimental.stateless_shuffle(order, seed=key)
-        if n and n % batch_size == 0:
-            # Every batch full: batches of a known size, as Keras' own array inputs give them. The
-            # train step traced for a known batch size ran ~10 % faster per step than for any size
-            # (a 2-layer LSTM, bench/RESULTS.md 2026-12-01).
-            return tf.data.Dataset.from_tensor_slices(tf.reshape(order, (batches, batch_size)))
-        if n and full_batches:
+        if n and (full_batches or n % batch_size == 0):
+            # Every batch full: batches of a known size, as Keras' own array inputs give them when
+            # the batches divide the data. The train step traced for a known batch size ran ~10 %
+            # faster per step than for any size (a 2-layer LSTM, bench/RESULTS.md 2026-12-01).
             size = min(n, batch_size)
-            filled = tf.concat([order, order[:batches * size - n]], axis=0)
-            return tf.data.Dataset.from_tensor_slices(tf.reshape(filled, (batches, size)))
+            missing = batches * size - n  # what fills up the last batch (see full_batches)
+            if missing:
+                order = tf.concat([order, order[:missing]], axis=0)
+            return tf.data.Dataset.from_tensor_slices(tf.reshape(order, (batches, size)))
         return tf.data.Dataset.range(batches).map(
             as_written(lambda b: order[b * batch_size:tf.minimum((b + 1) * batch_size, n)]))
 
